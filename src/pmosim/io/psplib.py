@@ -1,0 +1,291 @@
+"""Read PSPLIB single-mode RCPSP instances (``.sm`` files).
+
+PSPLIB (Kolisch & Sprecher 1997, EJOR 96(1):205-216) stores one project per file:
+a header, ``PRECEDENCE RELATIONS`` (finish-to-start, zero lag), ``REQUESTS/DURATIONS``
+(one mode per job in ``.sm`` files) and ``RESOURCEAVAILABILITIES``. Job 1 and the last
+job are the zero-duration super source and sink.
+
+The reader keeps everything a later resource-constrained schedule needs:
+
+- node attributes ``duration`` (:class:`~pmosim.distributions.Fixed`), ``name``
+  (``"job <n>"``) and ``resources`` (``{"R1": demand, ...}``, zero demands left out);
+- ``project.meta``: ``source``, ``format``, ``mpm_time`` (the header's unconstrained
+  critical-path length), ``horizon``, ``release_date``, ``due_date``,
+  ``tardiness_cost``, ``resources`` (``{"R1": {"kind": "renewable", "capacity": 12}}``)
+  and ``import_report``.
+
+Some collections concatenate many instances in one file; :func:`read_psplib_all`
+reads every instance of a file or of a directory of ``.sm`` files, and
+:func:`read_psplib` reads a file that holds exactly one.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> text = '''projects : 1
+... jobs (incl. supersource/sink ):  3
+... RESOURCES
+...   - renewable : 1 R
+...   - nonrenewable : 0 N
+...   - doubly constrained : 0 D
+... PROJECT INFORMATION:
+... pronr.  #jobs rel.date duedate tardcost  MPM-Time
+...     1      1      0       5       1        4
+... PRECEDENCE RELATIONS:
+... jobnr.    #modes  #successors   successors
+...    1        1          1           2
+...    2        1          1           3
+...    3        1          0
+... REQUESTS/DURATIONS:
+... jobnr. mode duration  R 1
+... ----------------------------
+...   1      1     0       0
+...   2      1     4       3
+...   3      1     0       0
+... RESOURCEAVAILABILITIES:
+...   R 1
+...    5
+... '''
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.sm"
+>>> _ = path.write_text(text)
+>>> p = read_psplib(path)
+>>> p.n_tasks, p.meta["mpm_time"], p.graph.nodes[2]["resources"]
+(3, 4, {'R1': 3})
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..distributions import Fixed
+from ..errors import ScheduleImportError
+from ..model import Project
+from ._worktime import import_report, read_text
+
+__all__ = ["read_psplib", "read_psplib_all", "parse_psplib"]
+
+_SECTION_RE = re.compile(r"^(PRECEDENCE RELATIONS|REQUESTS/DURATIONS|RESOURCEAVAILABILITIES|"
+                         r"PROJECT INFORMATION|RESOURCES)\s*:?", re.I)
+_RESOURCE_KINDS = {"R": "renewable", "N": "nonrenewable", "D": "doubly constrained"}
+
+
+def read_psplib(path) -> Project:
+    """Read a PSPLIB ``.sm`` file holding one instance.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.sm`` file.
+
+    Returns
+    -------
+    Project
+        Durations in periods (``time_unit="periods"``), all links FS with lag 0.
+
+    Raises
+    ------
+    ScheduleImportError
+        The file is missing, not PSPLIB, multi-mode, inconsistent, or holds several
+        instances (then use :func:`read_psplib_all`).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ScheduleImportError(
+            f"{path}: is a directory of PSPLIB instances; read it with read_psplib_all()")
+    projects = read_psplib_all(path)
+    if len(projects) != 1:
+        raise ScheduleImportError(
+            f"{path}: holds {len(projects)} PSPLIB instances, read_psplib() reads one; "
+            "use read_psplib_all() for all of them")
+    return projects[0]
+
+
+def read_psplib_all(path) -> list[Project]:
+    """Read every instance of a PSPLIB file (instances may be concatenated) or directory.
+
+    A directory is read in file-name order (``*.sm`` files only, not recursive);
+    each instance's ``meta["instance"]`` is its file stem, with ``#k`` appended for
+    the k-th (1-based) instance of a concatenated file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".sm" and p.is_file())
+        if not files:
+            raise ScheduleImportError(f"{path}: directory has no .sm PSPLIB files")
+        out = []
+        for f in files:
+            out.extend(read_psplib_all(f))
+        return out
+    text = read_text(path, "ascii", "PSPLIB")
+    chunks = _split_instances(text)
+    out = []
+    for k, (first_line, chunk) in enumerate(chunks, start=1):
+        name = path.stem if len(chunks) == 1 else f"{path.stem}#{k}"
+        out.append(parse_psplib(chunk, source=str(path), name=name, first_line=first_line))
+    return out
+
+
+def _split_instances(text: str) -> list[tuple[int, str]]:
+    """Split a file into (first line number, text) per instance."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.lower().startswith("file with basedata")]
+    if len(starts) <= 1:
+        return [(1, text)]
+    # The asterisk rule above "file with basedata" belongs to the instance it opens.
+    bounds = [s - 1 if s > 0 and lines[s - 1].startswith("*") else s for s in starts]
+    bounds[0] = 0
+    bounds.append(len(lines))
+    return [(bounds[i] + 1, "\n".join(lines[bounds[i]:bounds[i + 1]]))
+            for i in range(len(starts))]
+
+
+def parse_psplib(text: str, *, source: str = "<string>", name: str | None = None,
+                 first_line: int = 1) -> Project:
+    """Parse the text of one PSPLIB single-mode instance (see :func:`read_psplib`)."""
+    where = source
+    lines = text.splitlines()
+    sections: dict[str, list[tuple[int, str]]] = {"HEADER": []}
+    current = "HEADER"
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        m = _SECTION_RE.match(line)
+        if m:
+            current = m.group(1).upper()
+            sections[current] = []
+            continue
+        if not line or set(line) <= {"*", "-", "="}:
+            continue
+        sections[current].append((first_line + i, line))
+    for needed in ("PRECEDENCE RELATIONS", "REQUESTS/DURATIONS"):
+        if needed not in sections:
+            raise ScheduleImportError(
+                f"{where}: not a PSPLIB .sm file: section {needed!r} is missing")
+
+    header = {}
+    for _, line in sections["HEADER"]:
+        if ":" in line:
+            key, _, value = line.partition(":")
+            header[key.strip().lower()] = value.strip()
+
+    resources = _parse_resource_kinds(sections.get("RESOURCES", []))
+    info = _parse_project_info(sections.get("PROJECT INFORMATION", []), where)
+
+    successors: dict[int, list[int]] = {}
+    for lineno, line in sections["PRECEDENCE RELATIONS"]:
+        if line.lower().startswith("jobnr"):
+            continue
+        nums = _ints(line, where, lineno)
+        if len(nums) < 3 or len(nums) != 3 + nums[2]:
+            raise ScheduleImportError(
+                f"{where}, line {lineno}: precedence row should be 'job modes n_successors "
+                f"successors...', got {line!r}")
+        job, modes, _, *succ = nums
+        if modes != 1:
+            raise ScheduleImportError(
+                f"{where}, line {lineno}: job {job} has {modes} modes; only single-mode "
+                "(.sm) instances are supported")
+        successors[job] = succ
+
+    res_names = []
+    durations: dict[int, int] = {}
+    demands: dict[int, dict[str, int]] = {}
+    for lineno, line in sections["REQUESTS/DURATIONS"]:
+        if line.lower().startswith("jobnr"):
+            res_names = ["".join(t) for t in re.findall(r"([A-Za-z])\s*(\d+)", line.split("duration", 1)[-1])]
+            continue
+        nums = _ints(line, where, lineno)
+        if len(nums) != 3 + len(res_names):
+            raise ScheduleImportError(
+                f"{where}, line {lineno}: request row should have job, mode, duration and "
+                f"{len(res_names)} resource demands, got {line!r}")
+        job, _, dur, *req = nums
+        durations[job] = dur
+        demands[job] = {r: q for r, q in zip(res_names, req) if q}
+
+    capacities = []
+    for lineno, line in sections.get("RESOURCEAVAILABILITIES", []):
+        if re.match(r"^[A-Za-z]\s*\d", line):
+            continue
+        capacities = _ints(line, where, lineno)
+    res_meta = {}
+    for k, r in enumerate(res_names):
+        res_meta[r] = {"kind": _RESOURCE_KINDS.get(r[0].upper(), "unknown"),
+                       "capacity": capacities[k] if k < len(capacities) else None}
+
+    missing = sorted(set(successors) ^ set(durations))
+    if missing:
+        raise ScheduleImportError(
+            f"{where}: jobs {missing[:10]} appear in only one of PRECEDENCE RELATIONS and "
+            "REQUESTS/DURATIONS")
+    n_jobs = header.get("jobs (incl. supersource/sink )")
+    if n_jobs is not None and n_jobs.isdigit() and int(n_jobs) != len(durations):
+        raise ScheduleImportError(
+            f"{where}: header says {n_jobs} jobs but {len(durations)} are listed; "
+            "the file may be truncated")
+
+    project = Project(name, time_unit="periods")
+    for job in sorted(durations):
+        project.add_task(job, Fixed(durations[job]), name=f"job {job}", resources=demands[job])
+    for job, succ in successors.items():
+        for s in succ:
+            if s not in durations:
+                raise ScheduleImportError(
+                    f"{where}: job {job} has successor {s}, which is not a job of the instance")
+            project.add_link(job, s, "FS", 0.0)
+
+    warnings = []
+    if resources and set(resources) != {r[0] for r in res_names} and res_names:
+        warnings.append(f"resource kinds in header {resources} do not match request columns "
+                        f"{res_names}")
+    project.meta.update(
+        source=source, format="psplib", instance=name,
+        mpm_time=info.get("mpm_time"), horizon=_int_or_none(header.get("horizon")),
+        release_date=info.get("release_date"), due_date=info.get("due_date"),
+        tardiness_cost=info.get("tardiness_cost"), resources=res_meta,
+        random_seed=_int_or_none(header.get("initial value random generator")),
+    )
+    if info.get("extra_projects"):
+        warnings.append(f"PROJECT INFORMATION lists {info['extra_projects'] + 1} projects; "
+                        "only the first row (release, due date, MPM-Time) was kept")
+    project.meta["import_report"] = import_report(
+        "psplib", source, project, calendars=0, warnings=warnings,
+        resources=len(res_names), resource_assignments=sum(len(d) for d in demands.values()))
+    return project
+
+
+def _parse_resource_kinds(rows) -> dict[str, int]:
+    out = {}
+    for _, line in rows:
+        m = re.search(r":\s*(\d+)\s+([RND])\b", line)
+        if m:
+            out[m.group(2)] = int(m.group(1))
+    return {k: v for k, v in out.items() if v}
+
+
+def _parse_project_info(rows, where) -> dict:
+    data_rows = [(n, line) for n, line in rows if not line.lower().startswith("pronr")]
+    if not data_rows:
+        return {}
+    lineno, line = data_rows[0]
+    nums = _ints(line, where, lineno)
+    if len(nums) < 6:
+        raise ScheduleImportError(
+            f"{where}, line {lineno}: PROJECT INFORMATION row should have 6 numbers "
+            f"(pronr #jobs rel.date duedate tardcost MPM-Time), got {line!r}")
+    return {"release_date": nums[2], "due_date": nums[3], "tardiness_cost": nums[4],
+            "mpm_time": nums[5], "extra_projects": len(data_rows) - 1}
+
+
+def _ints(line: str, where: str, lineno: int) -> list[int]:
+    try:
+        return [int(t) for t in line.split()]
+    except ValueError:
+        raise ScheduleImportError(
+            f"{where}, line {lineno}: expected whole numbers, got {line!r}") from None
+
+
+def _int_or_none(value):
+    try:
+        return int(str(value).split()[0])
+    except (TypeError, ValueError, IndexError):
+        return None
