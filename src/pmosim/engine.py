@@ -1,0 +1,252 @@
+"""``simulate()`` and ``cpm()``: validate, compile, run the kernels in chunks, merge.
+
+Reproducibility: every random draw is keyed by (seed, iteration, variable), and
+every per-task accumulator is an integer (counts, histogram bins, fixed-point
+sums), so the merged totals are the same whatever the thread count, chunk size or
+order in which chunks finish. The project finish of each iteration is kept
+(8 bytes x iterations); per-task x per-iteration arrays only with ``keep_samples``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numba
+import numpy as np
+
+from . import stats
+from .compile import CompiledModel, compile_project
+from .errors import SimulationError
+from .kernels.schedule import CRITICAL_RTOL, N_MOMENT_ROWS, deterministic_pass, simulate_chunks
+from .model import as_project
+from .results import CPMResult, SampleStats, SimulationResult, TaskStats
+
+#: Bins of the per-task finish histograms (plus one open-ended bin at each end).
+HISTOGRAM_BINS = 256
+#: Iterations of the pilot that sets each task's histogram range (the first ones of the run).
+PILOT_ITERATIONS = 2048
+#: Default iterations per chunk handed to a thread.
+DEFAULT_CHUNK = 1024
+#: Refuse ``keep_samples`` beyond this many bytes of per-task samples.
+KEEP_SAMPLES_LIMIT = 4 * 2 ** 30
+
+
+def _check_int(name, value, minimum, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise SimulationError(f"{name} must be a whole number, got {value!r}")
+    value = int(value)
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SimulationError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def resolve_seed(seed) -> tuple[int, np.uint64, np.uint64]:
+    """The seed actually used and the Philox key derived from it.
+
+    ``None`` draws a fresh 128-bit seed from OS entropy. The key is
+    ``numpy.random.SeedSequence(seed).generate_state(2, uint64)``, so seeds that
+    differ in any bit give unrelated streams.
+    """
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy)
+    seed = _check_int("seed", seed, 0)
+    k0, k1 = np.random.SeedSequence(seed).generate_state(2, np.uint64)
+    return seed, np.uint64(k0), np.uint64(k1)
+
+
+def _resolve_threads(threads):
+    limit = numba.config.NUMBA_NUM_THREADS
+    if threads is None:
+        return limit
+    return _check_int("threads", threads, 1, limit)
+
+
+def _deterministic(compiled: CompiledModel):
+    return deterministic_pass(compiled.kernel, compiled.planned, compiled.planned_lags)
+
+
+def cpm(model) -> CPMResult:
+    """Deterministic critical path method on planned durations (and planned lags).
+
+    A task is critical when its total float is ``<= 1e-9 * max(1, finish)``.
+
+    Examples
+    --------
+    >>> import networkx as nx, pmosim
+    >>> g = nx.DiGraph()
+    >>> g.add_node("a", duration=3); g.add_node("b", duration=2); g.add_node("c", duration=4)
+    >>> g.add_edge("a", "c"); g.add_edge("b", "c", type="SS", lag=2)
+    >>> r = pmosim.cpm(g)
+    >>> r.finish, r.critical_path
+    (7.0, ['a', 'c'])
+    """
+    compiled = compile_project(as_project(model))
+    es, ef, lf, pf = _deterministic(compiled)
+    node = np.empty_like(compiled.topo)
+    node[compiled.topo] = np.arange(compiled.n_tasks)
+    dur = compiled.planned[node]
+    es, ef, lf = es[node], ef[node], lf[node]
+    ls = lf - dur
+    tf = ls - es
+    return CPMResult(
+        task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur,
+        early_start=es, early_finish=ef, late_start=ls, late_finish=lf, total_float=tf,
+        critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+    )
+
+
+class _Accumulators:
+    """Per-slot kernel buffers and their exact running totals."""
+
+    def __init__(self, n_slots, n_tasks, n_bins):
+        self.n_slots, self.n_tasks, self.n_bins = n_slots, n_tasks, n_bins
+        self.crit = np.zeros(n_tasks, dtype=np.int64)
+        self.mom = np.zeros((N_MOMENT_ROWS, n_tasks), dtype=np.int64)
+        self.hist = np.zeros((n_tasks, n_bins + 2), dtype=np.int64)
+        self.tmin = np.full(n_tasks, np.inf)
+        self.tmax = np.full(n_tasks, -np.inf)
+
+    def slot_buffers(self):
+        s, n = self.n_slots, self.n_tasks
+        return (np.zeros((s, n), dtype=np.int64), np.zeros((s, N_MOMENT_ROWS, n), dtype=np.int64),
+                np.zeros((s, n, self.n_bins + 2), dtype=np.int64),
+                np.full((s, n), np.inf), np.full((s, n), -np.inf))
+
+    def add(self, crit, mom, hist, tmin, tmax):
+        self.crit += crit.sum(axis=0)
+        self.mom += mom.sum(axis=0)
+        for row in range(0, N_MOMENT_ROWS, 2):
+            stats.normalise_fixed_point(self.mom[row], self.mom[row + 1])
+        self.hist += hist.sum(axis=0)
+        np.minimum(self.tmin, tmin.min(axis=0), out=self.tmin)
+        np.maximum(self.tmax, tmax.max(axis=0), out=self.tmax)
+
+
+def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, keep_out):
+    crit, mom, hist, tmin, tmax = acc.slot_buffers()
+    if keep_out is None:
+        empty = np.zeros((0, 0))
+        keep, dur_out, es_out, ef_out = False, empty, empty, empty
+    else:
+        keep, (dur_out, es_out, ef_out) = True, keep_out
+    simulate_chunks(kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out,
+                    crit, mom, hist, tmin, tmax, keep, dur_out, es_out, ef_out)
+    acc.add(crit, mom, hist, tmin, tmax)
+
+
+def _histogram_range(tmin, tmax):
+    width = tmax - tmin
+    pad = np.where(width > 0, 0.1 * width, np.maximum(np.abs(tmin), 1.0) * 1e-9)
+    lo = tmin - pad
+    hi = tmax + pad
+    return lo, HISTOGRAM_BINS / (hi - lo)
+
+
+def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
+             keep_samples: bool = False, chunk_size: int | None = None,
+             progress=None) -> SimulationResult:
+    """Monte Carlo simulation of a task network.
+
+    Parameters
+    ----------
+    model : pmosim.Project or networkx.DiGraph
+        The task network (see :mod:`pmosim.model`).
+    iterations : int
+        Number of iterations (>= 1).
+    seed : int, optional
+        Any non-negative integer; ``None`` draws one from OS entropy. The seed
+        used is stored in the result and reproduces the run bit for bit, on any
+        thread count and chunk size.
+    threads : int, optional
+        Worker threads (default: all of numba's threads, i.e. the CPU count).
+    keep_samples : bool
+        Also keep per-iteration durations, starts and finishes of every task
+        (``iterations * n_tasks * 24`` bytes: for small runs, tests and scripts).
+    chunk_size : int, optional
+        Iterations per unit of work handed to a thread (default 1024); it
+        changes speed only, never results.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each block of iterations.
+
+    Returns
+    -------
+    SimulationResult
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> p = pmosim.Project("demo")
+    >>> p.add_task("a", pmosim.Triangular(2, 3, 7))
+    >>> p.add_task("b", pmosim.Pert(1, 2, 6))
+    >>> p.add_link("a", "b")
+    >>> r = pmosim.simulate(p, 20_000, seed=1)
+    >>> round(r.finish.mean, 1), r.criticality["a"]
+    (6.5, 1.0)
+    """
+    project = as_project(model)
+    n_iter = _check_int("iterations", iterations, 1)
+    n_slots = _resolve_threads(threads)
+    chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+    seed_used, k0, k1 = resolve_seed(seed)
+    compiled = compile_project(project)
+    n = compiled.n_tasks
+    if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
+        raise SimulationError(
+            f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
+            f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
+
+    es0, ef0, _, pf0 = _deterministic(compiled)
+    kernel = compiled.kernel._replace(start_shift=es0, finish_shift=ef0)
+    key = (k0, k1)
+    previous_threads = numba.get_num_threads()
+    numba.set_num_threads(n_slots)
+    try:
+        pilot = _Accumulators(n_slots, n, 1)
+        n_pilot = min(n_iter, PILOT_ITERATIONS)
+        _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, np.empty(n_pilot), None)
+        lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
+        kernel = kernel._replace(hist_lo=lo, hist_scale=scale)
+
+        acc = _Accumulators(n_slots, n, HISTOGRAM_BINS)
+        finish = np.empty(n_iter)
+        keep = [np.empty((n_iter, n)) for _ in range(3)] if keep_samples else None
+        block = n_iter if progress is None else max(chunk * n_slots, math.ceil(n_iter / 100))
+        for b0 in range(0, n_iter, block):
+            b1 = min(b0 + block, n_iter)
+            keep_out = None if keep is None else [k[b0:b1] for k in keep]
+            _run(kernel, key, b0, b1 - b0, chunk, n_slots, acc, finish[b0:b1], keep_out)
+            if progress is not None:
+                progress(b1, n_iter)
+    finally:
+        numba.set_num_threads(previous_threads)
+
+    node = np.empty_like(compiled.topo)
+    node[compiled.topo] = np.arange(n)
+    totals = [stats.fixed_point_total(acc.mom[r], acc.mom[r + 1])[node] for r in range(0, 8, 2)]
+    start_mean, start_std = stats.mean_std_from_sums(es0[node], totals[0], totals[1], n_iter)
+    finish_mean, finish_std = stats.mean_std_from_sums(ef0[node], totals[2], totals[3], n_iter)
+    criticality = acc.crit[node] / n_iter
+    tasks = TaskStats(
+        ids=compiled.task_ids, names=compiled.names, criticality=criticality,
+        start_mean=start_mean, start_std=start_std, finish_mean=finish_mean,
+        finish_std=finish_std, finish_min=acc.tmin[node], finish_max=acc.tmax[node],
+        finish_hist=acc.hist[node], hist_lo=lo[node], hist_scale=scale[node],
+    )
+    samples = {}
+    if keep is not None:
+        samples = {name: _to_node_order(arr, compiled.topo)
+                   for name, arr in zip(("durations", "starts", "finishes"), keep)}
+    return SimulationResult(
+        iterations=n_iter, seed=seed_used, task_ids=compiled.task_ids, project=project,
+        finish=SampleStats(samples=finish, deterministic=float(pf0)),
+        criticality=dict(zip(compiled.task_ids, criticality.tolist())),
+        tasks=tasks, **samples,
+    )
+
+
+def _to_node_order(by_position: np.ndarray, topo: np.ndarray) -> np.ndarray:
+    out = np.empty_like(by_position)
+    out[:, topo] = by_position
+    return out

@@ -1,0 +1,13 @@
+"""numba-compiled kernels: arrays and scalars in, arrays out; no Python objects, no checks.
+
+All numba options live here (STYLE: one place). ``cache=True`` keeps compiled code on
+disk, so ``import pmosim`` never compiles and later processes start fast; fastmath
+is off because the kernels must agree with the naive reference to the last bits
+that matter and give the same bits on every machine.
+"""
+
+JIT = dict(cache=True, nogil=True, error_model="numpy")
+PARALLEL_JIT = dict(JIT, parallel=True)
+
+#: Iterations scheduled side by side by one thread (the inner, vectorised loops).
+LANES = 8

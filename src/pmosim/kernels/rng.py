@@ -1,0 +1,119 @@
+"""Counter-based Philox4x64-10 random numbers, bit-identical to ``numpy.random.Philox``.
+
+Every draw is a pure function of (key, counter): the key comes from the user's
+seed, the counter from (iteration, variable group, stream). The draw for
+iteration ``i`` of variable ``v`` is therefore the same on any thread count,
+chunking, process or machine. One Philox block gives four 64-bit words, i.e. the
+uniforms of four consecutive variables of one stream.
+
+``philox4x64(c0, c1, c2, c3, k0, k1)`` equals the first block that
+``numpy.random.Philox(key=k0 + 2**64 * k1, counter=c - 1).random_raw(4)`` returns
+(numpy increments its 256-bit counter before each block).
+"""
+
+import numpy as np
+from numba import njit
+
+from . import JIT
+
+_M0 = np.uint64(0xD2E7470EE14C6C93)
+_M1 = np.uint64(0xCA5A826395121157)
+_W0 = np.uint64(0x9E3779B97F4A7C15)
+_W1 = np.uint64(0xBB67AE8584CAA73B)
+_LO32 = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_S11 = np.uint64(11)
+_TWO_M53 = 2.0 ** -53
+
+# Counter word 2: one stream per kind of random variable, so that adding a
+# feature never shifts the draws of another.
+STREAM_DURATION = 0
+STREAM_LAG = 1
+
+
+@njit(**JIT)
+def _mulhilo(a, b):
+    """High and low 64-bit words of the 128-bit product a * b (uint64)."""
+    a_lo = a & _LO32
+    a_hi = a >> _S32
+    b_lo = b & _LO32
+    b_hi = b >> _S32
+    p0 = a_lo * b_lo
+    p1 = a_lo * b_hi
+    p2 = a_hi * b_lo
+    p3 = a_hi * b_hi
+    mid = (p0 >> _S32) + (p1 & _LO32) + (p2 & _LO32)
+    hi = p3 + (p1 >> _S32) + (p2 >> _S32) + (mid >> _S32)
+    return hi, a * b
+
+
+@njit(**JIT)
+def philox4x64(c0, c1, c2, c3, k0, k1):
+    """Philox4x64 with 10 rounds; all arguments and results are uint64."""
+    for r in range(10):
+        if r > 0:
+            k0 = k0 + _W0
+            k1 = k1 + _W1
+        hi0, lo0 = _mulhilo(_M0, c0)
+        hi1, lo1 = _mulhilo(_M1, c2)
+        c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
+    return c0, c1, c2, c3
+
+
+@njit(**JIT)
+def to_unit(x):
+    """Map a uint64 to a float64 uniform strictly inside (0, 1): (top 53 bits + 1/2) / 2**53."""
+    return (np.float64(x >> _S11) + 0.5) * _TWO_M53
+
+
+@njit(**JIT)
+def fill_uniforms(out, iteration0, n_lanes, stream, k0, k1):
+    """Uniforms of variables ``0..out.shape[0]-1`` for ``n_lanes`` consecutive iterations.
+
+    Parameters
+    ----------
+    out : float64[n_vars, LANES]
+        Receives ``u[v, l]`` for iteration ``iteration0 + l`` and variable ``v``.
+    iteration0 : int64
+        Global index of the first iteration (lane 0).
+    n_lanes : int64
+        Number of lanes to fill (``<= out.shape[1]``).
+    stream : int64
+        Counter word 2 (see the STREAM_* constants).
+    k0, k1 : uint64
+        The key.
+    """
+    n_vars = out.shape[0]
+    s = np.uint64(stream)
+    zero = np.uint64(0)
+    for g in range((n_vars + 3) // 4):
+        gg = np.uint64(g)
+        v = 4 * g
+        if v + 4 <= n_vars:
+            for lane in range(n_lanes):
+                x0, x1, x2, x3 = philox4x64(np.uint64(iteration0 + lane), gg, s, zero, k0, k1)
+                out[v, lane] = to_unit(x0)
+                out[v + 1, lane] = to_unit(x1)
+                out[v + 2, lane] = to_unit(x2)
+                out[v + 3, lane] = to_unit(x3)
+        else:
+            for lane in range(n_lanes):
+                x0, x1, x2, x3 = philox4x64(np.uint64(iteration0 + lane), gg, s, zero, k0, k1)
+                out[v, lane] = to_unit(x0)
+                if v + 1 < n_vars:
+                    out[v + 1, lane] = to_unit(x1)
+                if v + 2 < n_vars:
+                    out[v + 2, lane] = to_unit(x2)
+
+
+@njit(**JIT)
+def uniforms(iterations, variable, stream, k0, k1):
+    """Uniforms of one variable for the given iterations (int64 array); for tests and tools."""
+    out = np.empty(iterations.shape[0])
+    g = np.uint64(variable // 4)
+    j = variable % 4
+    s = np.uint64(stream)
+    for i in range(iterations.shape[0]):
+        x = philox4x64(np.uint64(iterations[i]), g, s, np.uint64(0), k0, k1)
+        out[i] = to_unit(x[j])
+    return out

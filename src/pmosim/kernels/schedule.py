@@ -1,0 +1,227 @@
+"""Forward/backward CPM passes over lanes of iterations, and the fused simulation driver.
+
+Tasks are numbered by *position* in topological order. Links are stored per
+successor in CSR form: the predecessors of position ``p`` are
+``pred_idx[pred_ptr[p]:pred_ptr[p + 1]]`` with types ``pred_type`` (0 FS, 1 SS,
+2 FF, 3 SF) and constant lags ``pred_lag``; ``pred_lagvar`` is -1 or the row of
+that link's sampled lag. All time arrays are ``float64[n_tasks, LANES]``: lane
+``l`` is one iteration, and every inner loop runs over lanes so it vectorises.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from . import JIT, LANES, PARALLEL_JIT
+from .rng import STREAM_DURATION, STREAM_LAG, fill_uniforms
+from .sampling import sample_row
+
+FS, SS, FF, SF = 0, 1, 2, 3
+CRITICAL_RTOL = 1e-9
+_TWO32 = 4294967296.0
+
+# Rows of the integer moment accumulator (exact fixed-point sums, see accumulate()).
+N_MOMENT_ROWS = 8
+
+
+@njit(**JIT)
+def forward_pass(m, dur, lag, es, ef, pf, n_lanes):
+    """Early start/finish and project finish of ``n_lanes`` iterations.
+
+    Parameters
+    ----------
+    m : KernelModel
+    dur : float64[n_tasks, LANES]   sampled durations
+    lag : float64[n_rlags, LANES]   sampled lags of the links with random lags
+    es, ef : float64[n_tasks, LANES]   out: early start and finish
+    pf : float64[LANES]   out: project finish
+    """
+    for lane in range(n_lanes):
+        pf[lane] = 0.0
+    for p in range(dur.shape[0]):
+        for lane in range(n_lanes):
+            es[p, lane] = 0.0
+        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
+            q = m.pred_idx[k]
+            t = m.pred_type[k]
+            rv = m.pred_lagvar[k]
+            c = m.pred_lag[k]
+            for lane in range(n_lanes):
+                d = c if rv < 0 else lag[rv, lane]
+                if t == FS:
+                    v = ef[q, lane] + d
+                elif t == SS:
+                    v = es[q, lane] + d
+                elif t == FF:
+                    v = ef[q, lane] + d - dur[p, lane]
+                else:
+                    v = es[q, lane] + d - dur[p, lane]
+                es[p, lane] = max(es[p, lane], v)
+        for lane in range(n_lanes):
+            ef[p, lane] = es[p, lane] + dur[p, lane]
+            pf[lane] = max(pf[lane], ef[p, lane])
+
+
+@njit(**JIT)
+def backward_pass(m, dur, lag, pf, lf, n_lanes):
+    """Late finish of every task given the project finish ``pf`` (push style).
+
+    ``lf`` (float64[n_tasks, LANES]) is overwritten; late start is ``lf - dur``.
+    """
+    n = dur.shape[0]
+    for p in range(n):
+        for lane in range(n_lanes):
+            lf[p, lane] = pf[lane]
+    for p in range(n - 1, -1, -1):
+        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
+            q = m.pred_idx[k]
+            t = m.pred_type[k]
+            rv = m.pred_lagvar[k]
+            c = m.pred_lag[k]
+            for lane in range(n_lanes):
+                d = c if rv < 0 else lag[rv, lane]
+                if t == FS:
+                    v = lf[p, lane] - dur[p, lane] - d
+                elif t == SS:
+                    v = lf[p, lane] - dur[p, lane] - d + dur[q, lane]
+                elif t == FF:
+                    v = lf[p, lane] - d
+                else:
+                    v = lf[p, lane] - d + dur[q, lane]
+                lf[q, lane] = min(lf[q, lane], v)
+
+
+@njit(**JIT)
+def sample_block(m, it0, n_lanes, k0, k1, u, dur, ulag, lag):
+    """Sample the durations and random lags of ``n_lanes`` iterations from ``it0``."""
+    fill_uniforms(u, it0, n_lanes, STREAM_DURATION, k0, k1)
+    for p in range(dur.shape[0]):
+        sample_row(m.dur_code[p], m.dur_par[p], m.tables, u[m.dur_var[p]], dur[p], n_lanes)
+    if lag.shape[0] > 0:
+        fill_uniforms(ulag, it0, n_lanes, STREAM_LAG, k0, k1)
+        for r in range(lag.shape[0]):
+            sample_row(m.lag_code[r], m.lag_par[r], m.tables, ulag[m.lag_var[r]], lag[r], n_lanes)
+
+
+@njit(**JIT)
+def _add_fixed(acc, row, p, x):
+    """Add ``x`` to the exact fixed-point sum ``acc[row:row+2, p]`` (integer part, 2**-32 units).
+
+    Integer addition is associative, so the total is the same whatever the order
+    in which threads and chunks add their parts: the key to bit-identical results.
+    """
+    fl = np.floor(x)
+    acc[row, p] += np.int64(fl)
+    acc[row + 1, p] += np.int64((x - fl) * _TWO32)
+
+
+@njit(**JIT)
+def accumulate(m, dur, es, ef, lf, pf, n_lanes, crit, mom, hist, tmin, tmax):
+    """Update the streaming per-task accumulators with ``n_lanes`` iterations.
+
+    crit : int64[n_tasks]                  iterations in which the task was critical
+    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of (start - shift), its square,
+                                           (finish - shift), its square
+    hist : int64[n_tasks, n_bins + 2]      finish histogram (under/overflow at the ends)
+    tmin, tmax : float64[n_tasks]          extreme finishes
+    """
+    n_bins = hist.shape[1] - 2
+    for p in range(dur.shape[0]):
+        s_shift = m.start_shift[p]
+        f_shift = m.finish_shift[p]
+        lo = m.hist_lo[p]
+        scale = m.hist_scale[p]
+        for lane in range(n_lanes):
+            tol = CRITICAL_RTOL * max(1.0, pf[lane])
+            if lf[p, lane] - dur[p, lane] - es[p, lane] <= tol:
+                crit[p] += 1
+            ds = es[p, lane] - s_shift
+            df = ef[p, lane] - f_shift
+            _add_fixed(mom, 0, p, ds)
+            _add_fixed(mom, 2, p, ds * ds)
+            _add_fixed(mom, 4, p, df)
+            _add_fixed(mom, 6, p, df * df)
+            f = ef[p, lane]
+            tmin[p] = min(tmin[p], f)
+            tmax[p] = max(tmax[p], f)
+            b = (f - lo) * scale
+            if b < 0.0:
+                hist[p, 0] += 1
+            elif b >= n_bins:
+                hist[p, n_bins + 1] += 1
+            else:
+                hist[p, int(b) + 1] += 1
+
+
+@njit(**PARALLEL_JIT)
+def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
+                    crit, mom, hist, tmin, tmax, keep, dur_out, es_out, ef_out):
+    """Simulate iterations ``it_start .. it_start + n_iter - 1``; the fused parallel driver.
+
+    Iterations are cut into chunks of ``chunk``; slot ``s`` (one per thread) takes
+    chunks ``s, s + n_slots, ...`` and adds into its own accumulator row, so
+    nothing races; the caller sums the rows (integers: any order gives the same bits).
+
+    Parameters
+    ----------
+    m : KernelModel
+    k0, k1 : uint64                      Philox key
+    finish_out : float64[n_iter]         out: project finish of every iteration
+    crit : int64[n_slots, n_tasks]
+    mom : int64[n_slots, N_MOMENT_ROWS, n_tasks]
+    hist : int64[n_slots, n_tasks, n_bins + 2]
+    tmin, tmax : float64[n_slots, n_tasks]
+    keep : bool                          also write per-iteration samples
+    dur_out, es_out, ef_out : float64[n_iter, n_tasks] (or [0, 0] when not kept)
+    """
+    n = m.dur_code.shape[0]
+    n_rlag = m.lag_code.shape[0]
+    n_chunks = (n_iter + chunk - 1) // chunk
+    for s in prange(n_slots):
+        u = np.empty((m.n_dur_vars, LANES))
+        ulag = np.empty((m.n_lag_vars, LANES))
+        dur = np.empty((n, LANES))
+        lag = np.empty((n_rlag, LANES))
+        es = np.empty((n, LANES))
+        ef = np.empty((n, LANES))
+        lf = np.empty((n, LANES))
+        pf = np.empty(LANES)
+        for c in range(s, n_chunks, n_slots):
+            c0 = c * chunk
+            c1 = min(c0 + chunk, n_iter)
+            for b0 in range(c0, c1, LANES):
+                nl = min(LANES, c1 - b0)
+                sample_block(m, it_start + b0, nl, k0, k1, u, dur, ulag, lag)
+                forward_pass(m, dur, lag, es, ef, pf, nl)
+                backward_pass(m, dur, lag, pf, lf, nl)
+                accumulate(m, dur, es, ef, lf, pf, nl, crit[s], mom[s], hist[s], tmin[s], tmax[s])
+                for lane in range(nl):
+                    finish_out[b0 + lane] = pf[lane]
+                if keep:
+                    for p in range(n):
+                        for lane in range(nl):
+                            dur_out[b0 + lane, p] = dur[p, lane]
+                            es_out[b0 + lane, p] = es[p, lane]
+                            ef_out[b0 + lane, p] = ef[p, lane]
+
+
+@njit(**JIT)
+def deterministic_pass(m, dur1, lag1):
+    """CPM on given durations/lags (float64[n_tasks], float64[n_rlags]).
+
+    Returns early start, early finish, late finish (float64[n_tasks] each) and the
+    project finish.
+    """
+    n = dur1.shape[0]
+    dur = np.empty((n, LANES))
+    lag = np.empty((lag1.shape[0], LANES))
+    for p in range(n):
+        dur[p, 0] = dur1[p]
+    for r in range(lag1.shape[0]):
+        lag[r, 0] = lag1[r]
+    es = np.empty((n, LANES))
+    ef = np.empty((n, LANES))
+    lf = np.empty((n, LANES))
+    pf = np.empty(LANES)
+    forward_pass(m, dur, lag, es, ef, pf, 1)
+    backward_pass(m, dur, lag, pf, lf, 1)
+    return es[:, 0].copy(), ef[:, 0].copy(), lf[:, 0].copy(), pf[0]

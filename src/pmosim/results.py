@@ -1,0 +1,199 @@
+"""Result objects: frozen dataclasses of arrays plus metadata, with ``to_dict()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import stats
+from ._version import __version__
+
+
+def _jsonable_id(task_id):
+    return task_id if isinstance(task_id, (str, int)) and not isinstance(task_id, bool) else str(task_id)
+
+
+@dataclass(frozen=True)
+class SampleStats:
+    """Statistics of one simulated quantity (e.g. the project finish) over all iterations.
+
+    Attributes
+    ----------
+    samples : float64[iterations]
+        The value in every iteration, in iteration order.
+    deterministic : float
+        The value of the deterministic (CPM) plan.
+    """
+
+    samples: np.ndarray
+    deterministic: float
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.samples))
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (ddof=1; 0 for a single iteration)."""
+        n = self.samples.shape[0]
+        return float(np.std(self.samples, ddof=1)) if n > 1 else 0.0
+
+    @property
+    def min(self) -> float:
+        return float(np.min(self.samples))
+
+    @property
+    def max(self) -> float:
+        return float(np.max(self.samples))
+
+    def percentile(self, q):
+        """Percentile(s) ``q`` in 0..100 (linear interpolation between order statistics)."""
+        return stats.percentile(self.samples, q)
+
+    def probability_le(self, x) -> float:
+        """Probability that the value is ``<= x`` (e.g. of meeting a target finish)."""
+        return stats.probability_le(self.samples, x)
+
+    def percentiles(self, qs=stats.REPORT_PERCENTILES) -> dict[str, float]:
+        """``{"P1": ..., "P5": ..., ...}`` for the given percentiles."""
+        values = np.atleast_1d(self.percentile(list(qs)))
+        return {stats.percentile_key(q): float(v) for q, v in zip(qs, values)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deterministic": float(self.deterministic), "mean": self.mean, "std": self.std,
+                "percentiles": self.percentiles()}
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    """Per-task statistics, every array in the graph's node order (``ids``).
+
+    Start/finish means and standard deviations are exact (fixed-point sums);
+    finish percentiles are estimates from a 256-bin streaming histogram per task
+    whose range comes from the first iterations (values outside it land in two
+    open-ended bins bounded by the exact minimum and maximum).
+    """
+
+    ids: list
+    names: list
+    criticality: np.ndarray
+    start_mean: np.ndarray
+    start_std: np.ndarray
+    finish_mean: np.ndarray
+    finish_std: np.ndarray
+    finish_min: np.ndarray
+    finish_max: np.ndarray
+    finish_hist: np.ndarray = field(repr=False)
+    hist_lo: np.ndarray = field(repr=False)
+    hist_scale: np.ndarray = field(repr=False)
+
+    def finish_percentile(self, q) -> np.ndarray:
+        """Estimated finish percentile(s) of every task: float64[n] or [n, len(q)]."""
+        return stats.histogram_quantiles(self.finish_hist, self.hist_lo, self.hist_scale,
+                                         self.finish_min, self.finish_max, q)
+
+    def __len__(self):
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What :func:`pmosim.simulate` returns.
+
+    Attributes
+    ----------
+    iterations : int
+    seed : int
+        The seed actually used (drawn from OS entropy when none was given);
+        ``simulate(model, iterations, seed=result.seed)`` reproduces the run bit for bit.
+    task_ids : list
+        Task ids in the graph's node order.
+    project : pmosim.Project
+        The simulated project (name, start date, calendar).
+    finish : SampleStats
+        Project finish.
+    criticality : dict
+        Task id -> fraction of iterations in which the task was critical.
+    tasks : TaskStats
+    durations, starts, finishes : float64[iterations, n_tasks] or None
+        Per-iteration samples, only with ``keep_samples=True``.
+    """
+
+    iterations: int
+    seed: int
+    task_ids: list
+    project: Any = field(repr=False)
+    finish: SampleStats = field(repr=False)
+    criticality: dict = field(repr=False)
+    tasks: TaskStats = field(repr=False)
+    durations: np.ndarray | None = field(default=None, repr=False)
+    starts: np.ndarray | None = field(default=None, repr=False)
+    finishes: np.ndarray | None = field(default=None, repr=False)
+
+    def most_critical(self, k: int = 10) -> list[tuple[Any, float]]:
+        """The ``k`` tasks with the highest criticality, ties in node order."""
+        order = np.argsort(-self.tasks.criticality, kind="stable")[:k]
+        return [(self.task_ids[i], float(self.tasks.criticality[i])) for i in order]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (see docs/results-format.md)."""
+        qs = stats.REPORT_PERCENTILES
+        task_pct = self.tasks.finish_percentile(list(qs))
+        tasks = [
+            {
+                "id": _jsonable_id(tid),
+                "name": self.tasks.names[i],
+                "criticality": float(self.tasks.criticality[i]),
+                "start_mean": float(self.tasks.start_mean[i]),
+                "finish_mean": float(self.tasks.finish_mean[i]),
+                "finish_std": float(self.tasks.finish_std[i]),
+                "finish_percentiles": {stats.percentile_key(q): float(v)
+                                       for q, v in zip(qs, task_pct[i])},
+            }
+            for i, tid in enumerate(self.task_ids)
+        ]
+        return {
+            "pmosim_version": __version__,
+            "iterations": self.iterations,
+            "seed": self.seed,
+            "finish": self.finish.to_dict(),
+            "tasks": tasks,
+        }
+
+
+@dataclass(frozen=True)
+class CPMResult:
+    """Deterministic critical path method on planned durations; arrays in node order."""
+
+    task_ids: list
+    names: list
+    finish: float
+    duration: np.ndarray
+    early_start: np.ndarray
+    early_finish: np.ndarray
+    late_start: np.ndarray
+    late_finish: np.ndarray
+    total_float: np.ndarray
+    critical: np.ndarray
+
+    @property
+    def critical_path(self) -> list:
+        """Ids of the critical tasks ordered by early start (then node order)."""
+        idx = np.flatnonzero(self.critical)
+        idx = idx[np.argsort(self.early_start[idx], kind="stable")]
+        return [self.task_ids[i] for i in idx]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per task, in node order."""
+        return [
+            {"id": _jsonable_id(tid), "name": self.names[i], "duration": float(self.duration[i]),
+             "early_start": float(self.early_start[i]), "early_finish": float(self.early_finish[i]),
+             "late_start": float(self.late_start[i]), "late_finish": float(self.late_finish[i]),
+             "total_float": float(self.total_float[i]), "critical": bool(self.critical[i])}
+            for i, tid in enumerate(self.task_ids)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pmosim_version": __version__, "finish": float(self.finish), "tasks": self.rows()}
