@@ -140,6 +140,19 @@ def test_immutable_hashable_and_described(dist):
     assert str(dist) == dist.describe()
 
 
+@pytest.mark.parametrize("dist, text", [
+    (Triangular(20, 25, 60), "triangular(20, 25, 60)"),
+    (Uniform(1, 2.5), "uniform(1, 2.5)"),
+    (Fixed(-3), "fixed(-3)"),
+    (Pert(10, 15, 30), "pert(10, 15, 30, 4)"),
+    (Normal(5, 1), "normal(5, 1)"),
+    (Trigen(10, 15, 30), "trigen(10, 15, 30, P10/P90)"),
+])
+def test_describe_is_the_short_human_form(dist, text):
+    # the documented form (Distribution.describe): the parameters only, nothing else
+    assert dist.describe() == text
+
+
 # -- each family against scipy.stats --------------------------------------------------------
 
 def scipy_equivalent(dist):
@@ -366,3 +379,73 @@ def test_bad_parameters_raise_model_error_naming_values(make, words):
     assert isinstance(info.value, ValueError)
     for w in words:
         assert w in str(info.value), (w, str(info.value))
+
+
+# -- the kernels sample exactly these inverse CDFs ------------------------------------------
+
+def kernel_uniforms(seed, n_iter, variable, stream):
+    """The uniforms the engine uses for one variable, from the documented keying.
+
+    Key: ``SeedSequence(seed).generate_state(2, uint64)`` (engine.resolve_seed); a task's
+    duration variable is its index in the graph's node order (compile.py).
+    """
+    from pmosim.kernels import rng
+    k0, k1 = np.random.SeedSequence(seed).generate_state(2, np.uint64)
+    return rng.uniforms(np.arange(n_iter, dtype=np.int64), variable, stream, k0, k1)
+
+
+DURATIONS = [d for d in ALL if d.support[0] >= 0 or (isinstance(d, Normal) and d.mean >= 0)]
+DURATIONS += [Normal(1, 2), Normal(0.5, 3)]   # substantial truncation at zero
+
+
+def _simulate_each_as_a_task(dists, n_iter, seed):
+    import networkx as nx
+
+    import pmosim
+    g = nx.DiGraph()
+    for j, d in enumerate(dists):
+        g.add_node(f"t{j}", duration=d)
+    return pmosim.simulate(g, n_iter, seed=seed, keep_samples=True)
+
+
+def test_kernel_samples_nonnegative_ppf_of_its_uniforms():
+    from pmosim.kernels.rng import STREAM_DURATION
+    n_iter, seed = 20_000, 4242
+    res = _simulate_each_as_a_task(DURATIONS, n_iter, seed)
+    for j, d in enumerate(DURATIONS):
+        u = kernel_uniforms(seed, n_iter, j, STREAM_DURATION)
+        assert np.all((u > 0) & (u < 1))
+        expected = nonnegative_ppf(d, u)
+        got = res.durations[:, j]
+        lo, hi = d.support
+        # the kernels tabulate PERT's inverse CDF; the documented bound is 1e-9 of the range
+        atol = 1e-9 * (hi - lo) if isinstance(d, Pert) else 1e-12 * max(1.0, abs(d.mean))
+        assert_allclose(got, expected, rtol=1e-12, atol=atol, err_msg=d.describe())
+
+
+@pytest.mark.parametrize("dist", DURATIONS, ids=ids(DURATIONS))
+def test_kernel_duration_samples_follow_the_distribution(dist):
+    # independent of the keying: DKW bound on the ECDF of the engine's own samples
+    x = np.sort(_simulate_each_as_a_task([dist], 20_000, seed=99).durations[:, 0])
+    if isinstance(dist, Normal):
+        m, s = dist.mean, dist.sd
+        cdf = lambda v: ss.truncnorm(a=-m / s, b=np.inf, loc=m, scale=s).cdf(v)  # noqa: E731
+        mean = nonnegative_mean(dist)
+    else:
+        cdf, mean = dist.cdf, dist.mean
+    grid = np.unique(x[:: 97])
+    ecdf = np.searchsorted(x, grid, side="right") / len(x)
+    assert np.max(np.abs(ecdf - cdf(grid))) <= dkw_eps(len(x))
+    assert np.all(x >= 0)
+    if dist.std > 0:
+        assert abs(x.mean() - mean) <= K * np.std(x) / math.sqrt(len(x))
+
+
+def test_kernel_draws_are_independent_across_tasks_and_iterations():
+    n = 40_000
+    res = _simulate_each_as_a_task([Uniform(0, 1)] * 6, n, seed=5)
+    x = res.durations
+    corr = np.corrcoef(x.T)
+    assert np.max(np.abs(corr - np.eye(6))) <= K / math.sqrt(n)
+    lag1 = [np.corrcoef(x[:-1, j], x[1:, j])[0, 1] for j in range(6)]
+    assert np.max(np.abs(lag1)) <= K / math.sqrt(n)
