@@ -1,0 +1,363 @@
+"""The ``pmosim`` command line: a thin click layer over the library.
+
+Commands parse their arguments, call :func:`pmosim.load`, :func:`pmosim.simulate`
+and :func:`pmosim.cpm`, and print. Every :class:`~pmosim.errors.PmosimError`
+becomes a one-line ``Error: ...`` and exit status 1 (no traceback); click's own
+usage errors (a bad option value) exit with status 2. Files are written
+atomically, and nothing in an existing ``--out`` folder is deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import functools
+import importlib.resources
+import math
+import time
+from pathlib import Path
+
+import click
+
+from ._version import __version__
+from .errors import PmosimError
+
+#: Files ``pmosim run`` writes into ``--out``.
+RESULTS_JSON = "results.json"
+FINISH_PNG = "finish.png"
+CRITICALITY_PNG = "criticality.png"
+#: Runs expected to take longer than this (seconds) get a progress bar.
+PROGRESS_AFTER_S = 1.0
+SUMMARY_PERCENTILES = (10, 50, 80, 90)
+TOP_TASKS = 10
+
+
+def default_scenario() -> Path:
+    """Path of the scenario bundled with pmosim (package data)."""
+    return Path(str(importlib.resources.files("pmosim") / "data" / "default.toml"))
+
+
+@contextlib.contextmanager
+def _errors_as_click():
+    """Turn library errors and failed writes into ``Error: ...`` with exit status 1."""
+    try:
+        yield
+    except PmosimError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+def _friendly(command):
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with _errors_as_click():
+            return command(*args, **kwargs)
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="pmosim",
+                      message="%(prog)s %(version)s")
+def cli():
+    """Monte Carlo schedule risk analysis of task networks.
+
+    \b
+    Examples:
+      pmosim run                                  # the bundled example scenario
+      pmosim run scenarios/software-release.toml -n 20000 --seed 7 --out results
+      pmosim validate scenarios/building-fit-out.toml
+      pmosim cpm scenarios/building-fit-out.toml
+
+    Scenario files are TOML (docs/scenario-format.md); MS Project XML (.xml),
+    Primavera XER (.xer) and PSPLIB (.sm) files are read too.
+    """
+
+
+def main(argv=None):
+    """Entry point of the ``pmosim`` console script."""
+    return cli.main(args=argv, prog_name="pmosim")
+
+
+# -- helpers --------------------------------------------------------------------------
+def _load(scenario):
+    from . import load
+    return load(scenario)
+
+
+def _calendar(project):
+    from .calendar import WorkCalendar
+    return project.calendar or WorkCalendar()
+
+
+def _finish_date(project, t) -> str:
+    if project.start is None:
+        return ""
+    return str(_calendar(project).finish_dates(project.start, max(float(t), 0.0)))
+
+
+def _parse_target(text: str, project) -> dict:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is not None:
+        if not math.isfinite(value):
+            raise click.BadParameter(f"{text!r} is not a finite number", param_hint="'--target'")
+        return {"value": value, "given": text}
+    try:
+        day = _dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is neither a number of working days (e.g. 120) nor a date "
+            "(e.g. 2027-06-30)", param_hint="'--target'") from None
+    if project.start is None:
+        raise click.ClickException(
+            f"--target {text}: a target date needs the project start date; set start under "
+            "[project] in the scenario, or give the target in working days")
+    value = _calendar(project).working_time(project.start, day, at="end")
+    return {"value": float(value), "given": text}
+
+
+class _Progress:
+    """``progress(done, total)`` callback that shows a bar once the rest of a run looks slow.
+
+    The rate is measured from the first block on, so one-off start-up (loading
+    compiled kernels) does not count; nothing is shown when ``file`` is not a terminal.
+    """
+
+    def __init__(self, file):
+        self.file = file
+        self.enabled = file.isatty()
+        self.bar = None
+        self.first = None
+        self.shown = 0
+
+    def __call__(self, done, total):
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = (now, done)
+            return
+        if self.bar is None:
+            t_first, done_first = self.first
+            rate = (done - done_first) / max(now - t_first, 1e-9)
+            if done >= total or (total - done) / max(rate, 1e-9) < PROGRESS_AFTER_S:
+                return
+            self.bar = click.progressbar(length=total, label="Simulating", file=self.file,
+                                         show_eta=True, show_percent=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _fmt_days(t) -> str:
+    return f"{t:,.1f}"
+
+
+# -- run ------------------------------------------------------------------------------
+@cli.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-n", "--iterations", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Number of Monte Carlo iterations.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (any integer >= 0); the same seed gives the same results "
+                   "bit for bit. Default: a fresh seed, printed so the run can be repeated.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Worker threads (default: all CPUs). Results do not depend on it.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default="pmosim-out", show_default=True,
+              help=f"Folder for {RESULTS_JSON}, {FINISH_PNG} and {CRITICALITY_PNG} "
+                   "(created if needed; other files in it are left alone).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None,
+              help="Also write the results JSON to FILE; '-' prints it to standard output "
+                   "instead of the summary.")
+@click.option("--target", metavar="DATE_OR_NUMBER", default=None,
+              help="Target finish: a date (YYYY-MM-DD, met when finishing by the end of that "
+                   "day) or working days from the start; reports the chance of meeting it.")
+@_friendly
+def run(scenario, iterations, seed, threads, out_dir, json_file, target):
+    """Simulate SCENARIO and report finish percentiles, dates and critical tasks.
+
+    Without SCENARIO, runs the bundled example scenario. Writes results.json,
+    finish.png (histogram and S-curve) and criticality.png into --out.
+
+    \b
+    Examples:
+      pmosim run
+      pmosim run scenarios/data-centre-migration.toml -n 50000 --seed 42
+      pmosim run plan.toml --target 2027-09-30 --out results --json -
+    """
+    from . import simulate
+    from .io.json_out import results_dict, write_json
+
+    to_stdout = json_file == "-"
+    say = functools.partial(click.echo, err=to_stdout)
+    if scenario is None:
+        scenario = default_scenario()
+        say(f"No SCENARIO given: running the bundled default scenario {scenario}")
+    project = _load(scenario)
+    target_spec = _parse_target(target, project) if target is not None else None
+
+    progress = _Progress(click.get_text_stream("stderr"))
+    t0 = time.perf_counter()
+    try:
+        result = simulate(project, iterations, seed=seed, threads=threads, progress=progress)
+    finally:
+        progress.close()
+    elapsed = time.perf_counter() - t0
+
+    doc = results_dict(result, scenario=scenario, target=target_spec)
+    written = [write_json(doc, out_dir / RESULTS_JSON)]
+    written += _write_plots(result, out_dir)
+    if json_file is not None and not to_stdout:
+        written.append(write_json(doc, json_file))
+
+    if to_stdout:
+        import json
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    _summary(say, project, scenario, result, doc, elapsed)
+    say("Wrote " + ", ".join(str(p) for p in written))
+
+
+def _write_plots(result, out_dir: Path) -> list[Path]:
+    from . import plots
+    finish_ax = plots.finish_histogram(result)
+    crit_ax = plots.criticality_chart(result, top=TOP_TASKS)
+    return [Path(plots.save_png(finish_ax, out_dir / FINISH_PNG)),
+            Path(plots.save_png(crit_ax, out_dir / CRITICALITY_PNG))]
+
+
+def _summary(say, project, scenario, result, doc, elapsed):
+    fin = result.finish
+    n_links = project.graph.number_of_edges()
+    say(f"{project.name}: {project.n_tasks} tasks, {n_links} links ({scenario})")
+    say(f"{result.iterations:,} iterations, seed {result.seed}, {elapsed:.2f} s")
+    say("")
+    dated = project.start is not None
+    header = "Project finish          working days"
+    say(header + ("   date (end of day)" if dated else ""))
+    rows = [("Deterministic (CPM)", fin.deterministic), ("Mean", fin.mean)]
+    rows += [(f"P{q}", float(fin.percentile(q))) for q in SUMMARY_PERCENTILES]
+    for label, t in rows:
+        line = f"  {label:<20}{_fmt_days(t):>14}"
+        say(line + (f"   {_finish_date(project, t)}" if dated else ""))
+    say(f"  {'Std deviation':<20}{_fmt_days(fin.std):>14}")
+    say(f"Chance of finishing by the deterministic (CPM) finish: "
+        f"{100 * fin.probability_le(fin.deterministic):.1f}%")
+    if "target" in doc:
+        tgt = doc["target"]
+        given, days = tgt["given"].strip(), _fmt_days(tgt["value"])
+        if _is_number(given):
+            what = f"of {days} working days" + (f" ({tgt['date']})" if "date" in tgt else "")
+        else:
+            what = f"{given} ({days} working days)"
+        say(f"Chance of meeting the target {what}: {100 * tgt['probability']:.1f}%")
+    say("")
+    say("Most critical tasks (share of iterations on the critical path)")
+    names = dict(zip(result.tasks.ids, result.tasks.names))
+    for task_id, crit in result.most_critical(TOP_TASKS):
+        name = str(names.get(task_id, task_id))
+        say(f"  {100 * crit:5.1f}%  {task_id}" + (f"  {name}" if name != str(task_id) else ""))
+    say("")
+
+
+# -- validate -------------------------------------------------------------------------
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+def validate(scenario):
+    """Check SCENARIO and list every problem found (exit status 1 if any).
+
+    \b
+    Examples:
+      pmosim validate scenarios/building-fit-out.toml
+      pmosim validate plan.toml && pmosim run plan.toml
+    """
+    from .io.scenario import scenario_problems
+
+    project = None
+    if Path(scenario).suffix.lower() == ".toml":
+        problems = scenario_problems(scenario)
+    else:
+        try:
+            project = _load(scenario)
+            problems = [f"{scenario}: {p}" for p in project.problems()]
+        except PmosimError as exc:
+            problems = [str(exc)]
+    if problems:
+        for line in problems:
+            click.echo(line)
+        n = len(problems)
+        raise click.ClickException(f"{scenario}: {n} problem{'s' if n > 1 else ''} found")
+    with _errors_as_click():
+        project = project or _load(scenario)
+    extra = f", start {project.start.isoformat()}" if project.start is not None else ""
+    click.echo(f"{scenario}: OK ({project.name}: {project.n_tasks} tasks, "
+               f"{project.graph.number_of_edges()} links{extra})")
+
+
+# -- cpm ------------------------------------------------------------------------------
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@_friendly
+def cpm(scenario):
+    """Print the deterministic critical path schedule of SCENARIO.
+
+    One row per task on planned durations: early and late start and finish
+    (dates when the scenario has a start date, else working days), total float
+    and whether the task is critical.
+
+    \b
+    Examples:
+      pmosim cpm scenarios/building-fit-out.toml
+      pmosim cpm plan.toml | grep yes          # the critical tasks
+    """
+    from . import cpm as run_cpm
+
+    project = _load(scenario)
+    res = run_cpm(project)
+    ids = [str(t) for t in res.task_ids]
+    names = [str(n) for n in res.names]
+    if project.start is not None:
+        cal = _calendar(project)
+        es, ef = cal.task_dates(project.start, res.early_start, res.early_finish)
+        ls, lf = cal.task_dates(project.start, res.late_start, res.late_finish)
+        cols = [[str(d) for d in a] for a in (es, ef, ls, lf)]
+        heads = ("Early start", "Early finish", "Late start", "Late finish")
+    else:
+        cols = [[f"{t:.1f}" for t in a]
+                for a in (res.early_start, res.early_finish, res.late_start, res.late_finish)]
+        heads = ("ES", "EF", "LS", "LF")
+    dur = [f"{d:.1f}" for d in res.duration]
+    flt = [f"{f:.1f}" for f in res.total_float]
+    crit = ["yes" if c else "" for c in res.critical]
+    table = [("ID", *ids), ("Name", *names), ("Duration", *dur), *(
+        (h, *c) for h, c in zip(heads, cols)), ("Float", *flt), ("Critical", *crit)]
+    widths = [min(max(len(x) for x in col), 40) for col in table]
+    right = {2, 3, 4, 5, 6, 7} if project.start is None else {2, 7}
+    for r in range(len(ids) + 1):
+        cells = []
+        for c, col in enumerate(table):
+            text = col[r] if len(col[r]) <= widths[c] else col[r][:widths[c] - 1] + "\u2026"
+            cells.append(text.rjust(widths[c]) if c in right else text.ljust(widths[c]))
+        click.echo("  ".join(cells).rstrip())
+    finish = f"{res.finish:,.1f} working days"
+    if project.start is not None:
+        finish += f", {_finish_date(project, res.finish)} (start {project.start.isoformat()})"
+    click.echo(f"\nProject finish: {finish}")
+    click.echo("Critical path: " + " -> ".join(str(t) for t in res.critical_path))

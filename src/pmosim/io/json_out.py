@@ -1,0 +1,133 @@
+"""The results JSON file (format documented in ``docs/results-format.md``), written atomically.
+
+:func:`results_dict` composes :meth:`SimulationResult.to_dict` with what only the
+caller knows (the scenario file, a target) and, when the project has a start
+date, calendar dates of the finish percentiles. :func:`write_results_json`
+writes it through :func:`atomic_path`: to a temporary file in the same folder,
+then ``os.replace``, so a reader never sees half a file and a failed run never
+leaves a truncated one behind.
+
+The keys named in the format document are stable: later versions add keys,
+never rename or remove these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+from ..calendar import WorkCalendar
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path next to ``path``; on success move it onto ``path``.
+
+    The temporary file is removed when the body raises. Parent folders are created.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out" / "a.txt"
+    >>> with atomic_path(target) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> target.read_text()
+    'done'
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        # mkstemp creates the file 0600; give the result the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def finish_dates(project, times):
+    """Finish dates (ISO text) of working times, or None when the project has no start."""
+    start = getattr(project, "start", None)
+    if start is None:
+        return None
+    calendar = getattr(project, "calendar", None) or WorkCalendar()
+    days = calendar.finish_dates(start, np.asarray(times, dtype=float))
+    return [str(d) for d in np.atleast_1d(days)]
+
+
+def results_dict(result, *, scenario=None, target=None) -> dict:
+    """The results JSON document of one simulation, as a dict.
+
+    Parameters
+    ----------
+    result : pmosim.SimulationResult
+    scenario : str, optional
+        The scenario file as given on the command line (None for a model built in Python).
+    target : dict, optional
+        ``{"value": working days, "given": the text given}``; the probability of
+        finishing on or before it is added, and its date when the project has a start.
+    """
+    base = result.to_dict()
+    project = result.project
+    finish = dict(base["finish"])
+    start = getattr(project, "start", None)
+    calendar = getattr(project, "calendar", None) or WorkCalendar()
+    if start is not None:
+        keys = list(finish["percentiles"])
+        dates = finish_dates(project, [finish["percentiles"][k] for k in keys])
+        finish["dates"] = dict(zip(keys, dates))
+        finish["deterministic_date"], finish["mean_date"] = finish_dates(
+            project, [finish["deterministic"], finish["mean"]])
+
+    doc = {
+        "pmosim_version": __version__,
+        "scenario": None if scenario is None else str(scenario),
+        "project": {
+            "name": getattr(project, "name", None),
+            "start": start.isoformat() if start is not None else None,
+            "time_unit": getattr(project, "time_unit", "days"),
+            "calendar": calendar.to_dict(),
+            "n_tasks": len(result.task_ids),
+        },
+        "iterations": base["iterations"],
+        "seed": base["seed"],
+        "finish": finish,
+    }
+    if target is not None:
+        value = float(target["value"])
+        entry = {"value": value, "probability": result.finish.probability_le(value)}
+        if "given" in target:
+            entry["given"] = str(target["given"])
+        if start is not None:
+            entry["date"] = finish_dates(project, [max(value, 0.0)])[0]
+        doc["target"] = entry
+    for key, value in base.items():
+        doc.setdefault(key, value)
+    return doc
+
+
+def write_json(doc: dict, path) -> Path:
+    """Write ``doc`` as indented UTF-8 JSON to ``path`` atomically; return the path."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+                       encoding="utf-8")
+    return Path(path)
+
+
+def write_results_json(result, path, *, scenario=None, target=None) -> Path:
+    """Write :func:`results_dict` of ``result`` to ``path`` atomically; return the path."""
+    return write_json(results_dict(result, scenario=scenario, target=target), path)
+
+
+__all__ = ["atomic_path", "results_dict", "write_json", "write_results_json", "finish_dates"]

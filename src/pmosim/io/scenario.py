@@ -1,0 +1,575 @@
+"""Scenario files: a project in TOML (read with :mod:`tomllib`), tasks optionally in CSV.
+
+The format is documented key by key in ``docs/scenario-format.md``. In short::
+
+    [project]
+    name = "Warehouse fit-out"
+    start = "2027-03-01"      # optional; first working day
+    time_unit = "days"        # working days (the only unit)
+    tasks_csv = "tasks.csv"   # optional; more tasks, relative to this file
+
+    [calendar]
+    workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    holidays = ["2027-04-05"]
+
+    [[tasks]]
+    id = "permit"
+    duration = { dist = "triangular", low = 20, mode = 25, high = 60 }
+    predecessors = ["design", "survey SS+5", "order FF-2d"]
+
+Every problem found is reported with the file, where in it (``tasks[3]
+("permit")`` for the fourth ``[[tasks]]`` entry, counting from 0; ``line 5`` in a
+CSV file) and what to do about it. :func:`scenario_problems` returns all of them;
+:func:`load_scenario` raises the first as a :class:`~pmosim.errors.ScenarioError`
+whose ``problems`` attribute lists them all.
+
+Examples
+--------
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.toml"
+>>> _ = path.write_text('''
+... [[tasks]]
+... id = "a"
+... duration = { dist = "triangular", low = 2, mode = 3, high = 6 }
+... [[tasks]]
+... id = "b"
+... duration = 4
+... predecessors = ["a SS+1d"]
+... ''')
+>>> project = load_scenario(path)
+>>> project.graph.edges["a", "b"]
+{'type': 'SS', 'lag': 1.0}
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import difflib
+import math
+import os
+import re
+import tomllib
+from pathlib import Path
+
+from ..calendar import WorkCalendar, as_date
+from ..distributions import (
+    Discrete, Exponential, Fixed, LogNormal, Normal, Pert, Triangular, Trigen, Uniform,
+)
+from ..errors import ModelError, ScenarioError
+from ..model import LINK_TYPES, Project
+
+#: dist name -> (class, required parameters, optional parameters).
+DISTRIBUTIONS = {
+    "fixed": (Fixed, ("value",), ()),
+    "uniform": (Uniform, ("low", "high"), ()),
+    "triangular": (Triangular, ("low", "mode", "high"), ()),
+    "pert": (Pert, ("low", "mode", "high"), ("lamb",)),
+    "trigen": (Trigen, ("low", "mode", "high"), ("low_pct", "high_pct")),
+    "normal": (Normal, ("mean", "sd"), ()),
+    "lognormal": (LogNormal, ("mean", "sd"), ()),
+    "exponential": (Exponential, ("mean",), ()),
+    "discrete": (Discrete, ("values", "weights"), ()),
+}
+
+TOP_KEYS = ("project", "calendar", "tasks")
+PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv")
+CALENDAR_KEYS = ("workdays", "holidays")
+TASK_KEYS = ("id", "name", "duration", "planned", "predecessors")
+LINK_KEYS = ("id", "type", "lag")
+#: CSV columns: the task keys, the distribution parameters, and free-text notes.
+CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
+               "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
+               "weights", "notes")
+TIME_UNITS = ("days",)
+
+# MS Project predecessor notation: ID, then optionally a link type, then optionally a
+# signed lag with a day suffix ("design", "3FS+2d", "design SS + 5 days", "order FF-2").
+_LAG = r"(?:(?P<sign>[+-])\s*(?P<lag>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[A-Za-z%]*))?"
+_TAIL_RE = re.compile(r"^\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*$", re.IGNORECASE)
+_LINK_RE = re.compile(r"^(?P<id>.*?)\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*$",
+                      re.IGNORECASE)
+_DAY_SUFFIXES = ("", "d", "day", "days")
+
+
+def load_scenario(path) -> Project:
+    """Load a scenario file into a :class:`~pmosim.Project`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.toml`` scenario file.
+
+    Returns
+    -------
+    Project
+        With ``start`` and ``calendar`` (a :class:`~pmosim.calendar.WorkCalendar`)
+        set from the file, and ``meta["source"]`` the path as given.
+
+    Raises
+    ------
+    ScenarioError
+        For the first problem found; ``exc.problems`` lists every problem.
+    """
+    project, problems = _Reader(path).read()
+    if problems:
+        more = len(problems) - 1
+        tail = (f" (and {more} more problem{'s' if more > 1 else ''}; "
+                f"run `pmosim validate {path}` to list them all)") if more else ""
+        exc = ScenarioError(problems[0] + tail)
+        exc.problems = problems
+        raise exc
+    return project
+
+
+def scenario_problems(path) -> list[str]:
+    """Every problem of a scenario file, as messages (empty when it loads)."""
+    return _Reader(path).read()[1]
+
+
+def parse_predecessor(text: str, known_ids=()) -> tuple[str, str, float]:
+    """Parse MS Project notation ``ID[TYPE][±LAG]`` into ``(id, type, lag)``.
+
+    The type defaults to FS and the lag to 0; the lag is in working days and may
+    carry a ``d``/``day``/``days`` suffix. An id that is itself in ``known_ids``
+    is taken whole, so a task called ``"boss"`` is not read as ``"bo"`` + SS.
+
+    Examples
+    --------
+    >>> parse_predecessor("design SS+5")
+    ('design', 'SS', 5.0)
+    >>> parse_predecessor("3FF-2d")
+    ('3', 'FF', -2.0)
+    >>> parse_predecessor("boss", known_ids={"boss"})
+    ('boss', 'FS', 0.0)
+    """
+    text = str(text).strip()
+    # Prefer the longest known id followed by a valid tail, so ids that end in
+    # "ss" or contain "-2" are never split wrongly.
+    for end in range(len(text), 0, -1):
+        head = text[:end].strip()
+        if head in known_ids and (m := _TAIL_RE.match(text[end:])):
+            return (head, *_type_and_lag(text, m))
+    m = _LINK_RE.match(text)
+    if not m or not m.group("id"):
+        raise ModelError(
+            f"cannot read predecessor {text!r}; write ID[TYPE][+/-LAG], e.g. 'design', "
+            "'design SS+5' or 'design FF-2d'")
+    return (m.group("id").strip(), *_type_and_lag(text, m))
+
+
+def parse_lag(text: str) -> float:
+    """A lag written as text, ``"+5"``, ``"-2d"`` or ``"3 days"``, in working days."""
+    tail = str(text).strip()
+    m = _TAIL_RE.match(tail if tail[:1] in "+-" else "+" + tail)
+    if not m or m.group("type") or m.group("lag") is None:
+        raise ModelError(f"cannot read lag {text!r}; write a number of working days like 5 or \"-2d\"")
+    return _type_and_lag(text, m)[1]
+
+
+def _type_and_lag(text, m) -> tuple[str, float]:
+    unit = (m.group("unit") or "").lower()
+    if unit == "%":
+        raise ModelError(
+            f"predecessor {text!r}: percentage lags are not supported; give the lag in working days")
+    if unit not in _DAY_SUFFIXES:
+        raise ModelError(
+            f"predecessor {text!r}: lag unit {m.group('unit')!r} is not supported; "
+            "lags are in working days (suffix 'd' or none)")
+    lag = float(m.group("lag")) if m.group("lag") else 0.0
+    if m.group("sign") == "-":
+        lag = -lag
+    return (m.group("type") or "FS").upper(), lag
+
+
+def _describe(dist) -> str:
+    if isinstance(dist, Fixed):
+        return f"{dist.value:g}"
+    params = ", ".join(f"{f.name}={getattr(dist, f.name)!r}" for f in dataclasses.fields(dist)
+                       if f.init)
+    return f"{dist.kind}({params})"
+
+
+def _closest(word, choices) -> str:
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+class _Reader:
+    """One pass over a scenario file that collects every problem instead of stopping."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.label = str(path)
+        self.problems: list[str] = []
+        # (task id, where, file label, [(pred text or table, where)]) in file order
+        self.entries: list[tuple[str, str, str, list]] = []
+        self.where_of: dict[str, str] = {}
+
+    def problem(self, where: str | None, message: str, label: str | None = None) -> None:
+        label = label or self.label
+        self.problems.append(f"{label}: {where}: {message}" if where else f"{label}: {message}")
+
+    def unknown_keys(self, where, table: dict, allowed) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem(where, f"unknown key {key!r}{_closest(key, allowed)} "
+                             f"(allowed: {', '.join(allowed)})")
+
+    # -- file -------------------------------------------------------------------
+    def read(self) -> tuple[Project | None, list[str]]:
+        try:
+            with open(self.path, "rb") as fh:
+                doc = tomllib.load(fh)
+        except FileNotFoundError:
+            self.problem(None, "no such file")
+            return None, self.problems
+        except IsADirectoryError:
+            self.problem(None, "is a directory, not a scenario file")
+            return None, self.problems
+        except OSError as exc:
+            self.problem(None, f"cannot read: {exc.strerror or exc}")
+            return None, self.problems
+        except UnicodeDecodeError:
+            self.problem(None, "is not UTF-8 text; save it as UTF-8")
+            return None, self.problems
+        except tomllib.TOMLDecodeError as exc:
+            self.problem(None, _toml_error(exc))
+            return None, self.problems
+
+        self.unknown_keys(None, doc, TOP_KEYS)
+        project = self.read_project(doc.get("project", {}), doc.get("calendar", {}))
+        tasks = doc.get("tasks", [])
+        if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
+            self.problem("tasks", "must be an array of tables: write each task under [[tasks]]")
+            tasks = []
+        csv_name = project.meta.get("tasks_csv")
+        if csv_name is not None:
+            self.read_csv(project, csv_name)
+        for i, entry in enumerate(tasks):
+            self.read_task(project, entry, f"tasks[{i}]")
+        if not self.entries and not self.problems:
+            self.problem(None, "no tasks; add [[tasks]] tables or a tasks_csv file under [project]")
+        self.read_links(project)
+        if not self.problems:
+            self.problems.extend(f"{self.label}: {p}" for p in project.problems())
+        return project, self.problems
+
+    def read_project(self, meta, cal) -> Project:
+        project = Project()
+        project.meta["source"] = self.label
+        project.meta["format"] = "scenario"
+        if not isinstance(meta, dict):
+            self.problem("project", "must be a table: write [project] on its own line")
+            meta = {}
+        if not isinstance(cal, dict):
+            self.problem("calendar", "must be a table: write [calendar] on its own line")
+            cal = {}
+        self.unknown_keys("project", meta, PROJECT_KEYS)
+        self.unknown_keys("calendar", cal, CALENDAR_KEYS)
+
+        name = meta.get("name", self.path.stem)
+        if not isinstance(name, str):
+            self.problem("project.name", f"must be text, got {name!r}")
+            name = self.path.stem
+        project.name = name
+
+        unit = meta.get("time_unit", "days")
+        if unit not in TIME_UNITS:
+            self.problem("project.time_unit",
+                         f'must be "days" (working days), got {unit!r}; convert durations to days')
+        project.time_unit = "days"
+
+        calendar = WorkCalendar()
+        workdays = cal.get("workdays", list(calendar.workdays))
+        holidays = cal.get("holidays", [])
+        if not isinstance(workdays, list):
+            self.problem("calendar.workdays", f'must be a list like ["Mon", "Tue"], got {workdays!r}')
+            workdays = list(calendar.workdays)
+        if not isinstance(holidays, list):
+            self.problem("calendar.holidays", f'must be a list of dates, got {holidays!r}')
+            holidays = []
+        try:
+            calendar = WorkCalendar(workdays, holidays)
+        except ModelError as exc:
+            self.problem("calendar", str(exc).removeprefix("calendar: "))
+        project.calendar = calendar
+
+        if "start" in meta:
+            try:
+                project.start = calendar.check_start(as_date(meta["start"], "start"))
+            except ModelError as exc:
+                self.problem("project.start", str(exc).removeprefix("start: ").removeprefix("start "))
+
+        if "tasks_csv" in meta:
+            if isinstance(meta["tasks_csv"], str) and meta["tasks_csv"].strip():
+                project.meta["tasks_csv"] = meta["tasks_csv"]
+            else:
+                self.problem("project.tasks_csv", f"must be a file name, got {meta['tasks_csv']!r}")
+        return project
+
+    # -- tasks --------------------------------------------------------------------
+    def add_task(self, project, where, label, task_id, name, duration, planned, preds):
+        if task_id in self.where_of:
+            self.problem(where, f"duplicate id {task_id!r} (already used by "
+                         f"{self.where_of[task_id]}); task ids must be unique", label)
+            return
+        self.where_of[task_id] = where if label == self.label else f"{label} {where}"
+        attrs = {"name": name} if name is not None else {}
+        if planned is not None:
+            attrs["planned"] = planned
+        # A task whose duration is invalid still joins the graph (the problem is
+        # already recorded), so that its successors' links can be checked.
+        project.add_task(task_id, duration if duration is not None else 0.0, **attrs)
+        self.entries.append((task_id, where, label, preds))
+
+    def read_task(self, project, entry: dict, where: str) -> None:
+        task_id = entry.get("id")
+        if _is_number(task_id) and float(task_id).is_integer():
+            task_id = str(int(task_id))
+        if not isinstance(task_id, str) or not task_id.strip():
+            self.problem(where, "missing 'id'; give every task a unique id such as id = \"design\""
+                         if task_id is None else f"id must be text or a whole number, got {task_id!r}")
+            return
+        task_id = task_id.strip()
+        here = f'{where} ("{task_id}")'
+        self.unknown_keys(here, entry, TASK_KEYS)
+        name = entry.get("name")
+        if name is not None and not isinstance(name, str):
+            self.problem(here, f"name must be text, got {name!r}")
+            name = None
+        duration = None
+        if "duration" not in entry:
+            self.problem(here, "missing 'duration'; give working days (duration = 5) or a "
+                         'distribution (duration = { dist = "triangular", low = 3, mode = 5, high = 9 })')
+        else:
+            duration = self.duration(here, entry["duration"])
+        planned = self.planned(here, entry.get("planned"))
+        preds = entry.get("predecessors", [])
+        if isinstance(preds, (str, dict)):
+            preds = [preds]
+        if not isinstance(preds, list):
+            self.problem(here, f"predecessors must be a list like [\"design\", \"permit SS+5\"], got {preds!r}")
+            preds = []
+        self.add_task(project, where, self.label, task_id, name, duration, planned,
+                      [(p, f"{here}: predecessors[{k}]") for k, p in enumerate(preds)])
+
+    def duration(self, where, spec, label=None):
+        """A validated non-negative duration distribution, or None after recording the problem."""
+        try:
+            dist = self.distribution(spec, "duration")
+        except ModelError as exc:
+            self.problem(where, str(exc), label)
+            return None
+        low = dist.mean if isinstance(dist, Normal) else dist.support[0]
+        if isinstance(dist, Fixed) and low < 0:
+            self.problem(where, f"duration must be >= 0, got {low:g}", label)
+            return None
+        if low < 0:
+            what = "a negative mean" if isinstance(dist, Normal) else f"a low end of {low:g}"
+            self.problem(where, f"duration {_describe(dist)} has {what}; "
+                         "durations must be >= 0", label)
+            return None
+        return dist
+
+    def planned(self, where, value, label=None):
+        if value is None:
+            return None
+        if not _is_number(value) or not math.isfinite(value) or value < 0:
+            self.problem(where, f"planned must be a number of working days >= 0, got {value!r}", label)
+            return None
+        return float(value)
+
+    @staticmethod
+    def distribution(spec, what: str):
+        """A number or a ``{dist = ...}`` table as a distribution; raises ModelError."""
+        if _is_number(spec):
+            return Fixed(spec)
+        if not isinstance(spec, dict):
+            raise ModelError(f"{what} must be a number or a distribution table like "
+                             f'{{ dist = "pert", low = 3, mode = 5, high = 9 }}, got {spec!r}')
+        kind = spec.get("dist")
+        if kind is None:
+            raise ModelError(f"{what}: missing 'dist'; use one of {', '.join(DISTRIBUTIONS)}")
+        key = str(kind).strip().lower()
+        if key not in DISTRIBUTIONS:
+            raise ModelError(f"{what}: unknown dist {kind!r}{_closest(key, DISTRIBUTIONS)} "
+                             f"(use one of {', '.join(DISTRIBUTIONS)})")
+        cls, required, optional = DISTRIBUTIONS[key]
+        params = {k: v for k, v in spec.items() if k != "dist"}
+        for k in params:
+            if k not in required + optional:
+                raise ModelError(f"{key} takes {', '.join(required + optional)}; "
+                                 f"unknown key {k!r}{_closest(k, required + optional)}")
+        missing = [k for k in required if k not in params]
+        if missing:
+            raise ModelError(f"{key} needs {', '.join(required)}; missing {', '.join(missing)}")
+        for k, v in params.items():
+            if k in ("values", "weights"):
+                if not isinstance(v, list) or not all(_is_number(x) for x in v):
+                    raise ModelError(f"{key}: {k} must be a list of numbers, got {v!r}")
+            elif not _is_number(v):
+                raise ModelError(f"{key}: {k} must be a number, got {v!r}")
+        return cls(**params)
+
+    # -- CSV sidecar ---------------------------------------------------------------
+    def read_csv(self, project, name: str) -> None:
+        csv_path = self.path.parent / name
+        label = os.path.join(os.path.dirname(self.label), name)
+        try:
+            with open(csv_path, newline="", encoding="utf-8-sig") as fh:
+                rows = list(csv.reader(fh))
+        except FileNotFoundError:
+            self.problem("project.tasks_csv", f"{name!r} not found (looked for {label})")
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem("project.tasks_csv", f"cannot read {label}: {exc}")
+            return
+        if not rows:
+            self.problem(None, "is empty; the first line must name the columns (id, dist, low, ...)", label)
+            return
+        header = [h.strip().lower() for h in rows[0]]
+        for h in header:
+            if h not in CSV_COLUMNS:
+                self.problem("line 1", f"unknown column {h!r}{_closest(h, CSV_COLUMNS)} "
+                             f"(allowed: {', '.join(CSV_COLUMNS)})", label)
+        if "id" not in header:
+            self.problem("line 1", "missing column 'id'", label)
+            return
+        if "dist" not in header and "duration" not in header:
+            self.problem("line 1", "needs a 'duration' column or a 'dist' column "
+                         "with its parameters (low, mode, high, ...)", label)
+            return
+        for lineno, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(header):
+                self.problem(f"line {lineno}", f"has {len(row)} cells but the header names "
+                             f"{len(header)} columns", label)
+                continue
+            cells = {h: c.strip() for h, c in zip(header, row) if c.strip() and h in CSV_COLUMNS}
+            self.read_csv_row(project, cells, lineno, label)
+
+    def read_csv_row(self, project, cells: dict, lineno: int, label: str) -> None:
+        where = f"line {lineno}"
+        task_id = cells.get("id")
+        if not task_id:
+            self.problem(where, "empty id; every row needs a unique task id", label)
+            return
+        here = f'{where} ("{task_id}")'
+        numbers = {}
+        for key in ("duration", "planned", "value", "low", "mode", "high", "lamb",
+                    "low_pct", "high_pct", "mean", "sd"):
+            if key in cells:
+                try:
+                    numbers[key] = float(cells[key])
+                except ValueError:
+                    self.problem(here, f"{key} must be a number, got {cells[key]!r}", label)
+                    return
+        for key in ("values", "weights"):
+            if key in cells:
+                try:
+                    numbers[key] = [float(x) for x in re.split(r"[;\s]+", cells[key]) if x]
+                except ValueError:
+                    self.problem(here, f"{key} must be numbers separated by ';', "
+                                 f"got {cells[key]!r}", label)
+                    return
+        if "dist" in cells:
+            if "duration" in numbers:
+                self.problem(here, "give either duration or dist (with its parameters), not both", label)
+                return
+            spec = {k: v for k, v in numbers.items() if k != "planned"}
+            spec["dist"] = cells["dist"]
+        elif "duration" in numbers:
+            spec = numbers["duration"]
+            extra = [k for k in numbers if k not in ("duration", "planned")]
+            if extra:
+                self.problem(here, f"{', '.join(extra)} given without a dist", label)
+                return
+        else:
+            self.problem(here, "needs a duration or a dist with its parameters", label)
+            spec = None
+        duration = self.duration(here, spec, label) if spec is not None else None
+        planned = self.planned(here, numbers.get("planned"), label)
+        preds = [p for p in re.split(r"[;,]", cells.get("predecessors", "")) if p.strip()]
+        self.add_task(project, where, label, task_id, cells.get("name"), duration, planned,
+                      [(p, f"{here}: predecessors") for p in preds])
+
+    # -- links ---------------------------------------------------------------------
+    def read_links(self, project) -> None:
+        known = set(self.where_of)
+        for task_id, _, label, preds in self.entries:
+            for spec, where in preds:
+                self.read_link(project, task_id, spec, where, label, known)
+
+    def read_link(self, project, succ, spec, where, label, known) -> None:
+        if _is_number(spec) and float(spec).is_integer():
+            spec = str(int(spec))
+        try:
+            if isinstance(spec, str):
+                pred, kind, lag = parse_predecessor(spec, known)
+            elif isinstance(spec, dict):
+                pred, kind, lag = self.link_table(spec)
+            else:
+                raise ModelError(f"expected text like \"design SS+5\" or a table "
+                                 f"{{ id = \"design\", type = \"SS\", lag = 5 }}, got {spec!r}")
+        except ModelError as exc:
+            self.problem(where, str(exc), label)
+            return
+        if pred not in known:
+            self.problem(where, f"unknown predecessor {pred!r}"
+                         f"{_closest(pred, known - {succ}) or '; no task has that id'}", label)
+            return
+        if pred == succ:
+            self.problem(where, f"task {succ!r} cannot be its own predecessor", label)
+            return
+        if project.graph.has_edge(pred, succ):
+            self.problem(where, f"{pred!r} is listed twice as a predecessor of {succ!r}; "
+                         "only one link between two tasks is supported", label)
+            return
+        project.add_link(pred, succ, type=kind, lag=lag)
+
+    def link_table(self, spec: dict):
+        for key in spec:
+            if key not in LINK_KEYS:
+                raise ModelError(f"unknown key {key!r}{_closest(key, LINK_KEYS)} "
+                                 f"(allowed: {', '.join(LINK_KEYS)})")
+        pred = spec.get("id")
+        if _is_number(pred) and float(pred).is_integer():
+            pred = str(int(pred))
+        if not isinstance(pred, str):
+            raise ModelError(f"missing 'id' of the predecessor, got {spec!r}")
+        kind = str(spec.get("type", "FS")).upper()
+        if kind not in LINK_TYPES:
+            raise ModelError(f"unknown link type {spec.get('type')!r}; use one of FS, SS, FF, SF")
+        lag = spec.get("lag", 0.0)
+        if _is_number(lag):
+            lag = float(lag)
+        elif isinstance(lag, str):
+            lag = parse_lag(lag)
+        else:
+            lag = self.distribution(lag, "lag")
+        return pred.strip(), kind, lag
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    lineno = getattr(exc, "lineno", None)
+    colno = getattr(exc, "colno", None)
+    msg = getattr(exc, "msg", None) or str(exc)
+    m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
+    if m:
+        lineno, colno = lineno or int(m.group(1)), colno or int(m.group(2))
+        msg = msg[:m.start()]
+    elif re.search(r"\s*\(at end of document\)\s*$", msg):
+        msg = re.sub(r"\s*\(at end of document\)\s*$", "", msg)
+        return f"invalid TOML at the end of the file: {msg}"
+    if lineno:
+        return f"line {lineno}, column {colno}: invalid TOML: {msg}"
+    return f"invalid TOML: {msg}"
+
+
+__all__ = ["load_scenario", "scenario_problems", "parse_predecessor", "parse_lag", "DISTRIBUTIONS"]
