@@ -52,24 +52,30 @@ def read_text(path, encoding: str, fmt: str) -> str:
 
 
 def import_report(fmt: str, source: str, project, *, calendars: int,
-                  warnings: list[str], **extra) -> dict:
+                  warnings: list[str], links=None, **extra) -> dict:
     """Counts and warnings of one import, for ``project.meta["import_report"]``.
 
-    Links are counted per type and lags (non-zero) per type from the graph, so the
-    report always describes what was imported, not what the file claimed.
+    ``links`` is an iterable of imported ``(type, lag)`` pairs; by default they are
+    read from the graph. Tasks of kind ``"connector"`` (see :func:`add_connector`)
+    are counted apart, and the links through them once.
     """
+    if links is None:
+        links = [(d.get("type", "FS"), d.get("lag", 0)) for _, _, d in project.graph.edges(data=True)]
     link_types = Counter()
     lags = Counter()
-    for _, _, data in project.graph.edges(data=True):
-        kind = data.get("type", "FS")
+    n_links = 0
+    for kind, lag in links:
+        n_links += 1
         link_types[kind] += 1
-        if data.get("lag", 0) != 0:
+        if lag != 0:
             lags[kind] += 1
+    connectors = sum(1 for _, d in project.graph.nodes(data=True) if d.get("kind") == "connector")
     report = {
         "format": fmt,
         "source": str(source),
-        "tasks": project.n_tasks,
-        "links": project.graph.number_of_edges(),
+        "tasks": project.n_tasks - connectors,
+        "connector_tasks": connectors,
+        "links": n_links,
         "links_by_type": {t: link_types.get(t, 0) for t in ("FS", "SS", "FF", "SF")},
         "lags": sum(lags.values()),
         "lags_by_type": {t: lags.get(t, 0) for t in ("FS", "SS", "FF", "SF")},
@@ -81,129 +87,129 @@ def import_report(fmt: str, source: str, project, *, calendars: int,
 
 
 _DAY = _dt.timedelta(days=1)
+_EPS = 1e-6
 
 
 class WorkWeek:
     """A working-time calendar: weekly working intervals plus exception days.
 
+    Time is measured in elapsed (wall-clock) hours from ``origin``; working time in
+    working hours from ``origin``. The calendar is tabulated between ``first`` and
+    ``last`` (dates) as sorted working intervals with cumulative working hours, the
+    layout a numba kernel would binary-search too.
+
     Parameters
     ----------
     week : dict[int, list[tuple[float, float]]]
-        Per ISO weekday 0 (Monday) .. 6 (Sunday), working intervals in hours from
+        Per weekday 0 (Monday) .. 6 (Sunday), working intervals in hours from
         midnight, e.g. ``{0: [(8, 12), (13, 17)], ...}``; missing days are off.
     exceptions : dict[datetime.date, list[tuple[float, float]]]
-        Dates whose intervals replace the weekly pattern (``[]`` = non-working).
+        Dates whose intervals replace the weekly pattern (``[]``: non-working).
     origin : datetime.datetime
-        Working hour 0.
+        Elapsed hour 0 and working hour 0.
+    first, last : datetime.date
+        The tabulated range.
     name : str
         For messages.
 
     Examples
     --------
     >>> import datetime as dt
-    >>> w = WorkWeek({d: [(8, 12), (13, 17)] for d in range(5)}, {}, dt.datetime(2024, 1, 5, 8))
-    >>> w.to_work(dt.datetime(2024, 1, 8, 9))   # Fri 8-17 (8 h), then Mon 8-9
+    >>> w = WorkWeek({d: [(8, 12), (13, 17)] for d in range(5)}, {},
+    ...              dt.datetime(2024, 1, 5, 8), dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    >>> w.work(dt.datetime(2024, 1, 8, 9))   # Fri 8-17 (8 h), then Mon 8-9
     9.0
-    >>> w.to_date(9.0)
-    datetime.datetime(2024, 1, 8, 9, 0)
-    >>> w.to_date(8.0), w.to_date(8.0, finish=True)
+    >>> w.date(w.start_at(8.0)), w.date(w.finish_at(8.0))
     (datetime.datetime(2024, 1, 8, 8, 0), datetime.datetime(2024, 1, 5, 17, 0))
     """
 
-    def __init__(self, week, exceptions, origin: _dt.datetime, name: str = "calendar"):
+    def __init__(self, week, exceptions, origin: _dt.datetime, first: _dt.date,
+                 last: _dt.date, name: str = "calendar"):
         self.name = name
+        self.origin = origin
         self.week = {d: sorted(week.get(d, [])) for d in range(7)}
         self.exceptions = {d: sorted(v) for d, v in exceptions.items()}
-        self.origin = origin
-        self.hours_per_week = sum(b - a for iv in self.week.values() for a, b in iv)
-        if self.hours_per_week <= 0 and not any(self.exceptions.values()):
+        if not any(self.week.values()) and not any(self.exceptions.values()):
             raise ScheduleImportError(f"calendar {name!r} has no working time")
-        # Cumulative working hours at the start of each day from origin's date, grown on demand.
-        self._day0 = origin.date()
-        self._cum = [0.0]
-        self._cum_back = [0.0]
-        self._origin_hours = self._hours_before(origin)
+        self.first, self.last = first, last
+        base = _dt.datetime.combine(first, _dt.time())
+        offset = (base - origin).total_seconds() / 3600
+        starts, ends, cum = [], [], []
+        total = 0.0
+        day = first
+        k = 0
+        while day <= last:
+            for a, b in self.intervals(day):
+                if b > a:
+                    starts.append(offset + 24 * k + a)
+                    ends.append(offset + 24 * k + b)
+                    cum.append(total)
+                    total += b - a
+            day += _DAY
+            k += 1
+        if not starts:
+            raise ScheduleImportError(
+                f"calendar {name!r} has no working time between {first} and {last}")
+        self._s, self._e = starts, ends
+        self._cum_s = cum
+        zero = self._raw_work(0.0)
+        self._cum_s = [c - zero for c in cum]
+        self._cum_e = [c + e - s for c, s, e in zip(self._cum_s, starts, ends)]
 
     def intervals(self, day: _dt.date):
         iv = self.exceptions.get(day)
         return self.week[day.weekday()] if iv is None else iv
 
-    def day_hours(self, day: _dt.date) -> float:
-        return sum(b - a for a, b in self.intervals(day))
+    def _raw_work(self, t: float) -> float:
+        i = bisect.bisect_right(self._s, t) - 1
+        if i < 0:
+            return self._cum_s[0]
+        return self._cum_s[i] + min(t, self._e[i]) - self._s[i]
 
-    def _hours_before(self, moment: _dt.datetime) -> float:
-        """Working hours of moment's day before moment."""
-        h = moment.hour + moment.minute / 60 + moment.second / 3600
-        return sum(max(0.0, min(b, h) - a) for a, b in self.intervals(moment.date()))
+    def _check(self, t: float) -> None:
+        if t < self._s[0] - 24 * 7 or t > self._e[-1] + 24 * 7:
+            raise ScheduleImportError(
+                f"calendar {self.name!r}: {self.date(t)} is outside the tabulated range "
+                f"{self.first} .. {self.last}")
 
-    def _cum_at(self, k: int) -> float:
-        """Working hours from the start of day0 to the start of day0 + k (k may be < 0)."""
-        if k >= 0:
-            while len(self._cum) <= k:
-                d = self._day0 + (len(self._cum) - 1) * _DAY
-                self._cum.append(self._cum[-1] + self.day_hours(d))
-                if len(self._cum) > 200_000:
-                    raise ScheduleImportError(f"calendar {self.name!r}: date out of range")
-            return self._cum[k]
-        while len(self._cum_back) <= -k:
-            d = self._day0 - len(self._cum_back) * _DAY
-            self._cum_back.append(self._cum_back[-1] - self.day_hours(d))
-            if len(self._cum_back) > 200_000:
-                raise ScheduleImportError(f"calendar {self.name!r}: date out of range")
-        return self._cum_back[-k]
+    def hours(self, moment: _dt.datetime) -> float:
+        """Elapsed hours from the origin to ``moment``."""
+        return (moment - self.origin).total_seconds() / 3600
 
-    def to_work(self, moment: _dt.datetime) -> float:
-        """Working hours from the origin to ``moment`` (negative before it)."""
-        k = (moment.date() - self._day0).days
-        return self._cum_at(k) + self._hours_before(moment) - self._origin_hours
+    def date(self, t: float) -> _dt.datetime:
+        """The moment ``t`` elapsed hours after the origin, to the minute."""
+        return self.origin + _dt.timedelta(minutes=round(t * 60))
 
-    def to_date(self, hours: float, finish: bool = False) -> _dt.datetime:
-        """The wall-clock moment ``hours`` working hours after the origin.
+    def work(self, t) -> float:
+        """Working hours from the origin to ``t`` (elapsed hours or a datetime)."""
+        if isinstance(t, _dt.datetime):
+            t = self.hours(t)
+        self._check(t)
+        return self._raw_work(t)
 
-        A moment on a boundary between working periods is ambiguous: a start is
-        placed at the beginning of the next working period, a finish
-        (``finish=True``) at the end of the previous one, as scheduling tools show them.
+    def start_at(self, w: float) -> float:
+        """The first moment (elapsed hours) with ``w`` working hours done and work ahead.
+
+        A start on a boundary between working periods goes to the next period.
         """
-        target = hours + self._origin_hours
-        eps = 1e-7
-        if target >= 0:
-            self._cum_at(1)
-            while self._cum[-1] < target + (0 if finish else eps) or len(self._cum) < 2:
-                self._cum_at(len(self._cum))
-            cum = self._cum
-            k = (bisect.bisect_left(cum, target - eps) if finish else
-                 bisect.bisect_right(cum, target + eps)) - 1
-            k = max(k, 0)
-        else:
-            k = -1
-            while self._cum_at(k) > target - (eps if finish else -eps):
-                k -= 1
-            if finish:
-                # step forward while the previous day boundary still reaches the target
-                while self._cum_at(k + 1) < target - eps:
-                    k += 1
-        day = self._day0 + k * _DAY
-        left = target - self._cum_at(k)
-        # walk forward over days with no working time remaining
-        for _ in range(400):
-            ivs = self.intervals(day)
-            for a, b in ivs:
-                span = b - a
-                if left < span - eps or (finish and left <= span + eps and left > eps) or (
-                        not finish and left < span - eps):
-                    return _at(day, a + max(left, 0.0))
-                if finish and abs(left - span) <= eps:
-                    return _at(day, b)
-                left -= span
-            if finish and abs(left) <= eps and ivs:
-                return _at(day, ivs[-1][1])
-            day += _DAY
-        raise ScheduleImportError(f"calendar {self.name!r}: cannot place {hours} working hours")
+        i = bisect.bisect_right(self._cum_e, w + _EPS)
+        if i >= len(self._s):
+            raise ScheduleImportError(f"calendar {self.name!r}: working hour {w} is past {self.last}")
+        return self._s[i] + max(0.0, w - self._cum_s[i])
 
+    def finish_at(self, w: float) -> float:
+        """The first moment (elapsed hours) with ``w`` working hours done.
 
-def _at(day: _dt.date, hour: float) -> _dt.datetime:
-    minutes = round(hour * 60)
-    return _dt.datetime.combine(day, _dt.time()) + _dt.timedelta(minutes=minutes)
+        A finish on a boundary stays at the end of the earlier working period.
+        """
+        i = bisect.bisect_left(self._cum_e, w - _EPS)
+        if i >= len(self._s):
+            raise ScheduleImportError(f"calendar {self.name!r}: working hour {w} is past {self.last}")
+        return self._s[i] + max(0.0, w - self._cum_s[i])
+
+    def snap_start(self, t: float) -> float:
+        """``t`` moved forward to the next working moment (unchanged inside working time)."""
+        return self.start_at(self.work(t))
 
 
 def parse_dt(value: str | None):
@@ -222,3 +228,161 @@ def parse_dt(value: str | None):
 def isclose_minutes(a: _dt.datetime, b: _dt.datetime, minutes: float = 1.0) -> bool:
     return abs((a - b).total_seconds()) <= minutes * 60 + 1e-6 and not math.isnan(
         (a - b).total_seconds())
+
+
+def schedule_dates(project) -> dict:
+    """Reference forward pass with per-task calendars, progress and constraints.
+
+    This is what a multi-calendar kernel has to compute; importers' tests use it to
+    show that the imported attributes reproduce the scheduling tool's early dates.
+    It reads ``project.meta["data_date"]`` and ``["calendars"]`` and node attributes
+    ``status``, ``actual_start``/``actual_finish``, ``duration`` (remaining working
+    days in the task's ``calendar``), ``kind`` and ``constraint``; edges ``type``,
+    ``lag`` (days of ``lag_calendar``).
+
+    Rules (Primavera P6 with retained logic; MS Project agrees for these):
+
+    - completed tasks keep their actual dates; remaining work starts no earlier than
+      the data date;
+    - each link bound is computed in the lag calendar: ``finish_at(work(t) + lag)``;
+      SS and SF lags of a started predecessor count from its actual start (P6 does
+      so for SP10, whose ``sched_lag_early_start_flag`` is Y); set
+      ``meta["ss_lag_from_actual_start"] = False`` to count them from the remaining
+      work's start;
+    - a task starts at the next working moment of its own calendar at or after its
+      latest start bound and finishes ``duration`` working hours later (a finish on
+      a period boundary stays at the end of the earlier period); finish bounds (FF,
+      SF, finish constraints) move the start later so the finish meets them;
+    - finish milestones sit at their latest bound (end of the predecessor's period),
+      start milestones at the next working moment;
+    - start-on / start-on-or-after constraints are start bounds, finish-on /
+      finish-on-or-after finish bounds; as-late-as-possible tasks are then moved
+      as late as their successors' early dates allow (zero free float).
+
+    Returns
+    -------
+    dict
+        task id -> (early start, early finish) as ``datetime``.
+    """
+    import networkx as nx
+
+    meta = project.meta
+    origin = meta["data_date"]
+    graph = project.graph
+    dates = [origin]
+    for _, d in graph.nodes(data=True):
+        dates += [x for x in (d.get("actual_start"), d.get("actual_finish"),
+                              (d.get("constraint") or (None, None))[1]) if x]
+    first = min(dates).date() - _dt.timedelta(days=14)
+    total = sum(_value(d["duration"]) for _, d in graph.nodes(data=True))
+    last = max(dates).date() + _dt.timedelta(days=int(total * 1.5) + 3650)
+    weeks = {}
+    for key, cal in meta["calendars"].items():
+        weeks[key] = WorkWeek(cal["week"], cal["exceptions"], origin, first, last, name=str(key))
+    hpd = {key: cal["hours_per_day"] for key, cal in meta["calendars"].items()}
+    lag_from_actual_start = meta.get("ss_lag_from_actual_start", True)
+    es, ef = {}, {}
+    order = list(nx.topological_sort(graph))
+    for v in order:
+        d = graph.nodes[v]
+        cal = d.get("calendar")
+        week = weeks[cal]
+        if d.get("status") == "complete" and d.get("actual_finish") is not None:
+            ef[v] = week.hours(d["actual_finish"])
+            es[v] = week.hours(d.get("actual_start") or d["actual_finish"])
+            continue
+        dur = _value(d["duration"]) * hpd[cal]
+        lo_start, lo_finish = 0.0, -math.inf
+        for u, _, e in graph.in_edges(v, data=True):
+            lcal = e.get("lag_calendar") or graph.nodes[u].get("calendar")
+            lag = _value(e.get("lag", 0.0)) * hpd[lcal]
+            kind = e.get("type", "FS")
+            base = ef[u] if kind in ("FS", "FF") else es[u]
+            if kind in ("SS", "SF") and lag_from_actual_start and graph.nodes[u].get("actual_start"):
+                base = weeks[lcal].hours(graph.nodes[u]["actual_start"])
+            bound = weeks[lcal].finish_at(weeks[lcal].work(base) + lag) if lag else base
+            if kind in ("FS", "SS"):
+                lo_start = max(lo_start, bound)
+            else:
+                lo_finish = max(lo_finish, bound)
+        cons = d.get("constraint")
+        if cons and cons[1] is not None:
+            t = week.hours(cons[1])
+            if cons[0] in ("SNET", "SO", "MSO"):
+                lo_start = max(lo_start, t)
+            elif cons[0] in ("FNET", "FO", "MFO"):
+                lo_finish = max(lo_finish, t)
+        kind = d.get("kind", "task")
+        if kind == "connector":
+            es[v] = ef[v] = max(lo_start, lo_finish)
+            continue
+        if kind == "finish milestone":
+            # a finish milestone stays at the end of a working period but leaves
+            # non-working time for the next working moment
+            t = max(lo_start, lo_finish)
+            w = week.work(t)
+            es[v] = ef[v] = t if abs(week.finish_at(w) - t) <= _EPS else week.start_at(w)
+            continue
+        start = week.start_at(week.work(lo_start))
+        finish = week.finish_at(week.work(start) + dur) if dur > 0 else start
+        if lo_finish > finish + _EPS:
+            w_finish = week.work(lo_finish)
+            start = week.start_at(w_finish - dur)
+            finish = week.finish_at(w_finish) if dur > 0 else start
+        es[v], ef[v] = start, finish
+    project_finish = max(ef.values())
+    for v in reversed(order):
+        d = graph.nodes[v]
+        if (d.get("constraint") or (None,))[0] != "ALAP" or d.get("status") == "complete":
+            continue
+        cal = d.get("calendar")
+        week = weeks[cal]
+        dur = _value(d["duration"]) * hpd[cal]
+        latest = project_finish
+        for _, s, e in graph.out_edges(v, data=True):
+            lcal = e.get("lag_calendar") or cal
+            lag = _value(e.get("lag", 0.0)) * hpd[lcal]
+            lw = weeks[lcal]
+            kind = e.get("type", "FS")
+            base = es[s] if kind in ("FS", "SS") else ef[s]
+            bound = lw.finish_at(lw.work(base) - lag)
+            if kind in ("SS", "SF"):
+                bound = week.finish_at(week.work(bound) + dur)
+            latest = min(latest, bound)
+        if latest > ef[v] + _EPS:
+            w_finish = week.work(latest)
+            if d.get("kind") == "finish milestone":
+                es[v] = ef[v] = latest
+            else:
+                es[v] = week.start_at(w_finish - dur)
+                ef[v] = week.finish_at(w_finish) if dur > 0 else es[v]
+    return {v: (weeks[graph.nodes[v]["calendar"]].date(es[v]),
+                weeks[graph.nodes[v]["calendar"]].date(ef[v])) for v in order}
+
+
+def _value(x) -> float:
+    return float(getattr(x, "value", x))
+
+
+def add_connector(project, pred, succ, kind: str, lag, **edge_attrs) -> str:
+    """Add a second link ``pred -> succ`` through a zero-duration connector task.
+
+    pmosim keeps one link per pair of tasks; tools allow several (SS plus FF is
+    common). ``pred -kind,lag-> c -X-> succ`` with ``c`` of duration 0 is exact:
+    ``c``'s start and finish equal the bound the link imposes, and the second link
+    from ``c`` is FS (start bound, for FS/SS) or FF (finish bound, for FF/SF).
+    """
+    from ..distributions import Fixed
+
+    node = f"{pred}->{succ}:{kind}"
+    k = 2
+    while node in project.graph:
+        node, k = f"{pred}->{succ}:{kind}#{k}", k + 1
+    pdata = project.graph.nodes[pred]
+    project.add_task(node, Fixed(0.0), name=f"link {pred} {kind} {succ}", kind="connector",
+                     status="not started", calendar=pdata.get("calendar"),
+                     actual_start=None, actual_finish=None, constraint=None)
+    project.add_link(pred, node, "FS" if kind in ("FS", "FF") else "SS", lag)
+    project.graph.edges[pred, node].update(edge_attrs)
+    project.add_link(node, succ, "FS" if kind in ("FS", "SS") else "FF", 0.0)
+    return node
