@@ -17,14 +17,12 @@ from pmosim.io.psplib import read_psplib, read_psplib_all
 sys.path.insert(0, str(Path(__file__).parent))
 from _data import data_dir, naive_forward_pass  # noqa: E402
 
+
 SETS = {"j30.sm": 480, "j60.sm": 480, "j90.sm": 480, "j120.sm": 600}
 
 
 def cpm_finish(project):
-    """pmosim.cpm once the engine has it, else the naive reference pass."""
-    if hasattr(pmosim, "cpm"):
-        return pmosim.cpm(project).finish
-    return max(naive_forward_pass(project.graph)[1].values())
+    return pmosim.cpm(project).finish
 
 
 @pytest.mark.parametrize("folder", sorted(SETS))
@@ -34,6 +32,11 @@ def test_cpm_finish_equals_mpm_time(folder):
     wrong = [(p.meta["instance"], cpm_finish(p), p.meta["mpm_time"]) for p in projects
              if cpm_finish(p) != p.meta["mpm_time"]]
     assert wrong == []
+
+
+def test_engine_agrees_with_naive_pass_on_a_sample():
+    for p in read_psplib_all(data_dir("psplib", "j120.sm"))[::50]:
+        assert pmosim.cpm(p).finish == max(naive_forward_pass(p.graph)[1].values())
 
 
 def test_one_instance_keeps_resources_and_header():

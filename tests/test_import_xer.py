@@ -50,7 +50,8 @@ def test_sp10_counts_match_the_file(sp10):
 
 def test_sp10_progress_and_data_date(sp10):
     assert sp10.meta["data_date"] == dt.datetime(2017, 9, 16)
-    assert sp10.start == dt.date(2017, 9, 16)
+    assert sp10.start == dt.date(2017, 9, 18)  # the data date is a Saturday
+    assert sp10.calendar.workdays == ("Mon", "Tue", "Wed", "Thu", "Fri")
     nodes = sp10.graph.nodes
     done = [d for _, d in nodes(data=True) if d["status"] == "complete"]
     assert all(d["duration"] == Fixed(0.0) and d["actual_finish"] for d in done)

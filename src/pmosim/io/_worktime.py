@@ -386,3 +386,18 @@ def add_connector(project, pred, succ, kind: str, lag, **edge_attrs) -> str:
     project.graph.edges[pred, node].update(edge_attrs)
     project.add_link(node, succ, "FS" if kind in ("FS", "SS") else "FF", 0.0)
     return node
+
+
+def work_calendar(cal: dict):
+    """The day-level :class:`pmosim.calendar.WorkCalendar` of a calendar dict.
+
+    Weekdays with working intervals are workdays; exception dates without working
+    time on such weekdays are holidays (partial-day exceptions are not representable
+    at day level and count as working days).
+    """
+    from ..calendar import WEEKDAYS, WorkCalendar
+
+    workdays = [WEEKDAYS[d] for d in range(7) if cal["week"].get(d)]
+    holidays = [day for day, iv in cal["exceptions"].items()
+                if not iv and cal["week"].get(day.weekday())]
+    return WorkCalendar(workdays or WEEKDAYS[:5], holidays)

@@ -11,7 +11,9 @@ Mapping onto pmosim's model (one project per import):
   ``remain_drtn_hr_cnt`` divided by the hours per day of its own calendar; a completed
   task gets duration 0. Lags ``lag_hr_cnt`` are divided by the hours per day of the
   lag calendar (the predecessor's, P6's default ``rcal_Predecessor``).
-- ``project.start`` is the data date (``last_recalc_date``); time 0 is the data date.
+- Time 0 is the data date (``last_recalc_date``, ``meta["data_date"]``);
+  ``project.start`` is the first working day from it and ``project.calendar`` the
+  day-level calendar of ``meta["axis_calendar"]``.
 - Node attributes: ``duration`` (:class:`~pmosim.distributions.Fixed`), ``name``,
   ``code`` (``task_code``, also the task id), ``wbs`` (WBS code path), ``wbs_name``,
   ``kind`` (``"task"``, ``"start milestone"``, ``"finish milestone"``, ``"loe"``,
@@ -55,7 +57,8 @@ from collections import Counter, defaultdict
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._worktime import WorkWeek, add_connector, import_report, parse_dt, read_text
+from ._worktime import (WorkWeek, add_connector, import_report, parse_dt, read_text,
+                        work_calendar)
 
 __all__ = ["read_xer", "parse_xer_tables"]
 
@@ -298,6 +301,8 @@ def _build(tables, source, wanted) -> Project:
         project_name=proj.get("proj_short_name"),
     )
     _engine_hints(g, warnings)
+    g.calendar = work_calendar(calendars[axis])
+    g.start = g.calendar.next_workday(data_date.date())
     ignored = sorted(set(tables) - _USED_TABLES)
     statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True) if d["kind"] != "connector")
     g.meta["import_report"] = import_report(
