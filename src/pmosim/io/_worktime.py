@@ -259,6 +259,11 @@ def schedule_dates(project) -> dict:
       finish-on-or-after finish bounds; as-late-as-possible tasks are then moved
       as late as their successors' early dates allow (zero free float).
 
+    - optional: node ``resume`` (remaining work of a started task starts no earlier),
+      edge ``lag_elapsed_hours`` (a wall-clock lag), ``meta["in_progress_start"]``
+      ``"actual"`` (report a started task's actual start, as MS Project does) or
+      ``"remaining"`` (its remaining work's start, as P6 does; default).
+
     Returns
     -------
     dict
@@ -281,6 +286,7 @@ def schedule_dates(project) -> dict:
         weeks[key] = WorkWeek(cal["week"], cal["exceptions"], origin, first, last, name=str(key))
     hpd = {key: cal["hours_per_day"] for key, cal in meta["calendars"].items()}
     lag_from_actual_start = meta.get("ss_lag_from_actual_start", True)
+    in_progress_start = meta.get("in_progress_start", "remaining")
     es, ef = {}, {}
     order = list(nx.topological_sort(graph))
     for v in order:
@@ -300,11 +306,16 @@ def schedule_dates(project) -> dict:
             base = ef[u] if kind in ("FS", "FF") else es[u]
             if kind in ("SS", "SF") and lag_from_actual_start and graph.nodes[u].get("actual_start"):
                 base = weeks[lcal].hours(graph.nodes[u]["actual_start"])
-            bound = weeks[lcal].finish_at(weeks[lcal].work(base) + lag) if lag else base
+            if e.get("lag_elapsed_hours") is not None:
+                bound = base + e["lag_elapsed_hours"]
+            else:
+                bound = weeks[lcal].finish_at(weeks[lcal].work(base) + lag) if lag else base
             if kind in ("FS", "SS"):
                 lo_start = max(lo_start, bound)
             else:
                 lo_finish = max(lo_finish, bound)
+        if d.get("resume") is not None:
+            lo_start = max(lo_start, week.hours(d["resume"]))
         cons = d.get("constraint")
         if cons and cons[1] is not None:
             t = week.hours(cons[1])
@@ -326,10 +337,16 @@ def schedule_dates(project) -> dict:
         start = week.start_at(week.work(lo_start))
         finish = week.finish_at(week.work(start) + dur) if dur > 0 else start
         if lo_finish > finish + _EPS:
+            # a finish bound on a period boundary is kept as it is (MS Project shows an
+            # SF successor finishing at the 08:00 its predecessor starts)
             w_finish = week.work(lo_finish)
-            start = week.start_at(w_finish - dur)
-            finish = week.finish_at(w_finish) if dur > 0 else start
+            on_boundary = min(abs(week.finish_at(w_finish) - lo_finish),
+                              abs(week.start_at(w_finish) - lo_finish)) <= _EPS
+            finish = lo_finish if on_boundary else week.finish_at(w_finish)
+            start = week.start_at(w_finish - dur) if dur > 0 else finish
         es[v], ef[v] = start, finish
+        if d.get("status") == "in progress" and in_progress_start == "actual" and d.get("actual_start"):
+            es[v] = week.hours(d["actual_start"])
     project_finish = max(ef.values())
     for v in reversed(order):
         d = graph.nodes[v]
@@ -401,3 +418,29 @@ def work_calendar(cal: dict):
     holidays = [day for day, iv in cal["exceptions"].items()
                 if not iv and cal["week"].get(day.weekday())]
     return WorkCalendar(workdays or WEEKDAYS[:5], holidays)
+
+
+def engine_hints(project) -> None:
+    """Working-day offsets on the axis calendar (origin: the data date) for the engine.
+
+    Sets ``release`` (earliest start from start-on/after or must-start-on constraints,
+    >= 0) on not-started tasks and ``fixed_start``/``fixed_finish`` (<= 0) on completed
+    ones, using ``meta["axis_calendar"]``. The engine ignores them today.
+    """
+    meta = project.meta
+    cal = meta["calendars"][meta["axis_calendar"]]
+    dates = [meta["data_date"]]
+    for _, d in project.graph.nodes(data=True):
+        dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("tool_start"),
+                              d.get("tool_finish"), (d.get("constraint") or (0, None))[1]) if x]
+    week = WorkWeek(cal["week"], cal["exceptions"], meta["data_date"],
+                    min(dates).date() - _dt.timedelta(days=7),
+                    max(dates).date() + _dt.timedelta(days=3650), name=str(meta["axis_calendar"]))
+    hpd = cal["hours_per_day"]
+    for _, d in project.graph.nodes(data=True):
+        if d.get("status") == "complete" and d.get("actual_start") and d.get("actual_finish"):
+            d["fixed_start"] = min(0.0, week.work(d["actual_start"]) / hpd)
+            d["fixed_finish"] = min(0.0, week.work(d["actual_finish"]) / hpd)
+        c = d.get("constraint")
+        if c and c[1] and c[0] in ("SNET", "SO", "MSO") and d.get("status") == "not started":
+            d["release"] = max(0.0, week.work(c[1]) / hpd)

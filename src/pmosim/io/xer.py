@@ -57,8 +57,8 @@ from collections import Counter, defaultdict
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._worktime import (WorkWeek, add_connector, import_report, parse_dt, read_text,
-                        work_calendar)
+from ._worktime import (WorkWeek, add_connector, engine_hints, import_report, parse_dt,
+                        read_text, work_calendar)
 
 __all__ = ["read_xer", "parse_xer_tables"]
 
@@ -300,7 +300,7 @@ def _build(tables, source, wanted) -> Project:
         schedule_options={k: v for k, v in options.items() if k.startswith("sched_")},
         project_name=proj.get("proj_short_name"),
     )
-    _engine_hints(g, warnings)
+    engine_hints(g)
     g.calendar = work_calendar(calendars[axis])
     g.start = g.calendar.next_workday(data_date.date())
     ignored = sorted(set(tables) - _USED_TABLES)
@@ -316,25 +316,6 @@ def _build(tables, source, wanted) -> Project:
         duplicate_links=duplicates, external_links=link_missing,
     )
     return g
-
-
-def _engine_hints(g: Project, warnings) -> None:
-    """Working-day offsets (axis calendar, origin = data date) the engine can use."""
-    meta = g.meta
-    cal = meta["calendars"][meta["axis_calendar"]]
-    dates = [meta["data_date"]]
-    for _, d in g.graph.nodes(data=True):
-        dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("tool_start"),
-                              d.get("tool_finish"), (d.get("constraint") or (0, None))[1]) if x]
-    week = work_week(cal, meta["data_date"], min(dates).date(), max(dates).date(), meta["axis_calendar"])
-    hpd = cal["hours_per_day"]
-    for _, d in g.graph.nodes(data=True):
-        if d["status"] == "complete" and d.get("actual_start") and d.get("actual_finish"):
-            d["fixed_start"] = min(0.0, week.work(d["actual_start"]) / hpd)
-            d["fixed_finish"] = min(0.0, week.work(d["actual_finish"]) / hpd)
-        c = d.get("constraint")
-        if c and c[1] and c[0] in ("SNET", "SO", "MSO") and d["status"] == "not started":
-            d["release"] = max(0.0, week.work(c[1]) / hpd)
 
 
 def work_week(cal: dict, origin, first, last, name) -> WorkWeek:
