@@ -38,6 +38,26 @@ def graph(tasks, links=()):
     return g
 
 
+def random_lag_samples(g, res):
+    """Sampled lags of the random-lag links, rebuilt from the engine's documented keying.
+
+    The key is ``SeedSequence(seed).generate_state(2, uint64)`` (engine.resolve_seed);
+    the links whose lag is a non-Fixed distribution are the lag variables 0, 1, ... in
+    graph edge order (compile.py: ``lag_edges``), drawn on stream ``STREAM_LAG`` and
+    mapped through ``ppf`` without truncation.
+    """
+    from pmosim.kernels import rng
+    k0, k1 = np.random.SeedSequence(res.seed).generate_state(2, np.uint64)
+    iters = np.arange(res.iterations, dtype=np.int64)
+    lags, row = {}, 0
+    for u, v, data in g.edges(data=True):
+        lag = data.get("lag", 0.0)
+        if isinstance(lag, pmosim.Distribution) and not isinstance(lag, Fixed):
+            lags[(u, v)] = lag.ppf(rng.uniforms(iters, row, rng.STREAM_LAG, k0, k1))
+            row += 1
+    return lags
+
+
 def check_against_naive(g, iterations=64, seed=12345):
     res = pmosim.simulate(g, iterations, seed=seed, keep_samples=True)
     ids = list(res.task_ids)
@@ -54,7 +74,7 @@ def check_against_naive(g, iterations=64, seed=12345):
             lo, hi = dur.support
             assert np.all(col >= max(lo, 0.0)) and np.all(col <= hi), (t, col.min(), col.max())
 
-    ref = naive.simulate(g, ids, res.durations)
+    ref = naive.simulate(g, ids, res.durations, random_lag_samples(g, res))
     assert_allclose(res.finish.samples, ref.finish, rtol=0, atol=ATOL)
     assert_allclose(res.starts, ref.starts, rtol=0, atol=ATOL)
     assert_allclose(res.finishes, ref.finishes, rtol=0, atol=ATOL)
@@ -74,6 +94,18 @@ def check_against_naive(g, iterations=64, seed=12345):
     assert_std_either_ddof(res.tasks.finish_std, ref.finishes, scale)
     assert res.finish.mean == pytest.approx(ref.finish.mean(), abs=ATOL * scale)
     assert_std_either_ddof(np.atleast_1d(res.finish.std), ref.finish[:, None], scale)
+    assert_allclose(res.finish.percentile([10, 50, 90]),
+                    np.percentile(ref.finish, [10, 50, 90]), rtol=0, atol=ATOL * scale)
+    # per-task streaming histogram quantiles: within a bin (1/256 of the range) of the order
+    # statistics around q, whatever the quantile convention
+    fin = np.sort(ref.finishes, axis=0)
+    width = (fin[-1] - fin[0]) / 256 + ATOL * scale
+    for q in (10, 50, 90):
+        k = q / 100 * (iterations - 1)
+        lo = fin[max(int(np.floor(k)) - 1, 0)] - width
+        hi = fin[min(int(np.ceil(k)) + 1, iterations - 1)] + width
+        est = np.asarray(res.tasks.finish_percentile(q))
+        assert np.all((est >= lo) & (est <= hi)), (q, est, lo, hi)
     return res, ref
 
 
@@ -250,6 +282,35 @@ def test_zero_duration_milestones_are_instants():
     assert_array_equal(res.finishes[:, ids.index("end")], res.finish.samples)
 
 
+# -- random lags ----------------------------------------------------------------------------
+
+LAG_DISTRIBUTIONS = [Triangular(-2, 0, 3), Uniform(1, 4), Normal(0, 2), Discrete([-1, 0, 2], [1, 1, 1])]
+
+RANDOM_LAGS = {
+    "fs_random_lag": graph({"a": Uniform(2, 5), "b": Triangular(1, 2, 4)},
+                           [("a", "b", "FS", Normal(1, 2))]),
+    "every_type_random_lag": graph(
+        {"a": Triangular(2, 4, 8), "b": Uniform(1, 6), "c": Uniform(2, 9), "d": Normal(5, 1),
+         "e": 0},
+        [("a", "b", "FS", Triangular(-2, 0, 3)), ("a", "c", "SS", Uniform(1, 4)),
+         ("b", "d", "FF", 1), ("c", "d", "SF", Discrete([-1, 0, 8], [1, 1, 1])),
+         ("b", "e", "FS", Normal(0, 2)), ("d", "e", "FF", -1)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RANDOM_LAGS))
+def test_random_lags_equal_naive(name):
+    check_against_naive(RANDOM_LAGS[name], iterations=200)
+
+
+def test_random_lag_is_observable():
+    # with a binding FS link, start(b) - finish(a) is the sampled lag itself
+    g = graph({"a": 10, "b": 1}, [("a", "b", "FS", Uniform(1, 4))])
+    res = pmosim.simulate(g, 500, seed=4, keep_samples=True)
+    lag = res.starts[:, 1] - res.finishes[:, 0]
+    assert_allclose(lag, random_lag_samples(g, res)[("a", "b")], rtol=0, atol=ATOL)
+
+
 # -- seeded random networks ---------------------------------------------------------------
 
 DISTRIBUTIONS = [
@@ -277,6 +338,15 @@ def networks(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(g=networks(), seed=st.integers(0, 2**63 - 1))
 def test_random_networks_equal_naive(g, seed):
+    check_against_naive(g, iterations=24, seed=seed)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(g=networks(), seed=st.integers(0, 2**63 - 1), data=st.data())
+def test_random_networks_with_random_lags_equal_naive(g, seed, data):
+    for u, v in g.edges:
+        if data.draw(st.booleans()):
+            g.edges[u, v]["lag"] = data.draw(st.sampled_from(LAG_DISTRIBUTIONS))
     check_against_naive(g, iterations=24, seed=seed)
 
 
