@@ -370,3 +370,44 @@ def test_layered_random_network_equals_naive():
                            lag=float(rng.integers(-3, 4)))
     check_against_naive(g, iterations=100, seed=77)
     check_cpm(g)
+
+
+def test_larger_random_network_equals_naive():
+    # a few hundred tasks and links of every type: long CSR rows, many lanes
+    rng = np.random.default_rng(99)
+    n = 300
+    g = nx.DiGraph()
+    for k in rng.permutation(n):
+        g.add_node(int(k), duration=DISTRIBUTIONS[rng.integers(len(DISTRIBUTIONS))])
+    for j in range(1, n):
+        for i in rng.choice(j, size=min(j, rng.integers(1, 4)), replace=False):
+            g.add_edge(int(i), j, type=LINK_TYPES[rng.integers(4)],
+                       lag=float(rng.integers(-4, 5)) if rng.random() < 0.8
+                       else LAG_DISTRIBUTIONS[rng.integers(len(LAG_DISTRIBUTIONS))])
+    check_against_naive(g, iterations=19, seed=5)
+
+
+@pytest.mark.parametrize("iterations", [1, 2, 7, 9, 33])
+def test_iteration_counts_that_do_not_fill_a_lane_block(iterations):
+    check_against_naive(HAND_BUILT["all_types_network"], iterations=iterations, seed=8)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-2, 1e2, 1e4, 1e6, 1e9])
+def test_task_statistics_hold_at_every_scale(scale):
+    # time units vary (years to seconds) and costs reach 1e9: the streaming per-task
+    # statistics must stay accurate relative to the values, not to a fixed resolution
+    g = graph({"a": Uniform(scale, 2 * scale), "b": Triangular(0, scale, 3 * scale)},
+              [("a", "b", "FS", 0)])
+    res = pmosim.simulate(g, 1000, seed=2, keep_samples=True)
+    assert_allclose(res.tasks.finish_mean, res.finishes.mean(axis=0), rtol=1e-7)
+    assert_allclose(res.tasks.start_mean, res.starts.mean(axis=0), rtol=1e-7, atol=1e-12 * scale)
+    assert_std_either_ddof(res.tasks.finish_std, res.finishes, 0.0)
+    assert_std_either_ddof(res.tasks.start_std, res.starts, 0.0)
+
+
+def test_progress_callback_reaches_total():
+    calls = []
+    pmosim.simulate(HAND_BUILT["chain"], 5000, seed=1, progress=lambda d, t: calls.append((d, t)))
+    assert calls and calls[-1] == (5000, 5000)
+    assert all(t == 5000 for _, t in calls)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
