@@ -444,3 +444,41 @@ def engine_hints(project) -> None:
         c = d.get("constraint")
         if c and c[1] and c[0] in ("SNET", "SO", "MSO") and d.get("status") == "not started":
             d["release"] = max(0.0, week.work(c[1]) / hpd)
+
+
+def axis_dates(project, starts, finishes, zero_duration):
+    """Wall-clock dates of tasks placed at ``starts``/``finishes`` working days on the axis.
+
+    Uses ``meta["axis_calendar"]`` from ``meta["data_date"]`` the way scheduling tools
+    show dates: a start on a period boundary is the next period's start, a finish the
+    end of the earlier period; a zero-duration task sits where a finish would (at the
+    next working moment when that is the data date itself).
+
+    Parameters
+    ----------
+    starts, finishes : sequence of float
+        Early start and finish in working days (e.g. ``pmosim.cpm(p).early_start``).
+    zero_duration : sequence of bool
+        Which tasks are milestones.
+
+    Returns
+    -------
+    list of (datetime, datetime)
+    """
+    meta = project.meta
+    cal = meta["calendars"][meta["axis_calendar"]]
+    hpd = cal["hours_per_day"]
+    origin = meta["data_date"]
+    last = max([0.0, *finishes])
+    week = WorkWeek(cal["week"], cal["exceptions"], origin, origin.date() - _dt.timedelta(days=14),
+                    origin.date() + _dt.timedelta(days=int(last * 2) + 400),
+                    name=str(meta["axis_calendar"]))
+    out = []
+    for s, f, zero in zip(starts, finishes, zero_duration):
+        if zero:
+            w = f * hpd
+            t = week.date(week.finish_at(w) if w > _EPS else week.start_at(w))
+            out.append((t, t))
+        else:
+            out.append((week.date(week.start_at(s * hpd)), week.date(week.finish_at(f * hpd))))
+    return out

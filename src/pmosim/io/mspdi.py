@@ -1,0 +1,489 @@
+"""Read Microsoft Project XML (MSPDI) files.
+
+The XML is parsed with :mod:`defusedxml`: a file that declares a DTD or entities
+(billion laughs, external entities) is refused with a :class:`ScheduleImportError`
+before anything is expanded or fetched.
+
+Mapping onto pmosim's model:
+
+- Leaf tasks become tasks with id ``UID`` (int). Summary tasks (``Summary`` = 1 or
+  followed by a deeper ``OutlineLevel``) are WBS groups, not tasks: their leaves carry
+  ``wbs`` (``WBS`` or ``OutlineNumber``) and ``summary`` (the summary names, outermost
+  first). A link to or from a summary goes through two zero-duration connector tasks
+  (``kind="connector"``): ``"S<uid>:start"`` precedes every leaf below it and
+  ``"S<uid>:finish"`` follows every leaf below it. The project summary task (UID 0 or
+  outline level 0), null and inactive tasks are skipped, with a warning.
+- Time unit: working days of ``MinutesPerDay``; ``duration`` is the remaining
+  duration (``RemainingDuration`` for started tasks, 0 for finished ones). Lags:
+  ``LinkLag`` is in tenths of a minute of working time (4,800 = one 8-hour day);
+  elapsed lag formats keep ``lag_elapsed_hours`` on the edge as well; percent lags
+  become that share of the predecessor's duration (with a warning).
+- ``Type``: 0 = FF, 1 = FS, 2 = SF, 3 = SS.
+- Node attributes as for XER: ``name``, ``wbs``, ``kind`` (``"task"``,
+  ``"finish milestone"`` for zero-duration tasks, ``"connector"``), ``status``,
+  ``calendar``, ``actual_start``/``actual_finish``, ``resume``, ``constraint``
+  (``ConstraintType`` 1..7 -> ``ALAP MSO MFO SNET SNLT FNET FNLT``), ``manual``,
+  ``cost``/``fixed_cost``/``actual_cost``/``remaining_cost`` (MSPDI stores currency in
+  hundredths), and MS Project's ``tool_start``/``tool_finish`` (``Start``/``Finish``).
+- ``meta``: ``data_date`` (the project ``StartDate``: time 0), ``status_date``,
+  ``calendars`` (working weeks, exceptions and base calendars resolved),
+  ``axis_calendar`` (the project calendar), ``import_report``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> xml = '''<Project xmlns="http://schemas.microsoft.com/project">
+...   <StartDate>2024-01-08T08:00:00</StartDate><MinutesPerDay>480</MinutesPerDay>
+...   <Tasks>
+...     <Task><UID>1</UID><Name>Dig</Name><Duration>PT16H0M0S</Duration></Task>
+...     <Task><UID>2</UID><Name>Pour</Name><Duration>PT8H0M0S</Duration>
+...       <PredecessorLink><PredecessorUID>1</PredecessorUID><Type>3</Type>
+...         <LinkLag>2400</LinkLag><LagFormat>7</LagFormat></PredecessorLink></Task>
+...   </Tasks></Project>'''
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "demo.xml"
+>>> _ = path.write_text(xml)
+>>> p = read_mspdi(path)
+>>> p.graph.nodes[1]["duration"], p.graph.edges[1, 2]["type"], p.graph.edges[1, 2]["lag"]
+(Fixed(value=2.0), 'SS', 0.5)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections import Counter
+from xml.etree.ElementTree import ParseError
+
+import defusedxml
+import defusedxml.ElementTree as DET
+
+from ..distributions import Fixed
+from ..errors import ScheduleImportError
+from ..model import Project
+from ._worktime import (add_connector, engine_hints, import_report, parse_dt, read_bytes,
+                        work_calendar)
+
+__all__ = ["read_mspdi"]
+
+_LINK = {0: "FF", 1: "FS", 2: "SF", 3: "SS"}
+_CONSTRAINT = {1: "ALAP", 2: "MSO", 3: "MFO", 4: "SNET", 5: "SNLT", 6: "FNET", 7: "FNLT"}
+#: MSPDI duration formats counted in elapsed (wall-clock) time.
+_ELAPSED_FORMATS = {4, 6, 8, 10, 12, 36, 38, 40, 42, 44}
+_PERCENT_FORMATS = {19, 20, 51, 52}
+_MSP_WEEKDAY = {1: 6, 2: 0, 3: 1, 4: 2, 5: 3, 6: 4, 7: 5}
+_DURATION = re.compile(r"^(-)?P(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)D)?"
+                       r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def read_mspdi(path) -> Project:
+    """Read an MS Project XML (MSPDI) file into a :class:`~pmosim.model.Project`.
+
+    Raises
+    ------
+    ScheduleImportError
+        Missing file, malformed XML, a DTD or entity declaration (refused, never
+        expanded), not an MSPDI ``<Project>``, a link to an unknown task.
+    """
+    data = read_bytes(path, "MS Project XML")
+    try:
+        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DTDForbidden:
+        raise ScheduleImportError(
+            f"{path}: refused: the XML declares a DTD (<!DOCTYPE ...>), which MS Project "
+            "never writes; pmosim does not expand XML entities or fetch external "
+            "references (billion-laughs and external-entity protection)") from None
+    except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden,
+            defusedxml.DefusedXmlException) as exc:
+        raise ScheduleImportError(
+            f"{path}: refused: the XML uses entities or external references ({exc}); "
+            "pmosim does not expand them") from None
+    except ParseError as exc:
+        raise ScheduleImportError(f"{path}: not well-formed XML: {exc}") from None
+    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    if root.tag.split("}")[-1] != "Project":
+        raise ScheduleImportError(
+            f"{path}: not an MS Project XML (MSPDI) file: the root element is "
+            f"<{root.tag.split('}')[-1]}>, expected <Project>")
+    return _Reader(root, ns, str(path)).build()
+
+
+def _hours(text: str | None, source: str, what: str, minutes_per_day: float) -> float:
+    if text is None or not text.strip():
+        return 0.0
+    m = _DURATION.match(text.strip())
+    if not m:
+        raise ScheduleImportError(f"{source}: {what}: cannot read duration {text!r}")
+    sign, years, months, days, h, mi, s = m.groups()
+    if years or months:
+        raise ScheduleImportError(f"{source}: {what}: duration {text!r} in years/months "
+                                  "is not supported")
+    hours = (float(days or 0) * minutes_per_day / 60 + float(h or 0) + float(mi or 0) / 60
+             + float(s or 0) / 3600)
+    return -hours if sign else hours
+
+
+def _clock(text: str) -> float:
+    h, m, *rest = text.strip().split(":")
+    return int(h) + int(m) / 60 + (float(rest[0]) / 3600 if rest else 0.0)
+
+
+class _Reader:
+    def __init__(self, root, ns, source):
+        self.root, self.source = root, source
+        self.q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
+        self.warnings: list[str] = []
+
+    def text(self, el, tag, default=None):
+        found = el.find(self.q(tag))
+        return found.text if found is not None and found.text is not None else default
+
+    def int(self, el, tag, default=0):
+        value = self.text(el, tag)
+        try:
+            return int(float(value)) if value is not None else default
+        except ValueError:
+            return default
+
+    def num(self, el, tag, default=0.0):
+        value = self.text(el, tag)
+        try:
+            return float(value) if value is not None else default
+        except ValueError:
+            return default
+
+    # -- calendars ------------------------------------------------------------
+    def calendars(self, minutes_per_day):
+        raw = {}
+        for cal in self.root.iter(self.q("Calendar")):
+            uid = self.text(cal, "UID")
+            week: dict[int, list] = {}
+            exceptions: dict[_dt.date, list] = {}
+            for wd in cal.iter(self.q("WeekDay")):
+                day_type = self.int(wd, "DayType", -1)
+                working = self.text(wd, "DayWorking") == "1"
+                times = self._times(wd) if working else []
+                if day_type in _MSP_WEEKDAY:
+                    week[_MSP_WEEKDAY[day_type]] = times
+                elif day_type == 0:  # legacy exception: a TimePeriod range
+                    for day in self._period(wd):
+                        exceptions[day] = times
+            for exc in cal.iter(self.q("Exception")):
+                working = self.text(exc, "DayWorking") == "1"
+                times = self._times(exc) if working else []
+                if self.int(exc, "Type", 1) not in (1,) or self.int(exc, "Occurrences", 1) > 1 \
+                        and self.text(exc, "Period") not in (None, "1"):
+                    self.warnings.append(
+                        f"calendar {uid}: recurring exception {self.text(exc, 'Name', '')!r} "
+                        "read as its date range, not its recurrence pattern")
+                for day in self._period(exc):
+                    exceptions[day] = times
+            if cal.find(self.q("WorkWeeks")) is not None:
+                self.warnings.append(f"calendar {uid}: alternative work weeks (WorkWeeks) "
+                                     "ignored; the default week is used")
+            raw[uid] = {"name": self.text(cal, "Name", uid), "week": week,
+                        "exceptions": exceptions, "base": self.text(cal, "BaseCalendarUID")}
+        out = {}
+        for uid in raw:
+            week, exceptions, seen, cur = {}, {}, set(), uid
+            while cur in raw and cur not in seen:
+                seen.add(cur)
+                for d, t in raw[cur]["week"].items():
+                    week.setdefault(d, t)
+                for d, t in raw[cur]["exceptions"].items():
+                    exceptions.setdefault(d, t)
+                cur = raw[cur]["base"]
+            out[uid] = {"name": raw[uid]["name"], "hours_per_day": minutes_per_day / 60,
+                        "week": {d: week.get(d, []) for d in range(7)}, "exceptions": exceptions}
+        return out
+
+    def _times(self, el):
+        out = []
+        for wt in el.iter(self.q("WorkingTime")):
+            a, b = self.text(wt, "FromTime"), self.text(wt, "ToTime")
+            if a is None or b is None:
+                continue
+            start, end = _clock(a), _clock(b)
+            out.append((start, 24.0 if end <= start else end))
+        return sorted(out)
+
+    def _period(self, el):
+        tp = el.find(self.q("TimePeriod"))
+        if tp is None:
+            return []
+        a, b = parse_dt(self.text(tp, "FromDate")), parse_dt(self.text(tp, "ToDate"))
+        if a is None or b is None:
+            return []
+        if (b - a).days > 3660:
+            self.warnings.append(f"calendar exception {a.date()}..{b.date()} longer than "
+                                 "10 years ignored")
+            return []
+        day, out = a.date(), []
+        while day <= b.date():
+            out.append(day)
+            day += _dt.timedelta(days=1)
+        return out
+
+    # -- project ----------------------------------------------------------------
+    def build(self) -> Project:
+        root, q, source = self.root, self.q, self.source
+        minutes_per_day = self.num(root, "MinutesPerDay", 480.0) or 480.0
+        hpd = minutes_per_day / 60
+        start = parse_dt(self.text(root, "StartDate"))
+        calendars = self.calendars(minutes_per_day)
+        project_cal = self.text(root, "CalendarUID")
+        if project_cal not in calendars:
+            if calendars:
+                self.warnings.append(f"project calendar {project_cal} not found; used "
+                                     f"calendar {next(iter(calendars))}")
+                project_cal = next(iter(calendars))
+            else:
+                project_cal = "standard"
+                calendars[project_cal] = {
+                    "name": "Standard", "hours_per_day": hpd, "exceptions": {},
+                    "week": {d: ([(8.0, 12.0), (13.0, 17.0)] if d < 5 else []) for d in range(7)}}
+                self.warnings.append("the file has no calendars; assumed Monday-Friday "
+                                     "08:00-12:00, 13:00-17:00")
+        if self.text(root, "ScheduleFromStart", "1") == "0":
+            self.warnings.append("the project is scheduled from its finish date in MS Project; "
+                                 "pmosim schedules it forward from its start")
+        tasks_el = root.find(q("Tasks"))
+        rows = list(tasks_el.findall(q("Task"))) if tasks_el is not None else []
+        if not rows:
+            raise ScheduleImportError(f"{source}: the MSPDI file has no <Tasks>")
+
+        # outline structure: summary = Summary flag or followed by a deeper level
+        entries = []
+        skipped = Counter()
+        for el in rows:
+            uid = self.text(el, "UID")
+            if uid is None:
+                raise ScheduleImportError(f"{source}: a <Task> has no <UID>")
+            if self.text(el, "IsNull") == "1":
+                skipped["null"] += 1
+                continue
+            entries.append((int(uid), self.int(el, "OutlineLevel", 1), el))
+        entries.sort(key=lambda e: self.int(e[2], "ID", e[0]))
+        if start is None:
+            starts = [parse_dt(self.text(e[2], "Start")) for e in entries]
+            start = min((s for s in starts if s), default=None)
+            if start is None:
+                raise ScheduleImportError(f"{source}: no project <StartDate> and no task dates")
+            self.warnings.append(f"no project StartDate; used the earliest task start {start}")
+
+        summary_of: dict[int, list[int]] = {}  # summary uid -> leaf uids below it
+        parents: dict[int, list[int]] = {}      # uid -> enclosing summary uids, outermost first
+        stack: list[tuple[int, int]] = []       # (level, uid) of open summaries
+        is_summary = {}
+        for k, (uid, level, el) in enumerate(entries):
+            nxt = entries[k + 1][1] if k + 1 < len(entries) else -1
+            is_summary[uid] = self.text(el, "Summary") == "1" or nxt > level
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            parents[uid] = [u for _, u in stack]
+            if is_summary[uid] and level > 0 and uid != 0:
+                stack.append((level, uid))
+                summary_of[uid] = []
+        names = {uid: self.text(el, "Name", str(uid)) for uid, _, el in entries}
+
+        g = Project(self.text(root, "Title") or self.text(root, "Name") or "project",
+                    time_unit="days")
+        kinds = Counter()
+        inactive = set()
+        manual = 0
+        for uid, level, el in entries:
+            if level == 0 or uid == 0:
+                skipped["project summary"] += 1
+                inactive.add(uid)
+                continue
+            if self.text(el, "Active", "1") == "0":
+                skipped["inactive"] += 1
+                inactive.add(uid)
+                continue
+            if is_summary[uid]:
+                continue
+            for s in parents[uid]:
+                summary_of.setdefault(s, []).append(uid)
+            self._add_task(g, uid, el, calendars, project_cal, hpd, minutes_per_day, parents, names)
+            kinds[g.graph.nodes[uid]["kind"]] += 1
+            manual += g.graph.nodes[uid]["manual"]
+
+        self._resource_calendars(g, calendars)
+        links = []
+        connectors = {}
+
+        def endpoint(uid, side):
+            """Task id standing for ``uid``'s start or finish in a link."""
+            if uid in g.graph:
+                return uid
+            key = (uid, side)
+            if key not in connectors:
+                node = f"S{uid}:{side}"
+                g.add_task(node, Fixed(0.0), name=f"{side} of {names.get(uid, uid)}",
+                           kind="connector", status="not started", calendar=project_cal,
+                           actual_start=None, actual_finish=None, constraint=None)
+                for leaf in summary_of.get(uid, []):
+                    if side == "start":
+                        g.add_link(node, leaf, "FS", 0.0)
+                    else:
+                        g.add_link(leaf, node, "FS", 0.0)
+                connectors[key] = node
+            return connectors[key]
+
+        external = 0
+        for uid, _, el in entries:
+            if uid in inactive:
+                continue
+            for link in el.findall(q("PredecessorLink")):
+                pred = self.int(link, "PredecessorUID", None)
+                if self.text(link, "CrossProject") == "1" or pred is None:
+                    external += 1
+                    continue
+                if pred in inactive or pred not in is_summary:
+                    self.warnings.append(f"link {pred} -> {uid} ignored: task {pred} is "
+                                         "missing, null, inactive or the project summary")
+                    continue
+                code = self.int(link, "Type", 1)
+                if code not in _LINK:
+                    raise ScheduleImportError(
+                        f"{source}: task {uid}: link from {pred} has unknown Type {code}; "
+                        "expected 0 (FF), 1 (FS), 2 (SF) or 3 (SS)")
+                kind = _LINK[code]
+                lag_min = self.num(link, "LinkLag", 0.0) / 10
+                fmt = self.int(link, "LagFormat", 7)
+                edge = {}
+                if fmt in _PERCENT_FORMATS:
+                    pdur = g.graph.nodes[pred]["original_duration"] if pred in g.graph else 0.0
+                    lag = lag_min / 100 * pdur  # LinkLag holds tenths of a percent
+                    self.warnings.append(f"link {pred} -> {uid}: percent lag read as "
+                                         f"{lag:g} days of the predecessor's duration")
+                elif fmt in _ELAPSED_FORMATS:
+                    edge["lag_elapsed_hours"] = lag_min / 60
+                    lag = lag_min / 60 / 24 * 5 / 7 * 8 / hpd
+                    self.warnings.append(f"link {pred} -> {uid}: elapsed lag of "
+                                         f"{lag_min / 60:g} h approximated as {lag:g} working days")
+                else:
+                    lag = lag_min / minutes_per_day
+                src = endpoint(pred, "finish" if kind in ("FS", "FF") else "start")
+                dst = endpoint(uid, "start" if kind in ("FS", "SS") else "finish")
+                if is_summary.get(pred) and kind in ("SS", "SF"):
+                    self.warnings.append(f"link {pred} -> {uid} {kind}: from summary task "
+                                         f"{pred}, approximated by the summary's earliest "
+                                         "possible start")
+                if src == dst or (src in g.graph and dst in g.graph and
+                                  (src in summary_of.get(uid, []) or dst in summary_of.get(pred, []))):
+                    self.warnings.append(f"link {pred} -> {uid} ignored: it links a summary "
+                                         "task to a task inside it")
+                    continue
+                links.append((kind, lag))
+                if g.graph.has_edge(src, dst):
+                    add_connector(g, src, dst, kind, lag, lag_calendar=project_cal, **edge)
+                    continue
+                g.add_link(src, dst, kind, lag)
+                g.graph.edges[src, dst].update(lag_calendar=project_cal, **edge)
+        if external:
+            self.warnings.append(f"{external} links to other projects ignored")
+        if manual:
+            self.warnings.append(f"{manual} manually scheduled tasks imported as automatically "
+                                 "scheduled (their stored dates may not follow their links)")
+        for what, n in skipped.items():
+            self.warnings.append(f"{n} {what} task{'s' if n > 1 else ''} skipped")
+        n_summary = sum(is_summary.values()) - skipped["project summary"]
+        if n_summary:
+            self.warnings.append(f"{n_summary} summary tasks kept as WBS groups, not tasks")
+
+        status_date = parse_dt(self.text(root, "StatusDate"))
+        g.meta.update(source=source, format="mspdi", data_date=start, status_date=status_date,
+                      calendars=calendars, axis_calendar=project_cal,
+                      project_calendar=project_cal, in_progress_start="actual",
+                      minutes_per_day=minutes_per_day)
+        g.start = start.date()
+        g.calendar = work_calendar(calendars[project_cal])
+        engine_hints(g)
+        statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True)
+                           if d["kind"] != "connector")
+        g.meta["import_report"] = import_report(
+            "mspdi", source, g, calendars=len(calendars), warnings=self.warnings, links=links,
+            tasks_by_kind=dict(kinds), tasks_by_status=dict(statuses), summary_tasks=n_summary,
+            manual_tasks=manual,
+            constraints=dict(Counter(d["constraint"][0] for _, d in g.graph.nodes(data=True)
+                                     if d.get("constraint"))),
+            total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
+        )
+        return g
+
+    def _resource_calendars(self, g, calendars):
+        """Flag tasks whose assigned resources work on another calendar.
+
+        MS Project schedules each assignment on its resource's calendar (unless the
+        task ignores resource calendars); pmosim schedules the task on its own, so
+        such tasks are flagged ``resource_calendars`` and named in a warning.
+        """
+        res_cal = {}
+        for res in self.root.iter(self.q("Resource")):
+            res_cal[self.text(res, "UID")] = self.text(res, "CalendarUID")
+        flagged = set()
+        for a in self.root.iter(self.q("Assignment")):
+            task = self.int(a, "TaskUID", None)
+            cal = res_cal.get(self.text(a, "ResourceUID"))
+            if task not in g.graph or cal not in calendars:
+                continue
+            d = g.graph.nodes[task]
+            mine, theirs = calendars[d["calendar"]], calendars[cal]
+            if (mine["week"], mine["exceptions"]) != (theirs["week"], theirs["exceptions"]):
+                d.setdefault("resource_calendars", []).append(cal)
+                flagged.add(task)
+        ignoring = {t for t in flagged if g.graph.nodes[t].get("ignore_resource_calendar")}
+        for t in ignoring:
+            del g.graph.nodes[t]["resource_calendars"]
+        flagged -= ignoring
+        if flagged:
+            self.warnings.append(
+                f"tasks {sorted(flagged)} have resources on other calendars; MS Project "
+                "schedules their assignments on those calendars, pmosim on the task calendar")
+
+    def _add_task(self, g, uid, el, calendars, project_cal, hpd, minutes_per_day, parents, names):
+        where = f"task {uid}"
+        cal = self.text(el, "CalendarUID", "-1")
+        if cal in (None, "-1") or cal not in calendars:
+            if cal not in (None, "-1"):
+                self.warnings.append(f"{where}: calendar {cal} not found; used the project calendar")
+            cal = project_cal
+        duration = _hours(self.text(el, "Duration"), self.source, where, minutes_per_day)
+        remaining = self.text(el, "RemainingDuration")
+        actual_start = parse_dt(self.text(el, "ActualStart"))
+        actual_finish = parse_dt(self.text(el, "ActualFinish"))
+        if actual_finish is not None:
+            status, left = "complete", 0.0
+        elif actual_start is not None:
+            status = "in progress"
+            left = _hours(remaining, self.source, where, minutes_per_day) if remaining else duration
+        else:
+            status, left = "not started", duration
+        constraint = None
+        code = self.int(el, "ConstraintType", 0)
+        if code in _CONSTRAINT:
+            date = parse_dt(self.text(el, "ConstraintDate"))
+            constraint = (_CONSTRAINT[code], date)
+            if code in (5, 7):
+                self.warnings.append(f"{where}: constraint {_CONSTRAINT[code]} kept but not "
+                                     "enforced by a forward pass")
+        elif code:
+            self.warnings.append(f"{where}: unknown ConstraintType {code} ignored")
+        kind = "finish milestone" if duration == 0 else "task"
+        g.add_task(
+            uid, Fixed(max(left, 0.0) / hpd), name=self.text(el, "Name") or None,
+            wbs=self.text(el, "WBS") or self.text(el, "OutlineNumber") or "",
+            summary=[names[s] for s in parents[uid]],
+            kind=kind, milestone=self.text(el, "Milestone") == "1",
+            status=status, calendar=cal, original_duration=duration / hpd,
+            percent_complete=self.num(el, "PercentComplete", 0.0),
+            actual_start=actual_start, actual_finish=actual_finish,
+            resume=parse_dt(self.text(el, "Resume")) if status == "in progress" else None,
+            constraint=constraint, manual=self.text(el, "Manual") == "1",
+            ignore_resource_calendar=self.text(el, "IgnoreResourceCalendar") == "1",
+            cost=self.num(el, "Cost") / 100, fixed_cost=self.num(el, "FixedCost") / 100,
+            actual_cost=self.num(el, "ActualCost") / 100,
+            remaining_cost=self.num(el, "RemainingCost") / 100,
+            tool_start=parse_dt(self.text(el, "Start")),
+            tool_finish=parse_dt(self.text(el, "Finish")),
+        )
