@@ -284,7 +284,8 @@ def test_zero_duration_milestones_are_instants():
 
 # -- random lags ----------------------------------------------------------------------------
 
-LAG_DISTRIBUTIONS = [Triangular(-2, 0, 3), Uniform(1, 4), Normal(0, 2), Discrete([-1, 0, 2], [1, 1, 1])]
+LAG_DISTRIBUTIONS = [Triangular(-2, 0, 3), Uniform(1, 4), Normal(0, 2),
+                     Discrete([-1, 0, 2], [1, 1, 1])]
 
 RANDOM_LAGS = {
     "fs_random_lag": graph({"a": Uniform(2, 5), "b": Triangular(1, 2, 4)},
