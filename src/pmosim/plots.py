@@ -121,8 +121,10 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
 
     handles, labels = ax.get_legend_handles_labels()
     rh, rl = right.get_legend_handles_labels()
-    ax.legend(handles + rh, labels + rl, loc="upper left", fontsize="small", framealpha=0.9)
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.45)   # room for the legend above the bars
+    # Finish distributions are right-skewed: right of centre, below the S-curve's top,
+    # is where the plot is emptiest.
+    ax.legend(handles + rh, labels + rl, loc="center right", fontsize="small", framealpha=0.9)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.1)
     ax.grid(axis="y", alpha=0.3)
     name = getattr(project, "name", None)
     ax.set_title(title if title is not None else
@@ -143,9 +145,10 @@ def criticality_chart(result, ax=None, *, top: int = 15, title: str | None = Non
     names = dict(zip(result.tasks.ids, result.tasks.names))
     labels = []
     for task_id, _ in ranked:
-        name = str(names.get(task_id, task_id))
-        label = name if name == str(task_id) else f"{name} ({task_id})"
-        labels.append(label if len(label) <= 45 else label[:44] + "\u2026")
+        name, tid = str(names.get(task_id, task_id)), str(task_id)
+        if len(name) > 40:
+            name = name[:39] + "\u2026"
+        labels.append(name if name == tid else f"{name} ({tid})")
     values = [100.0 * c for _, c in ranked]
     ypos = np.arange(len(ranked))
     ax.barh(ypos, values, color=_BAR, height=0.7)
