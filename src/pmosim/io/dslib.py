@@ -1,0 +1,410 @@
+"""Read DSLIB project workbooks (``.xlsx``, needs the optional ``openpyxl``: ``pmosim[dslib]``).
+
+DSLIB (Batselier & Vanhoucke 2015, IJPM 33(3):697-710; OR&S, Ghent University) holds
+real projects as ProTrack workbooks. The reader uses two sheets:
+
+``Baseline Schedule``
+    ID, Name, WBS, Predecessors (``12FS;3SS+2d;7FF-1w``; a bare id is FS), Baseline
+    Start/End, Duration (``5d``, ``1d 2h``, ``4h``, ``0``, ``23,88 days``), costs.
+    Rows whose WBS code has children (or, without WBS codes, whose next row's name is
+    indented deeper) are WBS groups, not tasks; row 0 is the project.
+``Risk Analysis``
+    per activity a profile and Optimistic / Most Probable / Pessimistic: percentages
+    of the baseline duration for the ``standard`` and ``manual - relative`` profiles,
+    working hours for ``manual - absolute`` (or durations with units such as ``6h``).
+
+Each activity gets ``duration`` = ``Triangular(optimistic, most probable, pessimistic)``
+in working days (``Fixed`` when the three agree or the activity has no estimate),
+``planned`` = its baseline duration, ``name``, ``wbs``, ``risk_profile``,
+``cost`` (total cost), ``tool_start``/``tool_finish`` (baseline dates). Lags are in
+working days (1 w = 5 d, 1 d = 8 h). Tracking periods (``TP1..``) are not read yet;
+the report says how many there are.
+
+Workbooks of the 2024 extension name their sheets ``Baseline Schedule1`` and
+``Risk Analysis1``; those are read too.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..distributions import Fixed, Triangular
+from ..errors import ModelError, ScheduleImportError
+from ..model import Project
+from ._worktime import add_connector, import_report, read_bytes
+
+__all__ = ["read_dslib", "parse_duration", "parse_predecessors"]
+
+HOURS_PER_DAY = 8.0
+DAYS_PER_WEEK = 5.0
+_UNIT = {"w": DAYS_PER_WEEK, "week": DAYS_PER_WEEK, "weeks": DAYS_PER_WEEK, "d": 1.0,
+         "day": 1.0, "days": 1.0, "h": 1 / HOURS_PER_DAY, "hour": 1 / HOURS_PER_DAY,
+         "hours": 1 / HOURS_PER_DAY, "hrs": 1 / HOURS_PER_DAY, "m": 1 / HOURS_PER_DAY / 60,
+         "min": 1 / HOURS_PER_DAY / 60}
+_TOKEN = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-z]+)?", re.I)
+_LINK = re.compile(r"^\s*(\d+)\s*(FS|SS|FF|SF)?\s*(?:([+-])\s*(.+?))?\s*$", re.I)
+_ABSOLUTE = "manual - absolute"
+
+
+def parse_duration(text, *, default_unit: float = 1.0) -> float:
+    """Working days in a ProTrack duration such as ``"1w 2d"``, ``"1d 2h"``, ``"23,88 days"``.
+
+    A bare number is in ``default_unit`` days (1: days). Raises ``ValueError``.
+
+    Examples
+    --------
+    >>> parse_duration("1d 2h"), parse_duration("2w 4d"), parse_duration("23,88 days")
+    (1.25, 14.0, 23.88)
+    """
+    if isinstance(text, (int, float)):
+        return float(text) * default_unit
+    s = str(text).strip().lower()
+    if not s:
+        raise ValueError("empty duration")
+    pos, total = 0, 0.0
+    for m in _TOKEN.finditer(s):
+        if s[pos:m.start()].strip():
+            raise ValueError(f"cannot read duration {text!r}")
+        value = float(m.group(1).replace(",", "."))
+        unit = m.group(2)
+        if unit is None:
+            total += value * default_unit
+        elif unit in _UNIT:
+            total += value * _UNIT[unit]
+        else:
+            raise ValueError(f"unknown unit {unit!r} in duration {text!r}")
+        pos = m.end()
+    if pos == 0 or s[pos:].strip():
+        raise ValueError(f"cannot read duration {text!r}")
+    return total
+
+
+def parse_predecessors(text) -> list[tuple[int, str, float]]:
+    """``(predecessor id, type, lag in working days)`` of a Predecessors cell.
+
+    Examples
+    --------
+    >>> parse_predecessors("12FS;3SS+2d;7FF-1w")
+    [(12, 'FS', 0.0), (3, 'SS', 2.0), (7, 'FF', -5.0)]
+    >>> parse_predecessors(3)
+    [(3, 'FS', 0.0)]
+    """
+    if text is None:
+        return []
+    if isinstance(text, (int, float)):
+        return [(int(text), "FS", 0.0)]
+    out = []
+    parts = []
+    for part in str(text).split(";"):
+        # some workbooks list bare ids with commas: "15,12,13,14"
+        parts += part.split(",") if re.fullmatch(r"\s*\d+(\s*,\s*\d+)+\s*", part) else [part]
+    for part in parts:
+        if not part.strip():
+            continue
+        m = _LINK.match(part)
+        if not m:
+            raise ValueError(f"cannot read relation {part.strip()!r}")
+        pred, kind, sign, lag = m.groups()
+        days = parse_duration(lag) if lag else 0.0
+        out.append((int(pred), (kind or "FS").upper(), -days if sign == "-" else days))
+    return out
+
+
+def read_dslib(path) -> Project:
+    """Read a DSLIB workbook into a :class:`~pmosim.model.Project`.
+
+    Raises
+    ------
+    ScheduleImportError
+        openpyxl missing, not a workbook, no baseline schedule sheet, unreadable
+        durations or relations (the message names the sheet, row and value).
+    """
+    try:
+        import openpyxl
+    except ImportError:
+        raise ScheduleImportError(
+            f"{path}: reading DSLIB workbooks needs openpyxl; pip install 'pmosim[dslib]'") from None
+    import io
+    import warnings as _warnings
+    import zipfile
+
+    data = read_bytes(path, "DSLIB workbook")
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")  # openpyxl's "unknown extension" notices
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ScheduleImportError(f"{path}: not an .xlsx workbook: {exc}") from None
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")
+            return _Reader(wb, str(path)).build()
+    finally:
+        wb.close()
+
+
+class _Reader:
+    def __init__(self, wb, source):
+        self.wb, self.source = wb, source
+        self.warnings: list[str] = []
+
+    def sheet(self, name, required):
+        for candidate in (name, name + "1"):
+            if candidate in self.wb.sheetnames:
+                if candidate != name:
+                    self.warnings.append(f"sheet {candidate!r} read as {name!r}")
+                return candidate, list(self.wb[candidate].iter_rows(values_only=True))
+        if required:
+            raise ScheduleImportError(
+                f"{self.source}: no {name!r} sheet (sheets: {', '.join(self.wb.sheetnames)}); "
+                "not a DSLIB project workbook")
+        return None, []
+
+    def build(self) -> Project:
+        sheet, rows = self.sheet("Baseline Schedule", required=True)
+        header_row = next((k for k, r in enumerate(rows[:5]) if r and r[0] == "ID"), None)
+        if header_row is None:
+            raise ScheduleImportError(f"{self.source}: sheet {sheet!r} has no header row "
+                                      "starting with 'ID'")
+        header = [str(h).strip() if h is not None else "" for h in rows[header_row]]
+        col = {h: k for k, h in enumerate(header) if h}
+        for needed in ("ID", "Name", "Predecessors", "Duration"):
+            if needed not in col:
+                raise ScheduleImportError(f"{self.source}: sheet {sheet!r} has no {needed!r} column")
+        entries = []
+        for k, r in enumerate(rows[header_row + 1:], start=header_row + 2):
+            if r is None or all(v is None for v in r) or r[col["ID"]] is None:
+                continue
+            get = (lambda name, r=r: r[col[name]] if name in col and col[name] < len(r) else None)
+            try:
+                act_id = int(get("ID"))
+            except (TypeError, ValueError):
+                raise ScheduleImportError(f"{self.source}: sheet {sheet!r}, row {k}: ID "
+                                          f"{get('ID')!r} is not a whole number") from None
+            entries.append((k, act_id, get))
+        if not entries:
+            raise ScheduleImportError(f"{self.source}: sheet {sheet!r} lists no activities")
+        project_row = entries[0] if entries[0][1] == 0 else None
+        body = [e for e in entries if e is not project_row]
+
+        # WBS groups: a WBS code with children, or (no codes) a deeper-indented next name
+        wbs = {e[1]: (str(e[2]("WBS")).strip() if e[2]("WBS") is not None else "") for e in body}
+        codes = set(wbs.values()) - {""}
+        prefixes = {c.rsplit(".", 1)[0] for c in codes if "." in c}
+        summary = set()
+        for k, (_, act_id, get) in enumerate(body):
+            if wbs[act_id]:
+                if wbs[act_id] in prefixes:
+                    summary.add(act_id)
+            elif k + 1 < len(body):
+                indent = _indent(get("Name"))
+                if _indent(body[k + 1][2]("Name")) > indent:
+                    summary.add(act_id)
+
+        risk = self.risk()
+        name = (project_row[2]("Name") if project_row else None) or Path(self.source).stem
+        g = Project(str(name), time_unit="days")
+        profiles = Counter()
+        ids = {}
+        for lineno, act_id, get in body:
+            if act_id in summary:
+                continue
+            values = tuple(get(h) for h in col)
+            if act_id in ids:
+                if ids[act_id] == values:
+                    self.warnings.append(f"row {lineno} repeats activity {act_id}; skipped")
+                    continue
+                raise ScheduleImportError(
+                    f"{self.source}: sheet {sheet!r}, row {lineno}: activity ID {act_id} "
+                    "appears twice with different contents; give each activity its own ID")
+            ids[act_id] = values
+            where = f"{self.source}: sheet {sheet!r}, row {lineno}"
+            raw = get("Duration")
+            try:
+                planned = parse_duration(raw) if raw is not None else 0.0
+            except ValueError as exc:
+                raise ScheduleImportError(f"{where}: activity {act_id}: {exc}") from None
+            dist, profile = self.three_point(act_id, planned, risk.get(act_id))
+            profiles[profile] += 1
+            g.add_task(act_id, dist, name=str(get("Name") or act_id).strip(), planned=planned,
+                       wbs=wbs.get(act_id, ""), risk_profile=profile,
+                       kind="finish milestone" if planned == 0 else "task",
+                       cost=_number(get("Total Cost")),
+                       tool_start=_date(get("Baseline Start")), tool_finish=_date(get("Baseline End")))
+
+        links = []
+        skipped = Counter()
+        connectors = {}
+        children = {s: [a for a in ids if wbs.get(a, "").startswith(wbs[s] + ".")]
+                    for s in summary if wbs.get(s)}
+        seen_rows = set()
+        for lineno, act_id, get in body:
+            if (act_id, act_id in summary) in seen_rows:
+                continue
+            seen_rows.add((act_id, act_id in summary))
+            try:
+                preds = parse_predecessors(get("Predecessors"))
+            except ValueError as exc:
+                raise ScheduleImportError(f"{self.source}: sheet {sheet!r}, row {lineno}: "
+                                          f"activity {act_id}: {exc}") from None
+            for pred, kind, lag in preds:
+                src = self.endpoint(g, pred, "finish" if kind in ("FS", "FF") else "start",
+                                    children, connectors)
+                dst = self.endpoint(g, act_id, "start" if kind in ("FS", "SS") else "finish",
+                                    children, connectors)
+                if src is None or dst is None:
+                    skipped[f"link {pred} -> {act_id}"] += 1
+                    continue
+                if src == dst or act_id in children.get(pred, ()) or pred in children.get(act_id, ()):
+                    skipped[f"self-link {pred} -> {act_id}"] += 1
+                    continue
+                links.append((kind, lag))
+                if g.graph.has_edge(src, dst):
+                    add_connector(g, src, dst, kind, lag)
+                else:
+                    g.add_link(src, dst, kind, lag)
+        if skipped:
+            self.warnings.append(f"{sum(skipped.values())} relations to unknown activities, to "
+                                 "themselves or between a WBS group and its own activities "
+                                 f"ignored: {', '.join(sorted(skipped)[:10])}")
+        if summary:
+            self.warnings.append(f"{len(summary)} WBS summary rows kept as groups, not tasks")
+        tracking = [s for s in self.wb.sheetnames if re.match(r"^(Project Control - )?TP\d+$", s)]
+        if tracking:
+            self.warnings.append(f"{len(tracking)} tracking periods (actuals) not imported")
+        start = _date(project_row[2]("Baseline Start")) if project_row else None
+        if start is None:
+            starts = [d["tool_start"] for _, d in g.graph.nodes(data=True) if d.get("tool_start")]
+            start = min(starts) if starts else None
+        if start is not None:
+            g.start = start.date()
+            cal = _standard_calendar()
+            g.meta.update(calendars={"standard": cal}, axis_calendar="standard", data_date=start)
+            for _, d in g.graph.nodes(data=True):
+                d.setdefault("calendar", "standard")
+        g.meta.update(source=self.source, format="dslib", hours_per_day=HOURS_PER_DAY)
+        g.meta["import_report"] = import_report(
+            "dslib", self.source, g, calendars=0, warnings=self.warnings, links=links,
+            risk_profiles=dict(profiles), tracking_periods=len(tracking), summary_rows=len(summary),
+            total_cost=round(sum(d.get("cost") or 0.0 for _, d in g.graph.nodes(data=True)), 2),
+        )
+        return g
+
+    def endpoint(self, g, act_id, side, children, connectors):
+        if act_id in g.graph:
+            return act_id
+        if act_id not in children or not children[act_id]:
+            return None
+        key = (act_id, side)
+        if key not in connectors:
+            node = f"S{act_id}:{side}"
+            g.add_task(node, Fixed(0.0), name=f"{side} of group {act_id}", kind="connector")
+            for leaf in children[act_id]:
+                if side == "start":
+                    g.add_link(node, leaf, "FS", 0.0)
+                else:
+                    g.add_link(leaf, node, "FS", 0.0)
+            connectors[key] = node
+        return connectors[key]
+
+    def risk(self) -> dict:
+        sheet, rows = self.sheet("Risk Analysis", required=False)
+        if not rows:
+            self.warnings.append("no 'Risk Analysis' sheet: durations are fixed at the baseline")
+            return {}
+        header_row = next((k for k, r in enumerate(rows[:5]) if r and r[0] == "ID"), None)
+        if header_row is None:
+            self.warnings.append(f"sheet {sheet!r} has no header row; risk estimates ignored")
+            return {}
+        header = [str(h).strip() if h is not None else "" for h in rows[header_row]]
+        col = {h: k for k, h in enumerate(header) if h}
+        if not {"Optimistic", "Most Probable", "Pessimistic"} <= set(col):
+            self.warnings.append(f"sheet {sheet!r} lacks Optimistic/Most Probable/Pessimistic "
+                                 "columns; risk estimates ignored")
+            return {}
+        out = {}
+        for k, r in enumerate(rows[header_row + 1:], start=header_row + 2):
+            if not r or r[0] is None:
+                continue
+            get = (lambda name, r=r: r[col[name]] if name in col and col[name] < len(r) else None)
+            try:
+                act_id = int(r[0])
+            except (TypeError, ValueError):
+                continue
+            out[act_id] = (k, str(get("Description") or "").strip().lower(),
+                           get("Optimistic"), get("Most Probable"), get("Pessimistic"))
+        return out
+
+    def three_point(self, act_id, planned, row):
+        if row is None or all(v is None for v in row[2:]):
+            return Fixed(planned), "none"
+        lineno, profile, *values = row
+        where = f"{self.source}: sheet 'Risk Analysis', row {lineno}, activity {act_id}"
+        points = []
+        for v in values:
+            if v is None:
+                return Fixed(planned), profile or "none"
+            if isinstance(v, str) and re.search(r"[a-z]", v, re.I):
+                try:
+                    points.append(parse_duration(v))
+                except ValueError as exc:
+                    raise ScheduleImportError(f"{where}: {exc}") from None
+            else:
+                try:
+                    x = float(str(v).replace(",", "."))
+                except ValueError:
+                    raise ScheduleImportError(f"{where}: cannot read estimate {v!r}") from None
+                points.append(x / HOURS_PER_DAY if profile == _ABSOLUTE else x / 100 * planned)
+        low, mode, high = points
+        if not low <= mode <= high:
+            self.warnings.append(f"activity {act_id}: estimates {values} are not ordered "
+                                 "low <= most probable <= high; sorted")
+            low, mode, high = sorted(points)
+        if high - low <= 1e-12 * max(1.0, abs(high)):
+            return Fixed(mode), profile or "none"
+        try:
+            return Triangular(low, mode, high), profile or "none"
+        except ModelError as exc:
+            raise ScheduleImportError(f"{where}: {exc}") from None
+
+
+def _indent(name) -> int:
+    text = str(name or "")
+    return len(text) - len(text.lstrip(" "))
+
+
+def _number(value):
+    if value is None:
+        return 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    try:
+        return float(re.sub(r"[^\d,.-]", "", str(value)).replace(".", "").replace(",", "."))
+    except ValueError:
+        return 0.0
+
+
+def _date(value):
+    if isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, _dt.date):
+        return _dt.datetime.combine(value, _dt.time(8))
+    if isinstance(value, str):
+        m = re.search(r"(\d{1,2})/(\d{1,2})/(\d{2,4})", value)
+        if m:
+            d, mo, y = (int(x) for x in m.groups())
+            y += 2000 if y < 100 else 0
+            try:
+                return _dt.datetime(y, mo, d)
+            except ValueError:
+                return None
+    return None
+
+
+def _standard_calendar() -> dict:
+    return {"name": "ProTrack standard", "hours_per_day": HOURS_PER_DAY,
+            "week": {d: ([(8.0, 12.0), (13.0, 17.0)] if d < 5 else []) for d in range(7)},
+            "exceptions": {}}
