@@ -14,6 +14,7 @@ import datetime as _dt
 import functools
 import importlib.resources
 import math
+import threading
 import time
 from pathlib import Path
 
@@ -121,40 +122,52 @@ def _parse_target(text: str, project) -> dict:
 
 
 class _Progress:
-    """``progress(done, total)`` callback that shows a bar once the rest of a run looks slow.
+    """``progress(done, total)`` callback that shows a bar once a run has taken a second.
 
-    The rate is measured from the first block on, so one-off start-up (loading
-    compiled kernels) does not count; nothing is shown when ``file`` is not a terminal.
+    A timer, not the first callback, opens the bar: the first block of a fresh
+    install includes compiling the kernels, and the user should see that the run
+    is alive. Nothing is shown when ``file`` is not a terminal.
     """
 
-    def __init__(self, file):
+    def __init__(self, file, total: int):
         self.file = file
-        self.enabled = file.isatty()
+        self.total = total
         self.bar = None
-        self.first = None
+        self.done = 0
         self.shown = 0
+        self.lock = threading.Lock()
+        self.timer = None
+        if file.isatty():
+            self.timer = threading.Timer(PROGRESS_AFTER_S, self._open)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _open(self):
+        with self.lock:
+            if self.bar is None and self.done < self.total:
+                self.bar = click.progressbar(length=self.total, label="Simulating",
+                                             file=self.file, show_eta=True, show_percent=True)
+                self.bar.__enter__()
+                self._render()
+
+    def _render(self):
+        self.bar.update(self.done - self.shown)
+        self.shown = self.done
 
     def __call__(self, done, total):
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if self.first is None:
-            self.first = (now, done)
-            return
-        if self.bar is None:
-            t_first, done_first = self.first
-            rate = (done - done_first) / max(now - t_first, 1e-9)
-            if done >= total or (total - done) / max(rate, 1e-9) < PROGRESS_AFTER_S:
-                return
-            self.bar = click.progressbar(length=total, label="Simulating", file=self.file,
-                                         show_eta=True, show_percent=True)
-            self.bar.__enter__()
-        self.bar.update(done - self.shown)
-        self.shown = done
+        with self.lock:
+            self.done = done
+            if self.bar is not None:
+                self._render()
 
     def close(self):
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
+        if self.timer is not None:
+            self.timer.cancel()
+        with self.lock:
+            if self.bar is not None:
+                self.bar.__exit__(None, None, None)
+                self.bar = None
+            self.done = self.total
 
 
 def _is_number(text: str) -> bool:
@@ -214,7 +227,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target):
     project = _load(scenario)
     target_spec = _parse_target(target, project) if target is not None else None
 
-    progress = _Progress(click.get_text_stream("stderr"))
+    progress = _Progress(click.get_text_stream("stderr"), iterations)
     t0 = time.perf_counter()
     try:
         result = simulate(project, iterations, seed=seed, threads=threads, progress=progress)
