@@ -199,7 +199,7 @@ def _fmt_days(t) -> str:
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
               default=None,
               help="Also write the results JSON to FILE; '-' prints it to standard output "
-                   "instead of the summary.")
+                   "(the summary then goes to standard error).")
 @click.option("--target", metavar="DATE_OR_NUMBER", default=None,
               help="Target finish: a date (YYYY-MM-DD, met when finishing by the end of that "
                    "day) or working days from the start; reports the chance of meeting it.")

@@ -93,7 +93,7 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
 
     def label_of(t):
         if start is None:
-            return f"{t:.1f} d"
+            return f"{t:.1f} working days"
         return str(calendar.finish_dates(start, max(t, 0.0)))
 
     for key, q, color, style in _MARKS:
