@@ -50,7 +50,8 @@ def test_relation_counts_agree_with_provenance(all_workbooks):
     WBS group to its own activities (reported) are not imported."""
     types, lags = Counter(), 0
     for _, p in all_workbooks:
-        if isinstance(p, str) or any("read as 'Baseline" in w for w in p.meta["import_report"]["warnings"]):
+        if isinstance(p, str) or any("read as 'Baseline" in w
+                                     for w in p.meta["import_report"]["warnings"]):
             continue
         types.update(p.meta["import_report"]["links_by_type"])
         lags += p.meta["import_report"]["lags"]
@@ -107,5 +108,6 @@ def test_not_a_workbook(tmp_path):
 
 def test_fixed_when_no_risk():
     p = read_dslib(data_dir("dslib", "Excel", "C2011-01 Nursing Home Noordhinder.xlsx"))
-    fixed = [d for _, d in p.graph.nodes(data=True) if d["risk_profile"] in ("none", "standard - no risk")]
+    fixed = [d for _, d in p.graph.nodes(data=True)
+             if d["risk_profile"] in ("none", "standard - no risk")]
     assert all(isinstance(d["duration"], Fixed) for d in fixed)

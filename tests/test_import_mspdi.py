@@ -124,9 +124,11 @@ def test_progress_exceptions_and_base_calendars(tmp_path):
       </Calendars>
       <Tasks>
         <Task><UID>1</UID><ID>1</ID><Name>Done</Name><Duration>PT8H0M0S</Duration>
-          <ActualStart>2024-01-08T08:00:00</ActualStart><ActualFinish>2024-01-08T17:00:00</ActualFinish></Task>
+          <ActualStart>2024-01-08T08:00:00</ActualStart>
+          <ActualFinish>2024-01-08T17:00:00</ActualFinish></Task>
         <Task><UID>2</UID><ID>2</ID><Name>Half</Name><Duration>PT16H0M0S</Duration>
-          <ActualStart>2024-01-09T08:00:00</ActualStart><RemainingDuration>PT8H0M0S</RemainingDuration>
+          <ActualStart>2024-01-09T08:00:00</ActualStart>
+          <RemainingDuration>PT8H0M0S</RemainingDuration>
           <Resume>2024-01-11T08:00:00</Resume>
           <PredecessorLink><PredecessorUID>1</PredecessorUID><Type>1</Type></PredecessorLink></Task>
         <Task><UID>3</UID><ID>3</ID><Name>Next</Name><Duration>PT4H0M0S</Duration>

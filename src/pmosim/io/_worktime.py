@@ -60,7 +60,8 @@ def import_report(fmt: str, source: str, project, *, calendars: int,
     are counted apart, and the links through them once.
     """
     if links is None:
-        links = [(d.get("type", "FS"), d.get("lag", 0)) for _, _, d in project.graph.edges(data=True)]
+        links = [(d.get("type", "FS"), d.get("lag", 0))
+                 for _, _, d in project.graph.edges(data=True)]
     link_types = Counter()
     lags = Counter()
     n_links = 0
@@ -194,7 +195,8 @@ class WorkWeek:
         """
         i = bisect.bisect_right(self._cum_e, w + _EPS)
         if i >= len(self._s):
-            raise ScheduleImportError(f"calendar {self.name!r}: working hour {w} is past {self.last}")
+            raise ScheduleImportError(
+                f"calendar {self.name!r}: working hour {w} is past {self.last}")
         return self._s[i] + max(0.0, w - self._cum_s[i])
 
     def finish_at(self, w: float) -> float:
@@ -204,7 +206,8 @@ class WorkWeek:
         """
         i = bisect.bisect_left(self._cum_e, w - _EPS)
         if i >= len(self._s):
-            raise ScheduleImportError(f"calendar {self.name!r}: working hour {w} is past {self.last}")
+            raise ScheduleImportError(
+                f"calendar {self.name!r}: working hour {w} is past {self.last}")
         return self._s[i] + max(0.0, w - self._cum_s[i])
 
     def snap_start(self, t: float) -> float:
@@ -223,11 +226,6 @@ def parse_dt(value: str | None):
         return _dt.datetime.fromisoformat(value.replace("T", " "))
     except ValueError:
         return None
-
-
-def isclose_minutes(a: _dt.datetime, b: _dt.datetime, minutes: float = 1.0) -> bool:
-    return abs((a - b).total_seconds()) <= minutes * 60 + 1e-6 and not math.isnan(
-        (a - b).total_seconds())
 
 
 def schedule_dates(project) -> dict:
@@ -304,7 +302,8 @@ def schedule_dates(project) -> dict:
             lag = _value(e.get("lag", 0.0)) * hpd[lcal]
             kind = e.get("type", "FS")
             base = ef[u] if kind in ("FS", "FF") else es[u]
-            if kind in ("SS", "SF") and lag_from_actual_start and graph.nodes[u].get("actual_start"):
+            started = graph.nodes[u].get("actual_start")
+            if kind in ("SS", "SF") and lag_from_actual_start and started:
                 base = weeks[lcal].hours(graph.nodes[u]["actual_start"])
             if e.get("lag_elapsed_hours") is not None:
                 bound = base + e["lag_elapsed_hours"]
@@ -345,7 +344,8 @@ def schedule_dates(project) -> dict:
             finish = lo_finish if on_boundary else week.finish_at(w_finish)
             start = week.start_at(w_finish - dur) if dur > 0 else finish
         es[v], ef[v] = start, finish
-        if d.get("status") == "in progress" and in_progress_start == "actual" and d.get("actual_start"):
+        if (d.get("status") == "in progress" and in_progress_start == "actual"
+                and d.get("actual_start")):
             es[v] = week.hours(d["actual_start"])
     project_finish = max(ef.values())
     for v in reversed(order):

@@ -126,7 +126,8 @@ def read_dslib(path) -> Project:
         import openpyxl
     except ImportError:
         raise ScheduleImportError(
-            f"{path}: reading DSLIB workbooks needs openpyxl; pip install 'pmosim[dslib]'") from None
+            f"{path}: reading DSLIB workbooks needs openpyxl; "
+            "pip install 'pmosim[dslib]'") from None
     import io
     import warnings as _warnings
     import zipfile
@@ -173,7 +174,8 @@ class _Reader:
         col = {h: k for k, h in enumerate(header) if h}
         for needed in ("ID", "Name", "Predecessors", "Duration"):
             if needed not in col:
-                raise ScheduleImportError(f"{self.source}: sheet {sheet!r} has no {needed!r} column")
+                raise ScheduleImportError(
+                    f"{self.source}: sheet {sheet!r} has no {needed!r} column")
         entries = []
         for k, r in enumerate(rows[header_row + 1:], start=header_row + 2):
             if r is None or all(v is None for v in r) or r[col["ID"]] is None:
@@ -233,7 +235,8 @@ class _Reader:
                        wbs=wbs.get(act_id, ""), risk_profile=profile,
                        kind="finish milestone" if planned == 0 else "task",
                        cost=_number(get("Total Cost")),
-                       tool_start=_date(get("Baseline Start")), tool_finish=_date(get("Baseline End")))
+                       tool_start=_date(get("Baseline Start")),
+                       tool_finish=_date(get("Baseline End")))
 
         links = []
         skipped = Counter()
@@ -258,7 +261,8 @@ class _Reader:
                 if src is None or dst is None:
                     skipped[f"link {pred} -> {act_id}"] += 1
                     continue
-                if src == dst or act_id in children.get(pred, ()) or pred in children.get(act_id, ()):
+                member = act_id in children.get(pred, ()) or pred in children.get(act_id, ())
+                if src == dst or member:
                     skipped[f"self-link {pred} -> {act_id}"] += 1
                     continue
                 links.append((kind, lag))

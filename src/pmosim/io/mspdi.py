@@ -369,8 +369,8 @@ class _Reader:
                     self.warnings.append(f"link {pred} -> {uid} {kind}: from summary task "
                                          f"{pred}, approximated by the summary's earliest "
                                          "possible start")
-                if src == dst or (src in g.graph and dst in g.graph and
-                                  (src in summary_of.get(uid, []) or dst in summary_of.get(pred, []))):
+                inside = src in summary_of.get(uid, []) or dst in summary_of.get(pred, [])
+                if src == dst or (src in g.graph and dst in g.graph and inside):
                     self.warnings.append(f"link {pred} -> {uid} ignored: it links a summary "
                                          "task to a task inside it")
                     continue
@@ -446,7 +446,8 @@ class _Reader:
         cal = self.text(el, "CalendarUID", "-1")
         if cal in (None, "-1") or cal not in calendars:
             if cal not in (None, "-1"):
-                self.warnings.append(f"{where}: calendar {cal} not found; used the project calendar")
+                self.warnings.append(
+                    f"{where}: calendar {cal} not found; used the project calendar")
             cal = project_cal
         duration = _hours(self.text(el, "Duration"), self.source, where, minutes_per_day)
         remaining = self.text(el, "RemainingDuration")

@@ -191,7 +191,8 @@ def parse_psplib(text: str, *, source: str = "<string>", name: str | None = None
     demands: dict[int, dict[str, int]] = {}
     for lineno, line in sections["REQUESTS/DURATIONS"]:
         if line.lower().startswith("jobnr"):
-            res_names = ["".join(t) for t in re.findall(r"([A-Za-z])\s*(\d+)", line.split("duration", 1)[-1])]
+            columns = line.split("duration", 1)[-1]
+            res_names = ["".join(t) for t in re.findall(r"([A-Za-z])\s*(\d+)", columns)]
             continue
         nums = _ints(line, where, lineno)
         if len(nums) != 3 + len(res_names):

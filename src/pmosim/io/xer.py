@@ -34,9 +34,11 @@ Mapping onto pmosim's model (one project per import):
 Examples
 --------
 >>> import tempfile, pathlib
->>> rows = ["ERMHDR\\t8.1", "%T\\tPROJECT", "%F\\tproj_id\\tproj_short_name\\tlast_recalc_date\\tclndr_id",
+>>> rows = ["ERMHDR\\t8.1", "%T\\tPROJECT",
+...         "%F\\tproj_id\\tproj_short_name\\tlast_recalc_date\\tclndr_id",
 ...         "%R\\t1\\tDEMO\\t2024-01-08 08:00\\t1",
-...         "%T\\tTASK", "%F\\ttask_id\\tproj_id\\ttask_code\\ttask_name\\ttask_type\\tstatus_code\\tremain_drtn_hr_cnt\\tclndr_id",
+...         "%T\\tTASK", "%F\\ttask_id\\tproj_id\\ttask_code\\ttask_name\\ttask_type"
+...         "\\tstatus_code\\tremain_drtn_hr_cnt\\tclndr_id",
 ...         "%R\\t10\\t1\\tA\\tDig\\tTT_Task\\tTK_NotStart\\t16\\t1",
 ...         "%R\\t11\\t1\\tB\\tPour\\tTT_Task\\tTK_NotStart\\t8\\t1",
 ...         "%T\\tTASKPRED", "%F\\ttask_id\\tpred_task_id\\tpred_type\\tlag_hr_cnt",
@@ -117,7 +119,8 @@ def parse_xer_tables(text: str, *, source: str = "<string>") -> dict[str, list[d
             tables.setdefault(name, [])
         elif tag == "%F":
             if name is None:
-                raise ScheduleImportError(f"{source}, line {lineno}: %F field list before any %T table")
+                raise ScheduleImportError(
+                    f"{source}, line {lineno}: %F field list before any %T table")
             fields = rest.split("\t")
         elif tag == "%R":
             if fields is None:
@@ -172,7 +175,8 @@ def _build(tables, source, wanted) -> Project:
 
     tasks = [t for t in tasks_all if t.get("proj_id", proj_id) == proj_id]
     if not tasks:
-        raise ScheduleImportError(f"{source}: project {proj.get('proj_short_name')!r} has no activities")
+        raise ScheduleImportError(
+            f"{source}: project {proj.get('proj_short_name')!r} has no activities")
 
     calendars = _calendars(tables.get("CALENDAR", []), source, warnings)
     default_cal = proj.get("clndr_id") or next(iter(calendars), None)
@@ -290,7 +294,8 @@ def _build(tables, source, wanted) -> Project:
         warnings.append("relationship lag calendar option "
                         f"{options['sched_calendar_on_relationship_lag']} not supported; "
                         "lags use the predecessor's calendar")
-    if options.get("sched_retained_logic", "Y") != "Y" or options.get("sched_progress_override") == "Y":
+    if (options.get("sched_retained_logic", "Y") != "Y"
+            or options.get("sched_progress_override") == "Y"):
         warnings.append("progress override scheduling is not supported; retained logic is used")
 
     axis = used_cals.most_common(1)[0][0]
@@ -363,12 +368,14 @@ def _calendars(rows, source, warnings) -> dict:
             elif current is not None and (m.group(3) or m.group(5)):
                 s, f = (m.group(3), m.group(4)) if m.group(3) else (m.group(6), m.group(5))
                 interval = (_hours(s, False), _hours(f, True))
-                (week[current[1]] if current[0] == "day" else exceptions[current[1]]).append(interval)
+                target = week[current[1]] if current[0] == "day" else exceptions[current[1]]
+                target.append(interval)
         if not any(week.values()):
             week = {d: [(8.0, 8.0 + hpd)] for d in range(5)}
             warnings.append(f"calendar {cid} ({name}): no readable working week; assumed "
                             f"Monday-Friday 08:00-{8 + hpd:g}:00")
-        out[cid] = {"name": name, "hours_per_day": hpd, "week": dict(week), "exceptions": exceptions}
+        out[cid] = {"name": name, "hours_per_day": hpd, "week": dict(week),
+                    "exceptions": exceptions}
     return out
 
 
@@ -383,7 +390,8 @@ def _wbs(rows, sep):
         if r is None or r.get("proj_node_flag") == "Y" or depth > 200:
             return ""
         parent = code(r.get("parent_wbs_id"), depth + 1)
-        codes[wid] = f"{parent}{sep}{r.get('wbs_short_name', '')}" if parent else r.get("wbs_short_name", "")
+        short = r.get("wbs_short_name", "")
+        codes[wid] = f"{parent}{sep}{short}" if parent else short
         return codes[wid]
 
     for wid, r in by_id.items():
