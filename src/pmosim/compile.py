@@ -14,7 +14,7 @@ from typing import NamedTuple
 import networkx as nx
 import numpy as np
 
-from .distributions import Distribution, Fixed
+from .distributions import N_KERNEL_PARAMS, Distribution, Fixed, TableStore
 from .model import LINK_CODES, Project, link_lag, link_type, planned_duration, task_duration
 
 
@@ -22,7 +22,7 @@ class KernelModel(NamedTuple):
     """The arrays the kernels read (see pmosim.kernels.schedule for the layout)."""
 
     dur_code: np.ndarray      # int64[n]       distribution code per position
-    dur_par: np.ndarray       # float64[n, 4]  distribution parameters
+    dur_par: np.ndarray       # float64[n, 5]  distribution parameters
     dur_var: np.ndarray       # int64[n]       random variable (row of the uniforms)
     n_dur_vars: int
     pred_ptr: np.ndarray      # int64[n + 1]   CSR of predecessors
@@ -31,12 +31,13 @@ class KernelModel(NamedTuple):
     pred_lag: np.ndarray      # float64[m]     constant lag
     pred_lagvar: np.ndarray   # int64[m]       -1, or the row of a sampled lag
     lag_code: np.ndarray      # int64[r]
-    lag_par: np.ndarray       # float64[r, 4]
+    lag_par: np.ndarray       # float64[r, 5]
     lag_var: np.ndarray       # int64[r]
     n_lag_vars: int
-    tables: np.ndarray        # float64[:]     PERT and discrete tables
+    tables: np.ndarray        # float64[:]     quantile and discrete tables
     start_shift: np.ndarray   # float64[n]     subtracted before summing moments
     finish_shift: np.ndarray  # float64[n]
+    mom_scale: np.ndarray     # float64[n]     power of two applied before summing moments
     hist_lo: np.ndarray       # float64[n]     finish histogram: lower edge
     hist_scale: np.ndarray    # float64[n]     finish histogram: bins per time unit
 
@@ -75,7 +76,7 @@ class CompiledModel:
         return len(self.task_ids)
 
 
-def _params(dist: Distribution, tables: list, nonnegative: bool):
+def _params(dist: Distribution, tables: TableStore, nonnegative: bool):
     code, *par = dist.kernel_params(tables, nonnegative=nonnegative)
     return code, par
 
@@ -91,9 +92,9 @@ def compile_project(project: Project) -> CompiledModel:
     position[order] = np.arange(len(order))
     n = len(order)
 
-    tables: list[np.ndarray] = []
+    tables = TableStore()
     dur_code = np.empty(n, dtype=np.int64)
-    dur_par = np.zeros((n, 4))
+    dur_par = np.zeros((n, N_KERNEL_PARAMS))
     planned = np.empty(n)
     durations = []
     for p, i in enumerate(order):
@@ -128,7 +129,7 @@ def compile_project(project: Project) -> CompiledModel:
 
     r = len(lag_dists)
     lag_code = np.empty(r, dtype=np.int64)
-    lag_par = np.zeros((r, 4))
+    lag_par = np.zeros((r, N_KERNEL_PARAMS))
     planned_lags = np.empty(r)
     for k, dist in enumerate(lag_dists):
         lag_code[k], lag_par[k] = _params(dist, tables, nonnegative=False)
@@ -139,8 +140,8 @@ def compile_project(project: Project) -> CompiledModel:
         n_dur_vars=n, pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
         pred_lag=pred_lag, pred_lagvar=pred_lagvar, lag_code=lag_code, lag_par=lag_par,
         lag_var=np.arange(r, dtype=np.int64), n_lag_vars=r,
-        tables=np.concatenate(tables) if tables else np.zeros(1),
-        start_shift=np.zeros(n), finish_shift=np.zeros(n),
+        tables=tables.array(),
+        start_shift=np.zeros(n), finish_shift=np.zeros(n), mom_scale=np.ones(n),
         hist_lo=np.zeros(n), hist_scale=np.ones(n),
     )
     return CompiledModel(

@@ -8,7 +8,7 @@ the distributions. Each class gives
 - ``mean``, ``std`` and ``mode`` (``None`` where the mode is not defined);
 - ``support``: the (low, high) range, infinite where unbounded;
 - ``ppf(u)`` and ``cdf(x)``: exact, vectorised numpy/scipy reference versions;
-- ``kernel_code`` and ``kernel_params(tables)``: how the compiled kernels sample it.
+- ``kernel_params(tables)``: how the compiled kernels sample it (their code and parameters).
 
 Durations and costs can never be negative. Bounded distributions must have
 ``low >= 0`` when used for a duration (a clear :class:`~pmosim.errors.ModelError`
@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -39,10 +40,9 @@ from scipy import special
 from .errors import ModelError
 
 # Kernel distribution codes; the kernels in pmosim.kernels.sampling switch on them.
-FIXED, UNIFORM, TRIANGULAR, BETA_TABLE, NORMAL, LOGNORMAL, EXPONENTIAL, DISCRETE = range(8)
-
-#: Cells of the tabulated Beta inverse CDF used by the kernels for PERT.
-BETA_TABLE_CELLS = 2048
+FIXED, UNIFORM, TRIANGULAR, QTABLE, DISCRETE = range(5)
+#: Parameters per variable in the kernels' parameter arrays.
+N_KERNEL_PARAMS = 5
 
 
 def _finite(name, value, what):
@@ -74,12 +74,12 @@ class Distribution:
         """Cumulative distribution function at ``x``, vectorised."""
         raise NotImplementedError
 
-    def kernel_params(self, tables: list, nonnegative: bool = False) -> tuple:
-        """Return ``(code, p0, p1, p2, p3)`` for the kernels.
+    def kernel_params(self, tables: "TableStore", nonnegative: bool = False) -> tuple:
+        """Return ``(code, p0, ..., p4)`` for the kernels.
 
-        ``tables`` is a list of float64 arrays that the compiler concatenates;
-        table-based distributions append theirs and store its offset, which is
-        the total length of the tables already in the list.
+        Table-based distributions add their table to ``tables`` and pass its
+        offset; ``nonnegative`` asks for the version used for durations and costs
+        (normals truncated at zero).
         """
         raise NotImplementedError
 
@@ -94,18 +94,12 @@ class Distribution:
 
     def describe(self) -> str:
         """A short human form, e.g. ``triangular(20, 25, 60)``."""
-        vals = ", ".join(
-            f"{getattr(self, f):g}" if isinstance(getattr(self, f), (int, float))
-            else str(getattr(self, f)) for f in self.__dataclass_fields__
-        )
+        values = [getattr(self, f.name) for f in dataclasses.fields(self) if f.init]
+        vals = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in values)
         return f"{self.kind}({vals})"
 
     def __str__(self):
         return self.describe()
-
-
-def _offset(tables):
-    return float(sum(len(t) for t in tables))
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,6 @@ class Fixed(Distribution):
     """A constant: ``Fixed(5)`` is always 5."""
 
     value: float
-    kernel_code: ClassVar[int] = FIXED
     kind: ClassVar[str] = "fixed"
 
     def __post_init__(self):
@@ -131,7 +124,7 @@ class Fixed(Distribution):
         return (np.asarray(x, dtype=float) >= self.value).astype(float)
 
     def kernel_params(self, tables, nonnegative=False):
-        return (FIXED, self.value, 0.0, 0.0, 0.0)
+        return (FIXED, self.value, 0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -140,7 +133,6 @@ class Uniform(Distribution):
 
     low: float
     high: float
-    kernel_code: ClassVar[int] = UNIFORM
     kind: ClassVar[str] = "uniform"
 
     def __post_init__(self):
@@ -165,7 +157,7 @@ class Uniform(Distribution):
         return np.clip((np.asarray(x, dtype=float) - self.low) / (self.high - self.low), 0, 1)
 
     def kernel_params(self, tables, nonnegative=False):
-        return (UNIFORM, self.low, self.high - self.low, 0.0, 0.0)
+        return (UNIFORM, self.low, self.high - self.low, 0.0, 0.0, 0.0)
 
 
 def _check_three_point(kind, low, mode, high):
@@ -178,13 +170,14 @@ def _check_three_point(kind, low, mode, high):
 
 
 def _triangular_ppf(u, a, c, b):
+    # the same operations, in the same order, as the kernel's sampler
     u = np.asarray(u, dtype=float)
     if b == a:
         return np.full(u.shape, a)
     fc = (c - a) / (b - a)
-    left = a + np.sqrt(u * (b - a) * (c - a))
-    right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
-    return np.where(u < fc, left, right)
+    left = u < fc
+    root = np.sqrt(np.where(left, u * ((b - a) * (c - a)), (1.0 - u) * ((b - a) * (b - c))))
+    return np.where(left, a + root, b - root)
 
 
 def _triangular_cdf(x, a, c, b):
@@ -204,7 +197,6 @@ class Triangular(Distribution):
     low: float
     mode: float
     high: float
-    kernel_code: ClassVar[int] = TRIANGULAR
     kind: ClassVar[str] = "triangular"
 
     def __post_init__(self):
@@ -233,8 +225,8 @@ class Triangular(Distribution):
 
 def _triangular_kernel(a, c, b):
     if b == a:
-        return (FIXED, a, 0.0, 0.0, 0.0)
-    return (TRIANGULAR, a, c, b, (c - a) / (b - a))
+        return (FIXED, a, 0.0, 0.0, 0.0, 0.0)
+    return (TRIANGULAR, a, c, b, (c - a) / (b - a), 0.0)
 
 
 @dataclass(frozen=True)
@@ -245,18 +237,14 @@ class Pert(Distribution):
     ``beta = 1 + lamb * (high - mode) / (high - low)``; ``lamb = 4`` is classic PERT,
     so the mean is ``(low + lamb * mode + high) / (lamb + 2)``.
 
-    The kernels sample it from a table of the exact inverse CDF at
-    ``BETA_TABLE_CELLS + 1`` knots, interpolated by cubic Hermite polynomials with
-    the exact slopes, and by the power-law tail ``F(x) ~ x**alpha`` in the first and
-    last cells; the absolute error against scipy's exact ``betaincinv`` is below
-    1e-9 of ``high - low`` (tested).
+    The kernels sample it from a quantile table of the exact Beta inverse CDF
+    (see :func:`quantile_table`).
     """
 
     low: float
     mode: float
     high: float
     lamb: float = 4.0
-    kernel_code: ClassVar[int] = BETA_TABLE
     kind: ClassVar[str] = "pert"
 
     def __post_init__(self):
@@ -305,51 +293,200 @@ class Pert(Distribution):
 
     def kernel_params(self, tables, nonnegative=False):
         if self.high == self.low:
-            return (FIXED, self.low, 0.0, 0.0, 0.0)
-        offset = _offset(tables)
-        tables.append(beta_ppf_table(self.alpha, self.beta))
-        return (BETA_TABLE, self.low, self.high - self.low, offset, 0.0)
+            return (FIXED, self.low, 0.0, 0.0, 0.0, 0.0)
+        a, b = self.alpha, self.beta
+        offset = tables.add(("beta", a, b), lambda: beta_table(a, b))
+        return (QTABLE, self.low, self.high - self.low, float(offset), 0.0, 0.0)
 
 
-def beta_ppf_table(alpha: float, beta: float, cells: int = BETA_TABLE_CELLS) -> np.ndarray:
-    """Tabulate the Beta(alpha, beta) inverse CDF for the kernels.
+# -- tabulated inverse CDFs for the kernels ---------------------------------------------
+#
+# The kernels sample PERT, normal, log-normal and exponential variables from a
+# table of the exact inverse CDF (computed here with scipy). Each table cell holds
+# the monomial coefficients of the quintic Hermite polynomial that matches value,
+# first and second derivative at both ends of the cell, so the kernel evaluates
+# it with one Horner chain. Cells are uniform in u on the middle [1/8, 7/8] (96
+# cells) and, in each tail, 16 cells per octave of the tail probability (2**-4..
+# 2**-3, 2**-5..2**-4, ... down to 2**-55), so the singular or unbounded ends of
+# an inverse CDF are resolved as finely as the uniforms themselves. The error
+# against scipy is below 1e-9 of max(std, |x|) over the whole range of the
+# uniforms (tested). Tables are shared between variables of the same shape (all
+# normals share one); sampling mostly touches the middle and first octaves
+# (about 10 KiB of each table).
 
-    Layout (float64): ``[cells, 1/alpha, 1/beta, x_0..x_cells, s_0..s_cells]``
-    where ``x_k = ppf(k / cells)`` and ``s_k = dx/du = 1 / pdf(x_k)`` times the cell
-    width (slopes at the end knots are unused: those cells use the power-law tail).
+QT_TAIL = 1.0 / 8.0
+QT_MID_CELLS = 96
+QT_OCT_FIRST = 3
+QT_OCT_LAST = 54
+QT_OCT_CELLS = 16
+QT_COEFS = 6
+_QT_N_OCT = QT_OCT_LAST - QT_OCT_FIRST + 1
+#: Offsets (in float64 words) of the lower and upper tail blocks within a table.
+QT_LOWER = QT_COEFS * QT_MID_CELLS
+QT_UPPER = QT_LOWER + QT_COEFS * _QT_N_OCT * QT_OCT_CELLS
+QT_SIZE = QT_UPPER + QT_COEFS * _QT_N_OCT * QT_OCT_CELLS
+
+
+def _octave_knots():
+    """Tail probabilities of the octave knots, shape [n_octaves, cells + 1], and cell widths."""
+    e = np.arange(QT_OCT_FIRST, QT_OCT_LAST + 1, dtype=float)[:, None]
+    base = 2.0 ** -(e + 1)
+    j = np.arange(QT_OCT_CELLS + 1)[None, :]
+    return base * (1.0 + j / QT_OCT_CELLS), base / QT_OCT_CELLS
+
+
+def _cell_coefficients(x, d1, d2, width):
+    """Monomial coefficients (in the cell's local coordinate s in [0, 1]) of the quintic
+    Hermite interpolant per cell, from knot values and derivatives; shape [cells, 6]."""
+    f0, f1 = x[..., :-1], x[..., 1:]
+    g0, g1 = d1[..., :-1] * width, d1[..., 1:] * width
+    c0, c1 = d2[..., :-1] * width * width, d2[..., 1:] * width * width
+    return np.stack([
+        f0, g0, 0.5 * c0,
+        -10 * f0 - 6 * g0 - 1.5 * c0 + 0.5 * c1 - 4 * g1 + 10 * f1,
+        15 * f0 + 8 * g0 + 1.5 * c0 - c1 + 7 * g1 - 15 * f1,
+        -6 * f0 - 3 * g0 - 0.5 * c0 + 0.5 * c1 - 3 * g1 + 6 * f1,
+    ], axis=-1).reshape(-1, QT_COEFS)
+
+
+def quantile_table(lower, upper) -> np.ndarray:
+    """Build a kernel quantile table.
+
+    Parameters
+    ----------
+    lower : callable
+        ``lower(u) -> (x, dx/du, d2x/du2)`` for u in (0, 7/8]: the inverse CDF.
+    upper : callable
+        ``upper(v) -> (x, dx/dv, d2x/dv2)`` for v in (0, 1/8]: the inverse CDF at
+        ``u = 1 - v``, written in terms of the upper tail probability ``v`` so the
+        far right tail keeps full precision.
+
+    Returns
+    -------
+    float64[QT_SIZE]
+        Six polynomial coefficients per cell: the middle cells, then the lower-tail
+        octaves, then the upper-tail octaves.
     """
-    u = np.arange(cells + 1) / cells
-    x = special.betaincinv(alpha, beta, u)
-    x[0], x[-1] = 0.0, 1.0
-    with np.errstate(divide="ignore"):
-        logpdf = ((alpha - 1) * np.log(x) + (beta - 1) * np.log1p(-x)
-                  - special.betaln(alpha, beta))
-        slope = np.exp(-logpdf) / cells
-    slope[0] = slope[-1] = 0.0
-    return np.concatenate([[float(cells), 1.0 / alpha, 1.0 / beta], x, slope])
+    out = np.empty(QT_SIZE)
+    h = (1.0 - 2.0 * QT_TAIL) / QT_MID_CELLS
+    u = QT_TAIL + h * np.arange(QT_MID_CELLS + 1)
+    out[:QT_LOWER] = _cell_coefficients(*lower(u), h).ravel()
+    v, w = _octave_knots()
+    for start, side in ((QT_LOWER, lower), (QT_UPPER, upper)):
+        x, d1, d2 = (a.reshape(v.shape) for a in side(v.ravel()))
+        out[start:start + QT_COEFS * _QT_N_OCT * QT_OCT_CELLS] = _cell_coefficients(
+            x, d1, d2, w).ravel()
+    if not np.all(np.isfinite(out)):
+        raise ModelError("internal error: non-finite inverse-CDF table; please report this")
+    return out
 
 
-def beta_table_ppf(table: np.ndarray, u) -> np.ndarray:
-    """Evaluate a :func:`beta_ppf_table` at ``u`` in numpy, exactly as the kernel does."""
-    u = np.asarray(u, dtype=float)
-    cells = int(table[0])
-    inv_a, inv_b = table[1], table[2]
-    xs = table[3:3 + cells + 1]
-    ss = table[3 + cells + 1:]
-    t = u * cells
-    k = np.minimum(t.astype(np.int64), cells - 1)
-    f = t - k
-    x0, x1 = xs[k], xs[k + 1]
-    s0, s1 = ss[k], ss[k + 1]
-    f2 = f * f
-    f3 = f2 * f
-    out = ((2 * f3 - 3 * f2 + 1) * x0 + (f3 - 2 * f2 + f) * s0
-           + (-2 * f3 + 3 * f2) * x1 + (f3 - f2) * s1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        head = xs[1] * np.power(np.maximum(t, 0.0), inv_a)
-        tail = 1.0 - (1.0 - xs[cells - 1]) * np.power(np.maximum(cells - t, 0.0), inv_b)
-    out = np.where(k == 0, head, np.where(k == cells - 1, tail, out))
-    return np.clip(out, 0.0, 1.0)
+def _horner5(table, b, s):
+    return table[b] + s * (table[b + 1] + s * (table[b + 2] + s * (
+        table[b + 3] + s * (table[b + 4] + s * table[b + 5]))))
+
+
+def quantile_table_eval(table: np.ndarray, u) -> np.ndarray:
+    """Evaluate a :func:`quantile_table` at ``u`` in numpy, exactly as the kernel does."""
+    u = np.atleast_1d(np.asarray(u, dtype=float))
+    out = np.empty(u.shape)
+    mid = (u >= QT_TAIL) & (u <= 1.0 - QT_TAIL)
+    t = (u[mid] - QT_TAIL) * (QT_MID_CELLS / (1.0 - 2.0 * QT_TAIL))
+    k = np.minimum(t.astype(np.int64), QT_MID_CELLS - 1)
+    out[mid] = _horner5(table, QT_COEFS * k, t - k)
+    for sel, start, v in ((u < QT_TAIL, QT_LOWER, u), (u > 1.0 - QT_TAIL, QT_UPPER, 1.0 - u)):
+        m, ex = np.frexp(v[sel])
+        e = np.minimum(-ex, QT_OCT_LAST)
+        tt = np.where(-ex > QT_OCT_LAST, 0.0, (2.0 * m - 1.0) * QT_OCT_CELLS)
+        kk = np.minimum(tt.astype(np.int64), QT_OCT_CELLS - 1)
+        bb = start + QT_COEFS * ((e - QT_OCT_FIRST) * QT_OCT_CELLS + kk)
+        out[sel] = _horner5(table, bb, tt - kk)
+    return out
+
+
+def _beta_parts(a, b):
+    """Inverse CDF of Beta(a, b) with its first two derivatives, as a function of u."""
+    lbeta = special.betaln(a, b)
+
+    def parts(u):
+        x = special.betaincinv(a, b, u)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logpdf = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - lbeta
+            d1 = np.exp(-logpdf)
+            dlog = np.where(a == 1, 0.0, (a - 1) / x) - np.where(b == 1, 0.0, (b - 1) / (1 - x))
+        return x, d1, -dlog * d1 * d1
+    return parts
+
+
+def beta_table(a: float, b: float) -> np.ndarray:
+    """Kernel quantile table of Beta(a, b) on [0, 1]."""
+    lower = _beta_parts(a, b)
+    mirror = _beta_parts(b, a)
+
+    def upper(v):
+        y, d1, d2 = mirror(v)
+        return 1.0 - y, -d1, -d2
+    return quantile_table(lower, upper)
+
+
+def _normal_parts(u):
+    z = special.ndtri(u)
+    d1 = math.sqrt(2 * math.pi) * np.exp(0.5 * z * z)
+    return z, d1, z * d1 * d1
+
+
+def normal_table() -> np.ndarray:
+    """Kernel quantile table of the standard normal."""
+    def upper(v):
+        z, d1, d2 = _normal_parts(v)
+        return -z, -d1, -d2
+    return quantile_table(_normal_parts, upper)
+
+
+def lognormal_table(sigma: float) -> np.ndarray:
+    """Kernel quantile table of exp(sigma * Z), Z standard normal."""
+    def lower(u):
+        z, d1, d2 = _normal_parts(u)
+        g = np.exp(sigma * z)
+        return g, sigma * g * d1, sigma * g * (sigma * d1 * d1 + d2)
+
+    def upper(v):
+        z, d1, d2 = _normal_parts(v)
+        g = np.exp(-sigma * z)
+        return g, -sigma * g * d1, sigma * g * (sigma * d1 * d1 - d2)
+    return quantile_table(lower, upper)
+
+
+def exponential_table() -> np.ndarray:
+    """Kernel quantile table of the standard exponential."""
+    def lower(u):
+        r = 1.0 / (1.0 - u)
+        return -np.log1p(-u), r, r * r
+
+    def upper(v):
+        return -np.log(v), -1.0 / v, 1.0 / (v * v)
+    return quantile_table(lower, upper)
+
+
+class TableStore:
+    """Kernel tables, deduplicated by key and concatenated into one float64 array."""
+
+    def __init__(self):
+        self._parts: list[np.ndarray] = []
+        self._size = 0
+        self._offsets: dict = {}
+
+    def add(self, key, build) -> int:
+        """Offset of the table for ``key``, building it with ``build()`` the first time."""
+        if key not in self._offsets:
+            table = np.asarray(build(), dtype=np.float64)
+            self._offsets[key] = self._size
+            self._parts.append(table)
+            self._size += table.size
+        return self._offsets[key]
+
+    def array(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.zeros(1)
 
 
 def _solve_trigen(low, mode, high, p, q):
@@ -386,7 +523,6 @@ class Trigen(Distribution):
     high: float
     low_pct: float = 10.0
     high_pct: float = 90.0
-    kernel_code: ClassVar[int] = TRIANGULAR
     kind: ClassVar[str] = "trigen"
     abs_low: float = field(init=False, repr=False, compare=False)
     abs_high: float = field(init=False, repr=False, compare=False)
@@ -433,7 +569,6 @@ class Normal(Distribution):
 
     mean: float
     sd: float
-    kernel_code: ClassVar[int] = NORMAL
     kind: ClassVar[str] = "normal"
 
     def __post_init__(self):
@@ -452,7 +587,10 @@ class Normal(Distribution):
         return self.mean
 
     def ppf(self, u):
-        return self.mean + self.sd * special.ndtri(np.asarray(u, dtype=float))
+        u = np.asarray(u, dtype=float)
+        if self.sd == 0:
+            return np.full(u.shape, self.mean)
+        return self.mean + self.sd * special.ndtri(u)
 
     def cdf(self, x):
         if self.sd == 0:
@@ -483,9 +621,10 @@ class Normal(Distribution):
 
     def kernel_params(self, tables, nonnegative=False):
         if self.sd == 0:
-            return (FIXED, max(self.mean, 0.0) if nonnegative else self.mean, 0.0, 0.0, 0.0)
+            return (FIXED, max(self.mean, 0.0) if nonnegative else self.mean, 0.0, 0.0, 0.0, 0.0)
         u0 = self._mass_below_zero() if nonnegative else 0.0
-        return (NORMAL, self.mean, self.sd, u0, 1.0 if nonnegative else 0.0)
+        offset = tables.add(("normal",), normal_table)
+        return (QTABLE, self.mean, self.sd, float(offset), u0, 1.0 if nonnegative else 0.0)
 
 
 @dataclass(frozen=True)
@@ -494,7 +633,6 @@ class LogNormal(Distribution):
 
     mean: float
     sd: float
-    kernel_code: ClassVar[int] = LOGNORMAL
     kind: ClassVar[str] = "lognormal"
 
     def __post_init__(self):
@@ -534,8 +672,10 @@ class LogNormal(Distribution):
 
     def kernel_params(self, tables, nonnegative=False):
         if self.sd == 0:
-            return (FIXED, self.mean, 0.0, 0.0, 0.0)
-        return (LOGNORMAL, self.mu, self.sigma, 0.0, 0.0)
+            return (FIXED, self.mean, 0.0, 0.0, 0.0, 0.0)
+        sigma = self.sigma
+        offset = tables.add(("lognormal", sigma), lambda: lognormal_table(sigma))
+        return (QTABLE, 0.0, math.exp(self.mu), float(offset), 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -543,7 +683,6 @@ class Exponential(Distribution):
     """Exponential with the given mean (rate 1/mean), support [0, inf)."""
 
     mean: float
-    kernel_code: ClassVar[int] = EXPONENTIAL
     kind: ClassVar[str] = "exponential"
 
     def __post_init__(self):
@@ -557,14 +696,16 @@ class Exponential(Distribution):
     support = property(lambda self: (0.0, math.inf))
 
     def ppf(self, u):
-        return -self.mean * np.log1p(-np.asarray(u, dtype=float))
+        with np.errstate(divide="ignore"):
+            return -self.mean * np.log1p(-np.asarray(u, dtype=float))
 
     def cdf(self, x):
         x = np.asarray(x, dtype=float)
         return np.where(x > 0, -np.expm1(-np.maximum(x, 0) / self.mean), 0.0)
 
     def kernel_params(self, tables, nonnegative=False):
-        return (EXPONENTIAL, self.mean, 0.0, 0.0, 0.0)
+        offset = tables.add(("exponential",), exponential_table)
+        return (QTABLE, 0.0, self.mean, float(offset), 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -577,7 +718,6 @@ class Discrete(Distribution):
 
     values: tuple
     weights: tuple
-    kernel_code: ClassVar[int] = DISCRETE
     kind: ClassVar[str] = "discrete"
 
     def __post_init__(self):
@@ -632,10 +772,10 @@ class Discrete(Distribution):
 
     def kernel_params(self, tables, nonnegative=False):
         if len(self.values) == 1:
-            return (FIXED, self.values[0], 0.0, 0.0, 0.0)
-        offset = _offset(tables)
-        tables.append(np.concatenate([self._cum, self.values]))
-        return (DISCRETE, offset, float(len(self.values)), 0.0, 0.0)
+            return (FIXED, self.values[0], 0.0, 0.0, 0.0, 0.0)
+        offset = tables.add(("discrete", self.values, self.weights),
+                            lambda: np.concatenate([self._cum, self.values]))
+        return (DISCRETE, float(offset), float(len(self.values)), 0.0, 0.0, 0.0)
 
 
 def as_distribution(value, what: str = "value") -> Distribution:
@@ -660,8 +800,35 @@ def nonnegative_ppf(dist: Distribution, u):
     return dist.nonnegative_ppf(u) if isinstance(dist, Normal) else dist.ppf(u)
 
 
+def kernel_ppf(dist: Distribution, u, nonnegative: bool = False) -> np.ndarray:
+    """What the kernels sample for uniforms ``u``, computed in numpy.
+
+    Equal to ``dist.ppf(u)`` (``nonnegative_ppf`` with ``nonnegative=True``) up
+    to the documented table accuracy; the kernels reproduce it bit for bit
+    except for the last few ulps of the floating-point evaluation order.
+    """
+    store = TableStore()
+    code, p0, p1, p2, p3, p4 = dist.kernel_params(store, nonnegative=nonnegative)
+    tables = store.array()
+    u = np.asarray(u, dtype=float)
+    if code == FIXED:
+        return np.full(u.shape, p0)
+    if code == UNIFORM:
+        return p0 + p1 * u
+    if code == TRIANGULAR:
+        return _triangular_ppf(u, p0, p1, p2)
+    if code == DISCRETE:
+        n = int(p1)
+        cum = tables[int(p0):int(p0) + n]
+        idx = np.minimum(np.searchsorted(cum, u, side="right"), n - 1)
+        return tables[int(p0) + n + idx]
+    table = tables[int(p2):int(p2) + QT_SIZE]
+    x = p0 + p1 * quantile_table_eval(table, p3 + u * (1.0 - p3)).reshape(u.shape)
+    return np.maximum(x, 0.0) if p4 > 0 else x
+
+
 __all__ = [
     "Distribution", "Fixed", "Uniform", "Triangular", "Pert", "Trigen", "Normal",
     "LogNormal", "Exponential", "Discrete", "as_distribution",
-    "nonnegative_mean", "nonnegative_ppf",
+    "nonnegative_mean", "nonnegative_ppf", "kernel_ppf",
 ]

@@ -144,6 +144,14 @@ def _histogram_range(tmin, tmax):
     return lo, HISTOGRAM_BINS / (hi - lo)
 
 
+def _moment_scale(tmin, tmax, shift):
+    """Powers of two that bring each task's deviations from ``shift`` to about 1."""
+    spread = np.maximum(np.maximum(tmax - shift, shift - tmin), tmax - tmin)
+    with np.errstate(divide="ignore"):
+        exponent = np.where(spread > 0, -np.ceil(np.log2(np.where(spread > 0, spread, 1.0))), 0.0)
+    return np.ldexp(1.0, exponent.astype(np.int64))
+
+
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
              keep_samples: bool = False, chunk_size: int | None = None,
              progress=None) -> SimulationResult:
@@ -207,7 +215,8 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         n_pilot = min(n_iter, PILOT_ITERATIONS)
         _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, np.empty(n_pilot), None)
         lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
-        kernel = kernel._replace(hist_lo=lo, hist_scale=scale)
+        mom_scale = _moment_scale(pilot.tmin, pilot.tmax, ef0)
+        kernel = kernel._replace(hist_lo=lo, hist_scale=scale, mom_scale=mom_scale)
 
         acc = _Accumulators(n_slots, n, HISTOGRAM_BINS)
         finish = np.empty(n_iter)
@@ -224,9 +233,12 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
 
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(n)
+    inv = 1.0 / mom_scale[node]
     totals = [stats.fixed_point_total(acc.mom[r], acc.mom[r + 1])[node] for r in range(0, 8, 2)]
-    start_mean, start_std = stats.mean_std_from_sums(es0[node], totals[0], totals[1], n_iter)
-    finish_mean, finish_std = stats.mean_std_from_sums(ef0[node], totals[2], totals[3], n_iter)
+    start_mean, start_std = stats.mean_std_from_sums(
+        es0[node], totals[0] * inv, totals[1] * inv * inv, n_iter)
+    finish_mean, finish_std = stats.mean_std_from_sums(
+        ef0[node], totals[2] * inv, totals[3] * inv * inv, n_iter)
     criticality = acc.crit[node] / n_iter
     tasks = TaskStats(
         ids=compiled.task_ids, names=compiled.names, criticality=criticality,

@@ -11,8 +11,9 @@ from . import stats
 from ._version import __version__
 
 
-def _jsonable_id(task_id):
-    return task_id if isinstance(task_id, (str, int)) and not isinstance(task_id, bool) else str(task_id)
+def _jsonable_id(task_id) -> str:
+    """Task ids are written as text in JSON, whatever their Python type."""
+    return str(task_id)
 
 
 @dataclass(frozen=True)

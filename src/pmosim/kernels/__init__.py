@@ -10,4 +10,6 @@ JIT = dict(cache=True, nogil=True, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
 
 #: Iterations scheduled side by side by one thread (the inner, vectorised loops).
-LANES = 8
+#: 16 is the smallest count for which LLVM vectorises the Philox and pass loops
+#: instead of unrolling them (measured: Philox 9 ns per lane at 16, 51 ns at 8).
+LANES = 16

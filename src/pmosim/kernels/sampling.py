@@ -1,7 +1,7 @@
 """Inverse-CDF sampling of the distribution codes defined in :mod:`pmosim.distributions`.
 
-Each sampler maps uniforms in (0, 1) to values, one row (variable) at a time so the
-distribution switch sits outside the lane loop and the lane loop vectorises.
+Each sampler maps a row of uniforms (one variable, ``LANES`` iterations) to values,
+so the distribution switch sits outside the lane loop and the lane loop vectorises.
 """
 
 import math
@@ -9,127 +9,119 @@ import math
 import numpy as np
 from numba import njit
 
-from . import JIT
+from ..distributions import (
+    DISCRETE, FIXED, QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_OCT_FIRST, QT_OCT_LAST,
+    QT_TAIL, QT_UPPER, QTABLE, TRIANGULAR, UNIFORM,
+)
+from . import JIT, LANES
 
-FIXED, UNIFORM, TRIANGULAR, BETA_TABLE, NORMAL, LOGNORMAL, EXPONENTIAL, DISCRETE = range(8)
-
-# Acklam's rational approximation of the standard normal quantile (relative error
-# 1.15e-9), refined below by one Halley step on erfc to full double precision.
-_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
-_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-      6.680131188771972e+01, -1.328068155288572e+01)
-_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-      -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
-_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-      3.754408661907416e+00)
-_SQRT2 = math.sqrt(2.0)
-_SQRT2PI = math.sqrt(2.0 * math.pi)
+_MID_SCALE = QT_MID_CELLS / (1.0 - 2.0 * QT_TAIL)
 
 
 @njit(**JIT)
-def ndtri(p):
-    """Standard normal quantile for p in (0, 1), to within a few ulp of scipy's ndtri."""
-    if p > 0.5:
-        return -ndtri(1.0 - p)
-    if p < 0.02425:
-        q = math.sqrt(-2.0 * math.log(p))
-        x = ((((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5])
-             / ((((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1.0))
+def _horner5(tables, b, s):
+    """The cell polynomial with coefficients ``tables[b:b+6]`` at local coordinate ``s``."""
+    return tables[b] + s * (tables[b + 1] + s * (tables[b + 2] + s * (
+        tables[b + 3] + s * (tables[b + 4] + s * tables[b + 5]))))
+
+
+@njit(**JIT)
+def quantile_tail(tables, off, u):
+    """Quantile-table value in a tail (u < 1/8 or u > 7/8): octave lookup."""
+    if u < QT_TAIL:
+        start = off + QT_LOWER
+        v = u
     else:
-        q = p - 0.5
-        r = q * q
-        x = ((((((_A[0] * r + _A[1]) * r + _A[2]) * r + _A[3]) * r + _A[4]) * r + _A[5]) * q
-             / (((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1.0))
-    e = 0.5 * math.erfc(-x / _SQRT2) - p
-    u = e * _SQRT2PI * math.exp(0.5 * x * x)
-    return x - u / (1.0 + 0.5 * x * u)
+        start = off + QT_UPPER
+        v = 1.0 - u
+    # octave e holds v in [2**-(e+1), 2**-e); doubling is exact, so w in [1, 2) is
+    # frexp's mantissa times two, found in ~2 steps for the octaves that occur often
+    w = v * 2.0 ** (QT_OCT_FIRST + 1)
+    e = QT_OCT_FIRST
+    while w < 1.0 and e < QT_OCT_LAST:
+        w *= 2.0
+        e += 1
+    t = (w - 1.0) * QT_OCT_CELLS if w >= 1.0 else 0.0
+    k = min(int(t), QT_OCT_CELLS - 1)
+    return _horner5(tables, start + QT_COEFS * ((e - QT_OCT_FIRST) * QT_OCT_CELLS + k), t - k)
 
 
 @njit(**JIT)
-def beta_table_value(tables, offset, u):
-    """Tabulated Beta inverse CDF on [0, 1] (layout: distributions.beta_ppf_table)."""
-    cells = int(tables[offset])
-    xs = offset + 3
-    ss = xs + cells + 1
-    t = u * cells
-    k = min(int(t), cells - 1)
-    if k == 0:
-        return tables[xs + 1] * t ** tables[offset + 1]
-    if k == cells - 1:
-        return 1.0 - (1.0 - tables[xs + cells - 1]) * (cells - t) ** tables[offset + 2]
-    f = t - k
-    f2 = f * f
-    f3 = f2 * f
-    x = ((2.0 * f3 - 3.0 * f2 + 1.0) * tables[xs + k] + (f3 - 2.0 * f2 + f) * tables[ss + k]
-         + (-2.0 * f3 + 3.0 * f2) * tables[xs + k + 1] + (f3 - f2) * tables[ss + k + 1])
-    return min(max(x, 0.0), 1.0)
+def sample_row(code, par, row, tables, u, urow, out, orow):
+    """``out[orow, l] = ppf(u[urow, l])`` for one variable and all ``LANES`` lanes.
 
-
-@njit(**JIT)
-def sample_row(code, par, tables, u, out, n_lanes):
-    """``out[l] = ppf(u[l])`` for one variable, ``l < n_lanes``.
+    Rows are passed as indices rather than views: a view costs two atomic
+    reference-count updates, which at one variable per call is a measurable
+    share of the sampling time.
 
     Parameters
     ----------
     code : int
-        Distribution code (pmosim.distributions kernel codes).
-    par : float64[4]
-        Its kernel parameters.
+        Distribution code (FIXED, UNIFORM, TRIANGULAR, QTABLE, DISCRETE).
+    par : float64[n_vars, 5]
+        Kernel parameters; row ``row`` is this variable's.
     tables : float64[:]
-        Concatenated PERT/discrete tables.
-    u, out : float64[LANES]
-        Uniforms in, samples out.
+        Concatenated quantile and discrete tables.
+    u : float64[n_uniforms, LANES]
+        Uniforms; row ``urow`` is this variable's.
+    out : float64[n_vars, LANES]
+        Samples out, into row ``orow``.
     """
-    p0, p1, p2, p3 = par[0], par[1], par[2], par[3]
+    p0, p1, p2, p3, p4 = par[row, 0], par[row, 1], par[row, 2], par[row, 3], par[row, 4]
     if code == FIXED:
-        for lane in range(n_lanes):
-            out[lane] = p0
+        for lane in range(LANES):
+            out[orow, lane] = p0
     elif code == UNIFORM:
-        for lane in range(n_lanes):
-            out[lane] = p0 + p1 * u[lane]
+        for lane in range(LANES):
+            out[orow, lane] = p0 + p1 * u[urow, lane]
     elif code == TRIANGULAR:
         # p0 = low, p1 = mode, p2 = high, p3 = (mode - low) / (high - low)
         wl = (p2 - p0) * (p1 - p0)
         wr = (p2 - p0) * (p2 - p1)
-        for lane in range(n_lanes):
-            x = u[lane]
-            left = p0 + math.sqrt(x * wl)
-            right = p2 - math.sqrt((1.0 - x) * wr)
-            out[lane] = left if x < p3 else right
-    elif code == BETA_TABLE:
+        for lane in range(LANES):
+            x = u[urow, lane]
+            left = x < p3
+            root = math.sqrt(x * wl if left else (1.0 - x) * wr)
+            out[orow, lane] = p0 + root if left else p2 - root
+    elif code == QTABLE:
+        # value = p0 + p1 * table(p3 + u * (1 - p3)); p3 > 0 truncates the left
+        # tail (normal durations), p4 = 1 clamps tiny negative rounding to zero.
         off = int(p2)
-        for lane in range(n_lanes):
-            out[lane] = p0 + p1 * beta_table_value(tables, off, u[lane])
-    elif code == NORMAL:
-        # p2 = probability mass cut off below zero, p3 = 1 to clamp at zero
-        for lane in range(n_lanes):
-            x = p0 + p1 * ndtri(p2 + u[lane] * (1.0 - p2))
-            out[lane] = max(x, 0.0) if p3 > 0.0 else x
-    elif code == LOGNORMAL:
-        for lane in range(n_lanes):
-            out[lane] = math.exp(p0 + p1 * ndtri(u[lane]))
-    elif code == EXPONENTIAL:
-        for lane in range(n_lanes):
-            out[lane] = -p0 * math.log1p(-u[lane])
+        span = 1.0 - p3
+        n_tail = 0
+        for lane in range(LANES):
+            uu = p3 + u[urow, lane] * span
+            t = (uu - QT_TAIL) * _MID_SCALE
+            k = min(max(int(t), 0), QT_MID_CELLS - 1)
+            out[orow, lane] = p0 + p1 * _horner5(tables, off + QT_COEFS * k, t - k)
+            n_tail += (uu < QT_TAIL) | (uu > 1.0 - QT_TAIL)
+        if n_tail > 0:
+            for lane in range(LANES):
+                uu = p3 + u[urow, lane] * span
+                if uu < QT_TAIL or uu > 1.0 - QT_TAIL:
+                    out[orow, lane] = p0 + p1 * quantile_tail(tables, off, uu)
+        if p4 > 0.0:
+            for lane in range(LANES):
+                out[orow, lane] = max(out[orow, lane], 0.0)
     else:  # DISCRETE: p0 = table offset (cumulative weights, then values), p1 = count
         off = int(p0)
         n = int(p1)
-        for lane in range(n_lanes):
+        for lane in range(LANES):
             k = 0
-            while k < n - 1 and u[lane] >= tables[off + k]:
+            while k < n - 1 and u[urow, lane] >= tables[off + k]:
                 k += 1
-            out[lane] = tables[off + n + k]
+            out[orow, lane] = tables[off + n + k]
 
 
 @njit(**JIT)
 def sample_many(code, par, tables, u):
-    """``ppf(u)`` for a 1-D array of uniforms (tests and tools)."""
+    """``ppf(u)`` for a 1-D array of uniforms and one parameter row (tests and tools)."""
     out = np.empty(u.shape[0])
-    buf_u = np.empty(1)
-    buf_o = np.empty(1)
+    buf_u = np.full((1, LANES), 0.5)
+    buf_o = np.empty((1, LANES))
+    par2 = par.reshape(1, -1)
     for i in range(u.shape[0]):
-        buf_u[0] = u[i]
-        sample_row(code, par, tables, buf_u, buf_o, 1)
-        out[i] = buf_o[0]
+        buf_u[0, 0] = u[i]
+        sample_row(code, par2, 0, tables, buf_u, 0, buf_o, 0)
+        out[i] = buf_o[0, 0]
     return out

@@ -5,7 +5,9 @@ successor in CSR form: the predecessors of position ``p`` are
 ``pred_idx[pred_ptr[p]:pred_ptr[p + 1]]`` with types ``pred_type`` (0 FS, 1 SS,
 2 FF, 3 SF) and constant lags ``pred_lag``; ``pred_lagvar`` is -1 or the row of
 that link's sampled lag. All time arrays are ``float64[n_tasks, LANES]``: lane
-``l`` is one iteration, and every inner loop runs over lanes so it vectorises.
+``l`` is one iteration and every inner loop runs over all ``LANES`` lanes (a
+constant trip count, so it vectorises); lanes past the last iteration of a run
+are computed and then ignored.
 """
 
 import numpy as np
@@ -24,8 +26,21 @@ N_MOMENT_ROWS = 8
 
 
 @njit(**JIT)
-def forward_pass(m, dur, lag, es, ef, pf, n_lanes):
-    """Early start/finish and project finish of ``n_lanes`` iterations.
+def _link_lag(m, lag, k, lagv):
+    """Lag of link ``k`` in every lane, into ``lagv`` (float64[LANES])."""
+    rv = m.pred_lagvar[k]
+    if rv < 0:
+        c = m.pred_lag[k]
+        for lane in range(LANES):
+            lagv[lane] = c
+    else:
+        for lane in range(LANES):
+            lagv[lane] = lag[rv, lane]
+
+
+@njit(**JIT)
+def forward_pass(m, dur, lag, es, ef, pf, lagv):
+    """Early start/finish and project finish of ``LANES`` iterations.
 
     Parameters
     ----------
@@ -34,116 +49,141 @@ def forward_pass(m, dur, lag, es, ef, pf, n_lanes):
     lag : float64[n_rlags, LANES]   sampled lags of the links with random lags
     es, ef : float64[n_tasks, LANES]   out: early start and finish
     pf : float64[LANES]   out: project finish
+    lagv : float64[LANES]   work space
     """
-    for lane in range(n_lanes):
+    for lane in range(LANES):
         pf[lane] = 0.0
     for p in range(dur.shape[0]):
-        for lane in range(n_lanes):
+        for lane in range(LANES):
             es[p, lane] = 0.0
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
-            rv = m.pred_lagvar[k]
-            c = m.pred_lag[k]
-            for lane in range(n_lanes):
-                d = c if rv < 0 else lag[rv, lane]
-                if t == FS:
-                    v = ef[q, lane] + d
-                elif t == SS:
-                    v = es[q, lane] + d
-                elif t == FF:
-                    v = ef[q, lane] + d - dur[p, lane]
-                else:
-                    v = es[q, lane] + d - dur[p, lane]
-                es[p, lane] = max(es[p, lane], v)
-        for lane in range(n_lanes):
+            _link_lag(m, lag, k, lagv)
+            if t == FS:
+                for lane in range(LANES):
+                    es[p, lane] = max(es[p, lane], ef[q, lane] + lagv[lane])
+            elif t == SS:
+                for lane in range(LANES):
+                    es[p, lane] = max(es[p, lane], es[q, lane] + lagv[lane])
+            elif t == FF:
+                for lane in range(LANES):
+                    es[p, lane] = max(es[p, lane], ef[q, lane] + lagv[lane] - dur[p, lane])
+            else:
+                for lane in range(LANES):
+                    es[p, lane] = max(es[p, lane], es[q, lane] + lagv[lane] - dur[p, lane])
+        for lane in range(LANES):
             ef[p, lane] = es[p, lane] + dur[p, lane]
             pf[lane] = max(pf[lane], ef[p, lane])
 
 
 @njit(**JIT)
-def backward_pass(m, dur, lag, pf, lf, n_lanes):
+def backward_pass(m, dur, lag, pf, lf, lagv):
     """Late finish of every task given the project finish ``pf`` (push style).
 
     ``lf`` (float64[n_tasks, LANES]) is overwritten; late start is ``lf - dur``.
     """
     n = dur.shape[0]
     for p in range(n):
-        for lane in range(n_lanes):
+        for lane in range(LANES):
             lf[p, lane] = pf[lane]
     for p in range(n - 1, -1, -1):
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
-            rv = m.pred_lagvar[k]
-            c = m.pred_lag[k]
-            for lane in range(n_lanes):
-                d = c if rv < 0 else lag[rv, lane]
-                if t == FS:
-                    v = lf[p, lane] - dur[p, lane] - d
-                elif t == SS:
-                    v = lf[p, lane] - dur[p, lane] - d + dur[q, lane]
-                elif t == FF:
-                    v = lf[p, lane] - d
-                else:
-                    v = lf[p, lane] - d + dur[q, lane]
-                lf[q, lane] = min(lf[q, lane], v)
+            _link_lag(m, lag, k, lagv)
+            if t == FS:
+                for lane in range(LANES):
+                    lf[q, lane] = min(lf[q, lane], lf[p, lane] - dur[p, lane] - lagv[lane])
+            elif t == SS:
+                for lane in range(LANES):
+                    lf[q, lane] = min(lf[q, lane],
+                                      lf[p, lane] - dur[p, lane] - lagv[lane] + dur[q, lane])
+            elif t == FF:
+                for lane in range(LANES):
+                    lf[q, lane] = min(lf[q, lane], lf[p, lane] - lagv[lane])
+            else:
+                for lane in range(LANES):
+                    lf[q, lane] = min(lf[q, lane], lf[p, lane] - lagv[lane] + dur[q, lane])
 
 
 @njit(**JIT)
-def sample_block(m, it0, n_lanes, k0, k1, u, dur, ulag, lag):
-    """Sample the durations and random lags of ``n_lanes`` iterations from ``it0``."""
-    fill_uniforms(u, it0, n_lanes, STREAM_DURATION, k0, k1)
+def sample_block(m, it0, k0, k1, u, ulag, scratch, dur, lag):
+    """Sample the durations and random lags of the ``LANES`` iterations from ``it0``."""
+    fill_uniforms(u, scratch, it0, STREAM_DURATION, k0, k1)
     for p in range(dur.shape[0]):
-        sample_row(m.dur_code[p], m.dur_par[p], m.tables, u[m.dur_var[p]], dur[p], n_lanes)
+        sample_row(m.dur_code[p], m.dur_par, p, m.tables, u, m.dur_var[p], dur, p)
     if lag.shape[0] > 0:
-        fill_uniforms(ulag, it0, n_lanes, STREAM_LAG, k0, k1)
+        fill_uniforms(ulag, scratch, it0, STREAM_LAG, k0, k1)
         for r in range(lag.shape[0]):
-            sample_row(m.lag_code[r], m.lag_par[r], m.tables, ulag[m.lag_var[r]], lag[r], n_lanes)
-
-
-@njit(**JIT)
-def _add_fixed(acc, row, p, x):
-    """Add ``x`` to the exact fixed-point sum ``acc[row:row+2, p]`` (integer part, 2**-32 units).
-
-    Integer addition is associative, so the total is the same whatever the order
-    in which threads and chunks add their parts: the key to bit-identical results.
-    """
-    fl = np.floor(x)
-    acc[row, p] += np.int64(fl)
-    acc[row + 1, p] += np.int64((x - fl) * _TWO32)
+            sample_row(m.lag_code[r], m.lag_par, r, m.tables, ulag, m.lag_var[r], lag, r)
 
 
 @njit(**JIT)
 def accumulate(m, dur, es, ef, lf, pf, n_lanes, crit, mom, hist, tmin, tmax):
-    """Update the streaming per-task accumulators with ``n_lanes`` iterations.
+    """Update the streaming per-task accumulators with the first ``n_lanes`` lanes.
 
     crit : int64[n_tasks]                  iterations in which the task was critical
-    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of (start - shift), its square,
-                                           (finish - shift), its square
+    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of d = (start - shift) * mom_scale,
+                                           d**2, and the same for the finish: each as an
+                                           integer part and a count of 2**-32 units
+                                           (rounded to nearest); mom_scale is a power of
+                                           two that makes |d| <~ 1, so the resolution is
+                                           relative to each task's spread
     hist : int64[n_tasks, n_bins + 2]      finish histogram (under/overflow at the ends)
     tmin, tmax : float64[n_tasks]          extreme finishes
+
+    Integer addition is associative, so the totals are the same whatever the
+    order in which threads and chunks add their parts: the key to bit-identical
+    results on any thread count and chunk size.
     """
     n_bins = hist.shape[1] - 2
+    tol = np.empty(LANES)
+    for lane in range(LANES):
+        tol[lane] = CRITICAL_RTOL * max(1.0, pf[lane])
     for p in range(dur.shape[0]):
         s_shift = m.start_shift[p]
         f_shift = m.finish_shift[p]
+        sc = m.mom_scale[p]
         lo = m.hist_lo[p]
         scale = m.hist_scale[p]
+        n_crit = 0
+        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0
+        fmin = tmin[p]
+        fmax = tmax[p]
         for lane in range(n_lanes):
-            tol = CRITICAL_RTOL * max(1.0, pf[lane])
-            if lf[p, lane] - dur[p, lane] - es[p, lane] <= tol:
-                crit[p] += 1
-            ds = es[p, lane] - s_shift
-            df = ef[p, lane] - f_shift
-            _add_fixed(mom, 0, p, ds)
-            _add_fixed(mom, 2, p, ds * ds)
-            _add_fixed(mom, 4, p, df)
-            _add_fixed(mom, 6, p, df * df)
-            f = ef[p, lane]
-            tmin[p] = min(tmin[p], f)
-            tmax[p] = max(tmax[p], f)
-            b = (f - lo) * scale
+            n_crit += lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]
+            ds = (es[p, lane] - s_shift) * sc
+            df = (ef[p, lane] - f_shift) * sc
+            ds2 = ds * ds
+            df2 = df * df
+            x = np.floor(ds)
+            a0 += np.int64(x)
+            a1 += np.int64((ds - x) * _TWO32 + 0.5)
+            x = np.floor(ds2)
+            a2 += np.int64(x)
+            a3 += np.int64((ds2 - x) * _TWO32 + 0.5)
+            x = np.floor(df)
+            a4 += np.int64(x)
+            a5 += np.int64((df - x) * _TWO32 + 0.5)
+            x = np.floor(df2)
+            a6 += np.int64(x)
+            a7 += np.int64((df2 - x) * _TWO32 + 0.5)
+            fmin = min(fmin, ef[p, lane])
+            fmax = max(fmax, ef[p, lane])
+        crit[p] += n_crit
+        mom[0, p] += a0
+        mom[1, p] += a1
+        mom[2, p] += a2
+        mom[3, p] += a3
+        mom[4, p] += a4
+        mom[5, p] += a5
+        mom[6, p] += a6
+        mom[7, p] += a7
+        tmin[p] = fmin
+        tmax[p] = fmax
+        for lane in range(n_lanes):
+            b = (ef[p, lane] - lo) * scale
             if b < 0.0:
                 hist[p, 0] += 1
             elif b >= n_bins:
@@ -179,20 +219,22 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
     for s in prange(n_slots):
         u = np.empty((m.n_dur_vars, LANES))
         ulag = np.empty((m.n_lag_vars, LANES))
+        scratch = np.empty((4, LANES), dtype=np.uint64)
         dur = np.empty((n, LANES))
         lag = np.empty((n_rlag, LANES))
         es = np.empty((n, LANES))
         ef = np.empty((n, LANES))
         lf = np.empty((n, LANES))
         pf = np.empty(LANES)
+        lagv = np.empty(LANES)
         for c in range(s, n_chunks, n_slots):
             c0 = c * chunk
             c1 = min(c0 + chunk, n_iter)
             for b0 in range(c0, c1, LANES):
                 nl = min(LANES, c1 - b0)
-                sample_block(m, it_start + b0, nl, k0, k1, u, dur, ulag, lag)
-                forward_pass(m, dur, lag, es, ef, pf, nl)
-                backward_pass(m, dur, lag, pf, lf, nl)
+                sample_block(m, it_start + b0, k0, k1, u, ulag, scratch, dur, lag)
+                forward_pass(m, dur, lag, es, ef, pf, lagv)
+                backward_pass(m, dur, lag, pf, lf, lagv)
                 accumulate(m, dur, es, ef, lf, pf, nl, crit[s], mom[s], hist[s], tmin[s], tmax[s])
                 for lane in range(nl):
                     finish_out[b0 + lane] = pf[lane]
@@ -215,13 +257,14 @@ def deterministic_pass(m, dur1, lag1):
     dur = np.empty((n, LANES))
     lag = np.empty((lag1.shape[0], LANES))
     for p in range(n):
-        dur[p, 0] = dur1[p]
+        dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
-        lag[r, 0] = lag1[r]
+        lag[r, :] = lag1[r]
     es = np.empty((n, LANES))
     ef = np.empty((n, LANES))
     lf = np.empty((n, LANES))
     pf = np.empty(LANES)
-    forward_pass(m, dur, lag, es, ef, pf, 1)
-    backward_pass(m, dur, lag, pf, lf, 1)
+    lagv = np.empty(LANES)
+    forward_pass(m, dur, lag, es, ef, pf, lagv)
+    backward_pass(m, dur, lag, pf, lf, lagv)
     return es[:, 0].copy(), ef[:, 0].copy(), lf[:, 0].copy(), pf[0]
