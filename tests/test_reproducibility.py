@@ -190,3 +190,11 @@ def test_simulated_durations_are_numpy_philox_uniforms():
         assert_array_equal(
             rng.uniforms(np.arange(n_iter, dtype=np.int64), j, rng.STREAM_DURATION,
                          *np.random.SeedSequence(seed).generate_state(2, np.uint64)), u)
+
+
+def test_uniforms_lie_strictly_inside_0_1():
+    # documented: to_unit maps every uint64 strictly inside (0, 1), so that ppf never sees
+    # 0 or 1 (infinite normal, log-normal and exponential draws)
+    for x in (0, 1, 2 ** 11, 2 ** 63, 2 ** 64 - 2 ** 11 - 1, 2 ** 64 - 2 ** 11, 2 ** 64 - 1):
+        u = rng.to_unit(np.uint64(x))
+        assert 0.0 < u < 1.0, (x, u)
