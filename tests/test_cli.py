@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import pmosim
+from pmosim.calendar import WorkCalendar
 from pmosim.cli import cli, default_scenario, main
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -349,3 +350,74 @@ def test_main_is_the_console_entry_point(capsys):
         main(["--version"])
     assert exit_.value.code == 0
     assert capsys.readouterr().out == f"pmosim {pmosim.__version__}\n"
+
+
+# -- the library pieces under the CLI: results JSON and plots -----------------------------
+def simulate_small(start="2027-03-01", iterations=500):
+    p = pmosim.Project("lib", start=start)
+    p.add_task("a", pmosim.Triangular(2, 4, 9), name="Alpha")
+    p.add_task("b", pmosim.Uniform(1, 3))
+    p.add_link("a", "b")
+    return pmosim.simulate(p, iterations, seed=9)
+
+
+def test_results_dict_target_probability_is_the_empirical_cdf():
+    from pmosim.io.json_out import results_dict
+    result = simulate_small()
+    x = float(result.finish.percentile(50))
+    doc = results_dict(result, target={"value": x, "given": "p50"})
+    assert doc["target"]["probability"] == (result.finish.samples <= x).mean()
+    assert doc["scenario"] is None and doc["project"]["name"] == "lib"
+    # every percentile date is the finish date of its working time
+    cal = WorkCalendar()
+    for key, t in doc["finish"]["percentiles"].items():
+        assert doc["finish"]["dates"][key] == str(cal.finish_dates("2027-03-01", t))
+    json.dumps(doc, allow_nan=False)
+
+
+def test_results_dict_without_start_has_no_dates():
+    from pmosim.io.json_out import results_dict
+    doc = results_dict(simulate_small(start=None), target={"value": 5.0})
+    assert "dates" not in doc["finish"] and "date" not in doc["target"]
+    assert doc["project"]["start"] is None
+
+
+def test_atomic_write_leaves_the_old_file_when_it_fails(tmp_path):
+    from pmosim.io.json_out import atomic_path, write_json
+    target = tmp_path / "results.json"
+    write_json({"a": 1}, target)
+    with pytest.raises(ValueError):
+        write_json({"a": float("nan")}, target)          # NaN is not JSON
+    assert json.loads(target.read_text()) == {"a": 1}
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_plots_draw_on_a_given_axes_and_label_units(tmp_path):
+    from matplotlib.figure import Figure
+    from pmosim import plots
+    result = simulate_small()
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.finish_histogram(result, ax=ax) is ax
+    assert ax.get_xlabel() == "Project finish date (finish at end of day)"
+    assert ax.right_ax.get_ylabel() == "Probability of finishing by then (%)"
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[:3] == [
+        "Simulated finish",
+        f"P50: {WorkCalendar().finish_dates('2027-03-01', result.finish.percentile(50))}",
+        f"P80: {WorkCalendar().finish_dates('2027-03-01', result.finish.percentile(80))}",
+    ]
+    assert labels[3].startswith("Deterministic (CPM): ")
+    plots.save_png(fig, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes().startswith(PNG_SIGNATURE)
+
+    crit = plots.criticality_chart(result, top=1)
+    assert [t.get_text() for t in crit.get_yticklabels()] == ["Alpha (a)"]
+    assert "Criticality" in crit.get_xlabel()
+    plain = plots.finish_histogram(simulate_small(start=None))
+    assert plain.get_xlabel() == "Project finish (working days from the start)"
