@@ -74,7 +74,8 @@ def test_run_writes_json_and_plots(runner, scenario, tmp_path):
     res = invoke(runner, "run", scenario, "-n", N, "--seed", "5", "--out", out, "--target", "10")
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "results.json").read_text())
-    assert {"pmosim_version", "scenario", "iterations", "seed", "finish", "target", "tasks"} <= set(doc)
+    required = {"pmosim_version", "scenario", "iterations", "seed", "finish", "target", "tasks"}
+    assert required <= set(doc)
     assert doc["pmosim_version"] == pmosim.__version__
     assert doc["scenario"] == str(scenario)
     assert doc["iterations"] == int(N) and doc["seed"] == 5
@@ -91,7 +92,8 @@ def test_run_writes_json_and_plots(runner, scenario, tmp_path):
     for name in ("finish.png", "criticality.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
-    assert sorted(p.name for p in out.iterdir()) == ["criticality.png", "finish.png", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "criticality.png", "finish.png", "results.json"]
     assert "CLI test: 3 tasks, 2 links" in res.output
     assert "Deterministic (CPM)" in res.output and "2027-03-08" in res.output   # t=6: day 5
     assert "Chance of meeting the target of 10.0 working days (2027-03-12)" in res.output
@@ -340,7 +342,8 @@ def test_cpm_without_start_shows_working_days(runner, tmp_path):
     res = invoke(runner, "cpm", path)
     assert res.exit_code == 0
     lines = res.output.splitlines()
-    assert lines[0].split() == ["ID", "Name", "Duration", "ES", "EF", "LS", "LF", "Float", "Critical"]
+    assert lines[0].split() == [
+        "ID", "Name", "Duration", "ES", "EF", "LS", "LF", "Float", "Critical"]
     assert lines[3].split() == ["c", "c", "3.0", "1.0", "4.0", "3.0", "6.0", "2.0"]
     assert "Project finish: 6.0 working days\n" in res.output
 

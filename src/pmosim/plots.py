@@ -165,7 +165,8 @@ def criticality_chart(result, ax=None, *, top: int = 15, title: str | None = Non
     ax.grid(axis="x", alpha=0.3)
     name = getattr(result.project, "name", None)
     ax.set_title(title if title is not None else
-                 f"{name or 'Project'}: {len(ranked)} most critical of {len(result.task_ids)} tasks")
+                 f"{name or 'Project'}: {len(ranked)} most critical "
+                 f"of {len(result.task_ids)} tasks")
     return ax
 
 

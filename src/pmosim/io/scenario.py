@@ -163,7 +163,8 @@ def parse_lag(text: str) -> float:
     tail = str(text).strip()
     m = _TAIL_RE.match(tail if tail[:1] in "+-" else "+" + tail)
     if not m or m.group("type") or m.group("lag") is None:
-        raise ModelError(f"cannot read lag {text!r}; write a number of working days like 5 or \"-2d\"")
+        raise ModelError(
+            f"cannot read lag {text!r}; write a number of working days like 5 or \"-2d\"")
     return _type_and_lag(text, m)[1]
 
 
@@ -171,7 +172,8 @@ def _type_and_lag(text, m) -> tuple[str, float]:
     unit = (m.group("unit") or "").lower()
     if unit == "%":
         raise ModelError(
-            f"predecessor {text!r}: percentage lags are not supported; give the lag in working days")
+            f"predecessor {text!r}: percentage lags are not supported; "
+            "give the lag in working days")
     if unit not in _DAY_SUFFIXES:
         raise ModelError(
             f"predecessor {text!r}: lag unit {m.group('unit')!r} is not supported; "
@@ -288,7 +290,8 @@ class _Reader:
         workdays = cal.get("workdays", list(calendar.workdays))
         holidays = cal.get("holidays", [])
         if not isinstance(workdays, list):
-            self.problem("calendar.workdays", f'must be a list like ["Mon", "Tue"], got {workdays!r}')
+            self.problem("calendar.workdays",
+                         f'must be a list like ["Mon", "Tue"], got {workdays!r}')
             workdays = list(calendar.workdays)
         if not isinstance(holidays, list):
             self.problem("calendar.holidays", f'must be a list of dates, got {holidays!r}')
@@ -303,7 +306,8 @@ class _Reader:
             try:
                 project.start = calendar.check_start(as_date(meta["start"], "start"))
             except ModelError as exc:
-                self.problem("project.start", str(exc).removeprefix("start: ").removeprefix("start "))
+                message = str(exc).removeprefix("start: ").removeprefix("start ")
+                self.problem("project.start", message)
 
         if "tasks_csv" in meta:
             if isinstance(meta["tasks_csv"], str) and meta["tasks_csv"].strip():
@@ -333,7 +337,8 @@ class _Reader:
             task_id = str(int(task_id))
         if not isinstance(task_id, str) or not task_id.strip():
             self.problem(where, "missing 'id'; give every task a unique id such as id = \"design\""
-                         if task_id is None else f"id must be text or a whole number, got {task_id!r}")
+                         if task_id is None else
+                         f"id must be text or a whole number, got {task_id!r}")
             return
         task_id = task_id.strip()
         here = f'{where} ("{task_id}")'
@@ -345,7 +350,8 @@ class _Reader:
         duration = None
         if "duration" not in entry:
             self.problem(here, "missing 'duration'; give working days (duration = 5) or a "
-                         'distribution (duration = { dist = "triangular", low = 3, mode = 5, high = 9 })')
+                         'distribution (duration = { dist = "triangular", low = 3, mode = 5, '
+                         'high = 9 })')
         else:
             duration = self.duration(here, entry["duration"])
         planned = self.planned(here, entry.get("planned"))
@@ -353,7 +359,8 @@ class _Reader:
         if isinstance(preds, (str, dict)):
             preds = [preds]
         if not isinstance(preds, list):
-            self.problem(here, f"predecessors must be a list like [\"design\", \"permit SS+5\"], got {preds!r}")
+            self.problem(here, "predecessors must be a list like [\"design\", \"permit SS+5\"], "
+                         f"got {preds!r}")
             preds = []
         self.add_task(project, where, self.label, task_id, name, duration, planned,
                       [(p, f"{here}: predecessors[{k}]") for k, p in enumerate(preds)])
@@ -380,7 +387,8 @@ class _Reader:
         if value is None:
             return None
         if not _is_number(value) or not math.isfinite(value) or value < 0:
-            self.problem(where, f"planned must be a number of working days >= 0, got {value!r}", label)
+            self.problem(where, f"planned must be a number of working days >= 0, got {value!r}",
+                         label)
             return None
         return float(value)
 
@@ -430,7 +438,8 @@ class _Reader:
             self.problem("project.tasks_csv", f"cannot read {label}: {exc}")
             return
         if not rows:
-            self.problem(None, "is empty; the first line must name the columns (id, dist, low, ...)", label)
+            self.problem(None, "is empty; the first line must name the columns "
+                         "(id, dist, low, ...)", label)
             return
         header = [h.strip().lower() for h in rows[0]]
         for h in header:
@@ -480,7 +489,8 @@ class _Reader:
                     return
         if "dist" in cells:
             if "duration" in numbers:
-                self.problem(here, "give either duration or dist (with its parameters), not both", label)
+                self.problem(here, "give either duration or dist (with its parameters), not both",
+                             label)
                 return
             spec = {k: v for k, v in numbers.items() if k != "planned"}
             spec["dist"] = cells["dist"]
