@@ -45,6 +45,8 @@ def _errors_as_click():
         yield
     except PmosimError as exc:
         raise click.ClickException(str(exc)) from None
+    except BrokenPipeError:
+        raise                    # `pmosim run | head`: click exits quietly
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         raise click.ClickException(f"{where}{exc.strerror or exc}") from None
