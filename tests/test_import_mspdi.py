@@ -186,3 +186,8 @@ def test_bad_xml_files(tmp_path):
     empty.write_text('<Project xmlns="http://schemas.microsoft.com/project"/>')
     with pytest.raises(ScheduleImportError, match="has no <Tasks>"):
         read_mspdi(empty)
+
+
+def test_load_dispatches_to_read_mspdi():
+    p = pmosim.load(data_dir("mpxj", "mspdirelations.xml"))
+    assert p.meta["format"] == "mspdi" and p.meta["import_report"]["tasks"] == 5

@@ -97,3 +97,8 @@ def test_bad_files(tmp_path):
         read_psplib(multi)
     with pytest.raises(ScheduleImportError, match="no such PSPLIB file"):
         read_psplib(tmp_path / "missing.sm")
+
+
+def test_load_dispatches_to_read_psplib():
+    p = pmosim.load(data_dir("psplib", "j30.sm", "j301_1.sm"))
+    assert p.meta["format"] == "psplib" and p.meta["mpm_time"] == 38

@@ -158,3 +158,10 @@ def test_hostile_files(tmp_path):
         read_xer(ragged)
     with pytest.raises(ScheduleImportError, match="no such Primavera P6 XER file"):
         read_xer(tmp_path / "missing.xer")
+
+
+def test_load_dispatches_to_read_xer(tmp_path):
+    import pmosim
+
+    p = pmosim.load(_xer(tmp_path, _small([("1", "2", "PR_FS", "0")])))
+    assert p.meta["format"] == "xer" and p.graph.has_edge("A", "B")

@@ -279,6 +279,9 @@ class _Reader:
         tracking = [s for s in self.wb.sheetnames if re.match(r"^(Project Control - )?TP\d+$", s)]
         if tracking:
             self.warnings.append(f"{len(tracking)} tracking periods (actuals) not imported")
+        if any(s.startswith("Resources") for s in self.wb.sheetnames):
+            self.warnings.append("resource demands and the Resources sheet not imported "
+                                 "(activity total costs are)")
         start = _date(project_row[2]("Baseline Start")) if project_row else None
         if start is None:
             starts = [d["tool_start"] for _, d in g.graph.nodes(data=True) if d.get("tool_start")]

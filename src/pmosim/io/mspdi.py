@@ -387,6 +387,11 @@ class _Reader:
                                  "scheduled (their stored dates may not follow their links)")
         for what, n in skipped.items():
             self.warnings.append(f"{n} {what} task{'s' if n > 1 else ''} skipped")
+        n_resources = sum(1 for _ in root.iter(q("Resource")))
+        n_assignments = sum(1 for _ in root.iter(q("Assignment")))
+        if n_resources or n_assignments:
+            self.warnings.append(f"{n_resources} resources and {n_assignments} assignments not "
+                                 "imported as such (task costs are)")
         n_summary = sum(is_summary.values()) - skipped["project summary"]
         if n_summary:
             self.warnings.append(f"{n_summary} summary tasks kept as WBS groups, not tasks")
@@ -404,7 +409,7 @@ class _Reader:
         g.meta["import_report"] = import_report(
             "mspdi", source, g, calendars=len(calendars), warnings=self.warnings, links=links,
             tasks_by_kind=dict(kinds), tasks_by_status=dict(statuses), summary_tasks=n_summary,
-            manual_tasks=manual,
+            manual_tasks=manual, resources=n_resources, assignments=n_assignments,
             constraints=dict(Counter(d["constraint"][0] for _, d in g.graph.nodes(data=True)
                                      if d.get("constraint"))),
             total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
