@@ -173,7 +173,7 @@ def numpy_uniforms(seed, n_iter, variable, stream):
     out = np.empty(n_iter)
     for i in range(n_iter):
         x = int(numpy_block((i, variable // 4, stream, 0), (k0, k1))[variable % 4])
-        out[i] = ((x >> 11) + 0.5) * 2.0 ** -53
+        out[i] = ((x >> 12) + 0.5) * 2.0 ** -52
     return out
 
 

@@ -4,6 +4,11 @@ All numba options live here (STYLE: one place). ``cache=True`` keeps compiled co
 disk, so ``import pmosim`` never compiles and later processes start fast; fastmath
 is off because the kernels must agree with the naive reference to the last bits
 that matter and give the same bits on every machine.
+
+Developers: numba's cache does not notice when a function *called* by a cached
+kernel changes in another module. After editing anything in this package, delete
+the stale cache (``find src -name '*.nb[ic]' -delete``); installed releases are not
+affected, since installing rewrites every source file.
 """
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")

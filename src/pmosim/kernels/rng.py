@@ -22,8 +22,8 @@ _W0 = np.uint64(0x9E3779B97F4A7C15)
 _W1 = np.uint64(0xBB67AE8584CAA73B)
 _LO32 = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
-_S11 = np.uint64(11)
-_TWO_M53 = 2.0 ** -53
+_S12 = np.uint64(12)
+_TWO_M52 = 2.0 ** -52
 
 # Counter word 2: one stream per kind of random variable, so that adding a
 # feature never shifts the draws of another.
@@ -62,8 +62,11 @@ def philox4x64(c0, c1, c2, c3, k0, k1):
 
 @njit(**JIT)
 def to_unit(x):
-    """Map a uint64 to a float64 uniform strictly inside (0, 1): (top 53 bits + 1/2) / 2**53."""
-    return (np.float64(x >> _S11) + 0.5) * _TWO_M53
+    """Map a uint64 to a float64 uniform strictly inside (0, 1): (top 52 bits + 1/2) / 2**52.
+
+    52 rather than 53 bits: with 53, the largest value 1 - 2**-54 rounds to 1.0.
+    """
+    return (np.float64(x >> _S12) + 0.5) * _TWO_M52
 
 
 _M0_LO = _M0 & _LO32

@@ -39,13 +39,16 @@ def _link_lag(m, lag, k, lagv):
 
 
 @njit(**JIT)
-def forward_pass(m, dur, lag, es, ef, pf, lagv):
+def forward_pass(m, u, sample, dur, lag, es, ef, pf, lagv):
     """Early start/finish and project finish of ``LANES`` iterations.
 
     Parameters
     ----------
     m : KernelModel
-    dur : float64[n_tasks, LANES]   sampled durations
+    u : float64[n_dur_vars, LANES]   uniforms of the durations (used when ``sample``)
+    sample : bool   sample each duration from ``u`` just before it is needed (one
+                    pass over the task arrays instead of two); otherwise use ``dur``
+    dur : float64[n_tasks, LANES]   durations (out when ``sample``)
     lag : float64[n_rlags, LANES]   sampled lags of the links with random lags
     es, ef : float64[n_tasks, LANES]   out: early start and finish
     pf : float64[LANES]   out: project finish
@@ -54,6 +57,8 @@ def forward_pass(m, dur, lag, es, ef, pf, lagv):
     for lane in range(LANES):
         pf[lane] = 0.0
     for p in range(dur.shape[0]):
+        if sample:
+            sample_row(m.dur_code[p], m.dur_par, p, m.tables, u, m.dur_var[p], dur, p)
         for lane in range(LANES):
             es[p, lane] = 0.0
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
@@ -78,16 +83,24 @@ def forward_pass(m, dur, lag, es, ef, pf, lagv):
 
 
 @njit(**JIT)
-def backward_pass(m, dur, lag, pf, lf, lagv):
+def backward_pass(m, dur, lag, es, ef, pf, lf, lagv, n_lanes, acc, crit, mom, hist, tmin, tmax):
     """Late finish of every task given the project finish ``pf`` (push style).
 
     ``lf`` (float64[n_tasks, LANES]) is overwritten; late start is ``lf - dur``.
+    A task's late finish is final once the pass reaches it (all its successors
+    come later in topological order), so with ``acc`` its statistics are added
+    there and then, while its rows are still in cache (see :func:`accumulate_task`).
     """
     n = dur.shape[0]
+    tol = np.empty(LANES)
+    for lane in range(LANES):
+        tol[lane] = CRITICAL_RTOL * max(1.0, pf[lane])
     for p in range(n):
         for lane in range(LANES):
             lf[p, lane] = pf[lane]
     for p in range(n - 1, -1, -1):
+        if acc:
+            accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, tmax)
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
@@ -108,11 +121,9 @@ def backward_pass(m, dur, lag, pf, lf, lagv):
 
 
 @njit(**JIT)
-def sample_block(m, it0, k0, k1, u, ulag, scratch, dur, lag):
-    """Sample the durations and random lags of the ``LANES`` iterations from ``it0``."""
+def draw_block(m, it0, k0, k1, u, ulag, scratch, lag):
+    """Uniforms of the durations, and sampled random lags, of the ``LANES`` iterations from ``it0``."""
     fill_uniforms(u, scratch, it0, STREAM_DURATION, k0, k1)
-    for p in range(dur.shape[0]):
-        sample_row(m.dur_code[p], m.dur_par, p, m.tables, u, m.dur_var[p], dur, p)
     if lag.shape[0] > 0:
         fill_uniforms(ulag, scratch, it0, STREAM_LAG, k0, k1)
         for r in range(lag.shape[0]):
@@ -120,9 +131,10 @@ def sample_block(m, it0, k0, k1, u, ulag, scratch, dur, lag):
 
 
 @njit(**JIT)
-def accumulate(m, dur, es, ef, lf, pf, n_lanes, crit, mom, hist, tmin, tmax):
-    """Update the streaming per-task accumulators with the first ``n_lanes`` lanes.
+def accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, tmax):
+    """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
+    tol : float64[LANES]                   critical when total float <= tol (per lane)
     crit : int64[n_tasks]                  iterations in which the task was critical
     mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of d = (start - shift) * mom_scale,
                                            d**2, and the same for the finish: each as an
@@ -138,58 +150,54 @@ def accumulate(m, dur, es, ef, lf, pf, n_lanes, crit, mom, hist, tmin, tmax):
     results on any thread count and chunk size.
     """
     n_bins = hist.shape[1] - 2
-    tol = np.empty(LANES)
-    for lane in range(LANES):
-        tol[lane] = CRITICAL_RTOL * max(1.0, pf[lane])
-    for p in range(dur.shape[0]):
-        s_shift = m.start_shift[p]
-        f_shift = m.finish_shift[p]
-        sc = m.mom_scale[p]
-        lo = m.hist_lo[p]
-        scale = m.hist_scale[p]
-        n_crit = 0
-        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0
-        fmin = tmin[p]
-        fmax = tmax[p]
-        for lane in range(n_lanes):
-            n_crit += lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]
-            ds = (es[p, lane] - s_shift) * sc
-            df = (ef[p, lane] - f_shift) * sc
-            ds2 = ds * ds
-            df2 = df * df
-            x = np.floor(ds)
-            a0 += np.int64(x)
-            a1 += np.int64((ds - x) * _TWO32 + 0.5)
-            x = np.floor(ds2)
-            a2 += np.int64(x)
-            a3 += np.int64((ds2 - x) * _TWO32 + 0.5)
-            x = np.floor(df)
-            a4 += np.int64(x)
-            a5 += np.int64((df - x) * _TWO32 + 0.5)
-            x = np.floor(df2)
-            a6 += np.int64(x)
-            a7 += np.int64((df2 - x) * _TWO32 + 0.5)
-            fmin = min(fmin, ef[p, lane])
-            fmax = max(fmax, ef[p, lane])
-        crit[p] += n_crit
-        mom[0, p] += a0
-        mom[1, p] += a1
-        mom[2, p] += a2
-        mom[3, p] += a3
-        mom[4, p] += a4
-        mom[5, p] += a5
-        mom[6, p] += a6
-        mom[7, p] += a7
-        tmin[p] = fmin
-        tmax[p] = fmax
-        for lane in range(n_lanes):
-            b = (ef[p, lane] - lo) * scale
-            if b < 0.0:
-                hist[p, 0] += 1
-            elif b >= n_bins:
-                hist[p, n_bins + 1] += 1
-            else:
-                hist[p, int(b) + 1] += 1
+    s_shift = m.start_shift[p]
+    f_shift = m.finish_shift[p]
+    sc = m.mom_scale[p]
+    lo = m.hist_lo[p]
+    scale = m.hist_scale[p]
+    n_crit = 0
+    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0
+    fmin = tmin[p]
+    fmax = tmax[p]
+    for lane in range(n_lanes):
+        n_crit += lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]
+        ds = (es[p, lane] - s_shift) * sc
+        df = (ef[p, lane] - f_shift) * sc
+        ds2 = ds * ds
+        df2 = df * df
+        x = np.floor(ds)
+        a0 += np.int64(x)
+        a1 += np.int64((ds - x) * _TWO32 + 0.5)
+        x = np.floor(ds2)
+        a2 += np.int64(x)
+        a3 += np.int64((ds2 - x) * _TWO32 + 0.5)
+        x = np.floor(df)
+        a4 += np.int64(x)
+        a5 += np.int64((df - x) * _TWO32 + 0.5)
+        x = np.floor(df2)
+        a6 += np.int64(x)
+        a7 += np.int64((df2 - x) * _TWO32 + 0.5)
+        fmin = min(fmin, ef[p, lane])
+        fmax = max(fmax, ef[p, lane])
+    crit[p] += n_crit
+    mom[0, p] += a0
+    mom[1, p] += a1
+    mom[2, p] += a2
+    mom[3, p] += a3
+    mom[4, p] += a4
+    mom[5, p] += a5
+    mom[6, p] += a6
+    mom[7, p] += a7
+    tmin[p] = fmin
+    tmax[p] = fmax
+    for lane in range(n_lanes):
+        b = (ef[p, lane] - lo) * scale
+        if b < 0.0:
+            hist[p, 0] += 1
+        elif b >= n_bins:
+            hist[p, n_bins + 1] += 1
+        else:
+            hist[p, int(b) + 1] += 1
 
 
 @njit(**PARALLEL_JIT)
@@ -227,15 +235,16 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
         lf = np.empty((n, LANES))
         pf = np.empty(LANES)
         lagv = np.empty(LANES)
+        crit_s, mom_s, hist_s, tmin_s, tmax_s = crit[s], mom[s], hist[s], tmin[s], tmax[s]
         for c in range(s, n_chunks, n_slots):
             c0 = c * chunk
             c1 = min(c0 + chunk, n_iter)
             for b0 in range(c0, c1, LANES):
                 nl = min(LANES, c1 - b0)
-                sample_block(m, it_start + b0, k0, k1, u, ulag, scratch, dur, lag)
-                forward_pass(m, dur, lag, es, ef, pf, lagv)
-                backward_pass(m, dur, lag, pf, lf, lagv)
-                accumulate(m, dur, es, ef, lf, pf, nl, crit[s], mom[s], hist[s], tmin[s], tmax[s])
+                draw_block(m, it_start + b0, k0, k1, u, ulag, scratch, lag)
+                forward_pass(m, u, True, dur, lag, es, ef, pf, lagv)
+                backward_pass(m, dur, lag, es, ef, pf, lf, lagv, nl, True,
+                              crit_s, mom_s, hist_s, tmin_s, tmax_s)
                 for lane in range(nl):
                     finish_out[b0 + lane] = pf[lane]
                 if keep:
@@ -265,6 +274,9 @@ def deterministic_pass(m, dur1, lag1):
     lf = np.empty((n, LANES))
     pf = np.empty(LANES)
     lagv = np.empty(LANES)
-    forward_pass(m, dur, lag, es, ef, pf, lagv)
-    backward_pass(m, dur, lag, pf, lf, lagv)
+    none_i = np.zeros((1, 1), dtype=np.int64)
+    none_f = np.zeros(1)
+    forward_pass(m, dur, False, dur, lag, es, ef, pf, lagv)
+    backward_pass(m, dur, lag, es, ef, pf, lf, lagv, 1, False,
+                  none_i[0], none_i, none_i, none_f, none_f)
     return es[:, 0].copy(), ef[:, 0].copy(), lf[:, 0].copy(), pf[0]
