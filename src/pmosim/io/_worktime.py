@@ -269,6 +269,8 @@ def schedule_dates(project) -> dict:
     """
     import networkx as nx
 
+    from ..model import planned_duration
+
     meta = project.meta
     origin = meta["data_date"]
     graph = project.graph
@@ -277,28 +279,29 @@ def schedule_dates(project) -> dict:
         dates += [x for x in (d.get("actual_start"), d.get("actual_finish"),
                               (d.get("constraint") or (None, None))[1]) if x]
     first = min(dates).date() - _dt.timedelta(days=14)
-    total = sum(_value(d["duration"]) for _, d in graph.nodes(data=True))
+    total = sum(planned_duration(v, d) for v, d in graph.nodes(data=True))
     last = max(dates).date() + _dt.timedelta(days=int(total * 1.5) + 3650)
     weeks = {}
     for key, cal in meta["calendars"].items():
         weeks[key] = WorkWeek(cal["week"], cal["exceptions"], origin, first, last, name=str(key))
     hpd = {key: cal["hours_per_day"] for key, cal in meta["calendars"].items()}
+    axis = meta.get("axis_calendar")
     lag_from_actual_start = meta.get("ss_lag_from_actual_start", True)
     in_progress_start = meta.get("in_progress_start", "remaining")
     es, ef = {}, {}
     order = list(nx.topological_sort(graph))
     for v in order:
         d = graph.nodes[v]
-        cal = d.get("calendar")
+        cal = d.get("calendar") or axis
         week = weeks[cal]
         if d.get("status") == "complete" and d.get("actual_finish") is not None:
             ef[v] = week.hours(d["actual_finish"])
             es[v] = week.hours(d.get("actual_start") or d["actual_finish"])
             continue
-        dur = _value(d["duration"]) * hpd[cal]
+        dur = planned_duration(v, d) * hpd[cal]
         lo_start, lo_finish = 0.0, -math.inf
         for u, _, e in graph.in_edges(v, data=True):
-            lcal = e.get("lag_calendar") or graph.nodes[u].get("calendar")
+            lcal = e.get("lag_calendar") or graph.nodes[u].get("calendar") or axis
             lag = _value(e.get("lag", 0.0)) * hpd[lcal]
             kind = e.get("type", "FS")
             base = ef[u] if kind in ("FS", "FF") else es[u]
@@ -352,9 +355,9 @@ def schedule_dates(project) -> dict:
         d = graph.nodes[v]
         if (d.get("constraint") or (None,))[0] != "ALAP" or d.get("status") == "complete":
             continue
-        cal = d.get("calendar")
+        cal = d.get("calendar") or axis
         week = weeks[cal]
-        dur = _value(d["duration"]) * hpd[cal]
+        dur = planned_duration(v, d) * hpd[cal]
         latest = project_finish
         for _, s, e in graph.out_edges(v, data=True):
             lcal = e.get("lag_calendar") or cal
@@ -373,8 +376,11 @@ def schedule_dates(project) -> dict:
             else:
                 es[v] = week.start_at(w_finish - dur)
                 ef[v] = week.finish_at(w_finish) if dur > 0 else es[v]
-    return {v: (weeks[graph.nodes[v]["calendar"]].date(es[v]),
-                weeks[graph.nodes[v]["calendar"]].date(ef[v])) for v in order}
+    dates = {}
+    for v in order:
+        week = weeks[graph.nodes[v].get("calendar") or axis]
+        dates[v] = (week.date(es[v]), week.date(ef[v]))
+    return dates
 
 
 def _value(x) -> float:

@@ -291,7 +291,7 @@ class _Reader:
             cal = _standard_calendar()
             g.meta.update(calendars={"standard": cal}, axis_calendar="standard", data_date=start)
             for _, d in g.graph.nodes(data=True):
-                d.setdefault("calendar", "standard")
+                d["calendar"] = d.get("calendar") or "standard"
         g.meta.update(source=self.source, format="dslib", hours_per_day=HOURS_PER_DAY)
         g.meta["import_report"] = import_report(
             "dslib", self.source, g, calendars=0, warnings=self.warnings, links=links,
