@@ -35,9 +35,18 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
-
 from .errors import ModelError
+
+
+class _LazySpecial:
+    """``scipy.special``, imported on first use: keeps ``import pmosim`` fast."""
+
+    def __getattr__(self, name):
+        from scipy import special as module
+        return getattr(module, name)
+
+
+special = _LazySpecial()
 
 # Kernel distribution codes; the kernels in pmosim.kernels.sampling switch on them.
 FIXED, UNIFORM, TRIANGULAR, QTABLE, DISCRETE = range(5)

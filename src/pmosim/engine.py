@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import numbers
 
-import numba
 import numpy as np
 
 from . import stats
 from .compile import CompiledModel, compile_project
 from .errors import SimulationError
-from .kernels.schedule import CRITICAL_RTOL, N_MOMENT_ROWS, deterministic_pass, simulate_chunks
+from .kernels import CRITICAL_RTOL, N_MOMENT_ROWS
 from .model import as_project
 from .results import CPMResult, SampleStats, SimulationResult, TaskStats
 
@@ -56,7 +55,14 @@ def resolve_seed(seed) -> tuple[int, np.uint64, np.uint64]:
     return seed, np.uint64(k0), np.uint64(k1)
 
 
+def _schedule_kernels():
+    """The numba kernels, imported on first use so that ``import pmosim`` stays fast."""
+    from .kernels import schedule
+    return schedule
+
+
 def _resolve_threads(threads):
+    import numba
     limit = numba.config.NUMBA_NUM_THREADS
     if threads is None:
         return limit
@@ -64,7 +70,8 @@ def _resolve_threads(threads):
 
 
 def _deterministic(compiled: CompiledModel):
-    return deterministic_pass(compiled.kernel, compiled.planned, compiled.planned_lags)
+    return _schedule_kernels().deterministic_pass(
+        compiled.kernel, compiled.planned, compiled.planned_lags)
 
 
 def cpm(model) -> CPMResult:
@@ -131,8 +138,9 @@ def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, keep_ou
         keep, dur_out, es_out, ef_out = False, empty, empty, empty
     else:
         keep, (dur_out, es_out, ef_out) = True, keep_out
-    simulate_chunks(kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out,
-                    crit, mom, hist, tmin, tmax, keep, dur_out, es_out, ef_out)
+    _schedule_kernels().simulate_chunks(
+        kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out,
+        crit, mom, hist, tmin, tmax, keep, dur_out, es_out, ef_out)
     acc.add(crit, mom, hist, tmin, tmax)
 
 
@@ -208,6 +216,7 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     es0, ef0, _, pf0 = _deterministic(compiled)
     kernel = compiled.kernel._replace(start_shift=es0, finish_shift=ef0)
     key = (k0, k1)
+    import numba
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(n_slots)
     try:

@@ -1,5 +1,8 @@
 """numba-compiled kernels: arrays and scalars in, arrays out; no Python objects, no checks.
 
+This package module itself imports no numba, so that ``import pmosim`` stays fast;
+the submodules compile (or load from the cache) on first use.
+
 All numba options live here (STYLE: one place). ``cache=True`` keeps compiled code on
 disk, so ``import pmosim`` never compiles and later processes start fast; fastmath
 is off because the kernels must agree with the naive reference to the last bits
@@ -10,6 +13,11 @@ kernel changes in another module. After editing anything in this package, delete
 the stale cache (``find src -name '*.nb[ic]' -delete``); installed releases are not
 affected, since installing rewrites every source file.
 """
+
+#: A task is critical in an iteration when its total float is <= this times max(1, finish).
+CRITICAL_RTOL = 1e-9
+#: Rows of the integer moment accumulator (see schedule.accumulate_task).
+N_MOMENT_ROWS = 8
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)

@@ -13,16 +13,12 @@ are computed and then ignored.
 import numpy as np
 from numba import njit, prange
 
-from . import JIT, LANES, PARALLEL_JIT
+from . import CRITICAL_RTOL, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT  # noqa: F401
 from .rng import STREAM_DURATION, STREAM_LAG, fill_uniforms
 from .sampling import sample_row
 
 FS, SS, FF, SF = 0, 1, 2, 3
-CRITICAL_RTOL = 1e-9
 _TWO32 = 4294967296.0
-
-# Rows of the integer moment accumulator (exact fixed-point sums, see accumulate()).
-N_MOMENT_ROWS = 8
 
 
 @njit(**JIT)
