@@ -165,3 +165,36 @@ def test_load_dispatches_to_read_xer(tmp_path):
 
     p = pmosim.load(_xer(tmp_path, _small([("1", "2", "PR_FS", "0")])))
     assert p.meta["format"] == "xer" and p.graph.has_edge("A", "B")
+
+
+def test_several_projects(tmp_path):
+    rows = _small([])
+    rows[2:2] = ["%R\t9\tOTHER\t2024-01-08 08:00\t7"]
+    path = _xer(tmp_path, rows)
+    p = read_xer(path)
+    assert p.meta["project_name"] == "P"
+    assert any("file holds 2 projects" in w for w in p.meta["import_report"]["warnings"])
+    with pytest.raises(ScheduleImportError, match=r"no project 'NOPE'; the file has OTHER, P"):
+        read_xer(path, project="NOPE")
+    with pytest.raises(ScheduleImportError, match="project 'OTHER' has no activities"):
+        read_xer(path, project="OTHER")
+
+
+def test_24_hour_calendar_and_work_week(tmp_path):
+    from pmosim.io._worktime import WorkWeek
+
+    data = "(0||CalendarData()((0||DaysOfWeek()(" + "".join(
+        f"(0||{d}()((0||0(s|00:00|f|00:00)())))" for d in range(1, 8)) + "))))"
+    p = read_xer(_xer(tmp_path, _small([], data)))
+    assert p.meta["calendars"]["7"]["week"] == {d: [(0.0, 24.0)] for d in range(7)}
+    week = WorkWeek({d: [(8, 12), (13, 17)] for d in range(5)}, {dt.date(2024, 1, 9): []},
+                    dt.datetime(2024, 1, 8, 8), dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    assert week.work(dt.datetime(2024, 1, 5, 17)) == 0.0  # Friday evening = Monday 08:00
+    assert week.work(dt.datetime(2024, 1, 5, 13)) == -4.0
+    assert week.work(dt.datetime(2024, 1, 10, 9)) == 9.0  # Tuesday 9 Jan is a holiday
+    assert week.date(week.finish_at(8.0)) == dt.datetime(2024, 1, 8, 17)
+    assert week.date(week.start_at(8.0)) == dt.datetime(2024, 1, 10, 8)
+    assert week.date(week.snap_start(week.hours(dt.datetime(2024, 1, 8, 12, 30)))) == \
+        dt.datetime(2024, 1, 8, 13)
+    with pytest.raises(ScheduleImportError, match="outside the tabulated range"):
+        week.work(dt.datetime(2025, 1, 1))

@@ -358,7 +358,7 @@ class _Reader:
                                          f"{lag:g} days of the predecessor's duration")
                 elif fmt in _ELAPSED_FORMATS:
                     edge["lag_elapsed_hours"] = lag_min / 60
-                    lag = lag_min / 60 / 24 * 5 / 7 * 8 / hpd
+                    lag = lag_min / 60 / 24 * 5 / 7  # elapsed days -> working days
                     self.warnings.append(f"link {pred} -> {uid}: elapsed lag of "
                                          f"{lag_min / 60:g} h approximated as {lag:g} working days")
                 else:
