@@ -157,6 +157,17 @@ def test_philox_equals_numpy_bit_for_bit(counter, key):
     assert [int(x) for x in ours] == [int(x) for x in numpy_block(counter, key)]
 
 
+def test_lane_blocked_philox_equals_numpy_bit_for_bit():
+    from pmosim.kernels import LANES
+    for key in KEYS:
+        counters = [COUNTERS[i % len(COUNTERS)] for i in range(LANES)]
+        counters[-1] = (LANES * 1000 + 3, 5, 0, 0)
+        x = np.array(counters, dtype=np.uint64).T.copy()
+        rng.philox4x64_lanes(x, np.uint64(key[0]), np.uint64(key[1]))
+        for lane, counter in enumerate(counters):
+            assert [int(w) for w in x[:, lane]] == [int(w) for w in numpy_block(counter, key)]
+
+
 def test_philox_stream_equals_numpy_stream():
     # consecutive blocks of one numpy generator are consecutive counters of ours
     key = (0x9E3779B97F4A7C15, 0x243F6A8885A308D3)
