@@ -52,6 +52,18 @@ def _errors_as_click():
         raise click.ClickException(f"{where}{exc.strerror or exc}") from None
 
 
+@contextlib.contextmanager
+def _about(source):
+    """Prefix errors about the model (which do not know its file) with the file name."""
+    try:
+        yield
+    except PmosimError as exc:
+        text = str(exc)
+        if text.startswith(f"{source}: "):
+            raise
+        raise click.ClickException(f"{source}: {text}") from None
+
+
 def _friendly(command):
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -232,7 +244,9 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target):
     progress = _Progress(click.get_text_stream("stderr"), iterations)
     t0 = time.perf_counter()
     try:
-        result = simulate(project, iterations, seed=seed, threads=threads, progress=progress)
+        with _about(scenario):
+            result = simulate(project, iterations, seed=seed, threads=threads,
+                              progress=progress)
     finally:
         progress.close()
     elapsed = time.perf_counter() - t0
@@ -345,7 +359,8 @@ def cpm(scenario):
     from . import cpm as run_cpm
 
     project = _load(scenario)
-    res = run_cpm(project)
+    with _about(scenario):
+        res = run_cpm(project)
     ids = [str(t) for t in res.task_ids]
     names = [str(n) for n in res.names]
     if project.start is not None:
