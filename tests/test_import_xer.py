@@ -198,3 +198,19 @@ def test_24_hour_calendar_and_work_week(tmp_path):
         dt.datetime(2024, 1, 8, 13)
     with pytest.raises(ScheduleImportError, match="outside the tabulated range"):
         week.work(dt.datetime(2025, 1, 1))
+
+
+@pytest.mark.parametrize("option, calendar", [
+    ("rcal_Predecessor", "7"), ("rcal_Successor", "8"), ("rcal_ProjDefault", "7"),
+    ("rcal_24Hour", "24h")])
+def test_relationship_lag_calendar_option(tmp_path, option, calendar):
+    rows = _small([("1", "2", "PR_FS", "24")], WEEKDAYS_8_17)
+    rows = [r.replace("\tTK_NotStart\t8\t7", "\tTK_NotStart\t8\t8") for r in rows]
+    rows[5:5] = [f"%R\t8\tseven\t8\t{WEEKDAYS_8_17.replace('(0||1()())(0||7()())', '')}",
+                 "%T\tSCHEDOPTIONS", "%F\tsched_calendar_on_relationship_lag", f"%R\t{option}",
+                 "%T\tCALENDAR", "%F\tclndr_id\tclndr_name\tday_hr_cnt\tclndr_data"]
+    p = read_xer(_xer(tmp_path, rows))
+    edge = p.graph.edges["A", "B"]
+    assert edge["lag_calendar"] == calendar
+    assert edge["lag"] == 24 / p.meta["calendars"][calendar]["hours_per_day"]
+    assert not any("lag calendar" in w for w in p.meta["import_report"]["warnings"])

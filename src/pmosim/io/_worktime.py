@@ -281,8 +281,11 @@ def schedule_dates(project) -> dict:
     first = min(dates).date() - _dt.timedelta(days=14)
     total = sum(planned_duration(v, d) for v, d in graph.nodes(data=True))
     last = max(dates).date() + _dt.timedelta(days=int(total * 1.5) + 3650)
+    used = {d.get("calendar") or meta.get("axis_calendar") for _, d in graph.nodes(data=True)}
+    used |= {e["lag_calendar"] for _, _, e in graph.edges(data=True) if e.get("lag_calendar")}
     weeks = {}
-    for key, cal in meta["calendars"].items():
+    for key in used:
+        cal = meta["calendars"][key]
         weeks[key] = WorkWeek(cal["week"], cal["exceptions"], origin, first, last, name=str(key))
     hpd = {key: cal["hours_per_day"] for key, cal in meta["calendars"].items()}
     axis = meta.get("axis_calendar")

@@ -396,6 +396,10 @@ class _Reader:
         if n_summary:
             self.warnings.append(f"{n_summary} summary tasks kept as WBS groups, not tasks")
 
+        if not any(d["kind"] != "connector" for _, d in g.graph.nodes(data=True)):
+            raise ScheduleImportError(
+                f"{source}: the MSPDI file has no tasks to schedule (only "
+                f"{len(entries)} summary, null or inactive tasks)")
         status_date = parse_dt(self.text(root, "StatusDate"))
         g.meta.update(source=source, format="mspdi", data_date=start, status_date=status_date,
                       calendars=calendars, axis_calendar=project_cal,

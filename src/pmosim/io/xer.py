@@ -10,7 +10,8 @@ Mapping onto pmosim's model (one project per import):
 - Time unit: working days; a task's duration is its *remaining* duration
   ``remain_drtn_hr_cnt`` divided by the hours per day of its own calendar; a completed
   task gets duration 0. Lags ``lag_hr_cnt`` are divided by the hours per day of the
-  lag calendar (the predecessor's, P6's default ``rcal_Predecessor``).
+  lag calendar that SCHEDOPTIONS names: the predecessor's (P6's default), the
+  successor's, the project's, or a 24-hour calendar (``"24h"``).
 - Time 0 is the data date (``last_recalc_date``, ``meta["data_date"]``);
   ``project.start`` is the first working day from it and ``project.calendar`` the
   day-level calendar of ``meta["axis_calendar"]``.
@@ -259,6 +260,14 @@ def _build(tables, source, wanted) -> Project:
         warnings.append(f"{orphans} TASKRSRC rows refer to no activity of this project "
                         "and were ignored")
 
+    options = (tables.get("SCHEDOPTIONS") or [{}])[0]
+    lag_option = options.get("sched_calendar_on_relationship_lag") or "rcal_Predecessor"
+    if lag_option == "rcal_24Hour":
+        calendars["24h"] = {"name": "24 hours (relationship lags)", "hours_per_day": 24.0,
+                            "week": {d: [(0.0, 24.0)] for d in range(7)}, "exceptions": {}}
+    elif lag_option not in ("rcal_Predecessor", "rcal_Successor", "rcal_ProjDefault"):
+        warnings.append(f"relationship lag calendar option {lag_option} not supported; "
+                        "lags use the predecessor's calendar")
     link_missing = 0
     duplicates = 0
     imported_links = []
@@ -273,7 +282,9 @@ def _build(tables, source, wanted) -> Project:
                 f"{source}: TASKPRED {row.get('task_pred_id')}: unknown pred_type "
                 f"{row.get('pred_type')!r}; expected PR_FS, PR_SS, PR_FF or PR_SF")
         pu, pv = ids[u], ids[v]
-        lag_cal = g.graph.nodes[pu]["calendar"]
+        lag_cal = {"rcal_Successor": g.graph.nodes[pv]["calendar"],
+                   "rcal_ProjDefault": default_cal,
+                   "rcal_24Hour": "24h"}.get(lag_option, g.graph.nodes[pu]["calendar"])
         lag = _float(row.get("lag_hr_cnt"), 0.0) / calendars[lag_cal]["hours_per_day"]
         imported_links.append((kind, lag))
         if g.graph.has_edge(pu, pv):
@@ -290,10 +301,6 @@ def _build(tables, source, wanted) -> Project:
                         "were ignored")
 
     options = (tables.get("SCHEDOPTIONS") or [{}])[0]
-    if options.get("sched_calendar_on_relationship_lag", "rcal_Predecessor") != "rcal_Predecessor":
-        warnings.append("relationship lag calendar option "
-                        f"{options['sched_calendar_on_relationship_lag']} not supported; "
-                        "lags use the predecessor's calendar")
     if (options.get("sched_retained_logic", "Y") != "Y"
             or options.get("sched_progress_override") == "Y"):
         warnings.append("progress override scheduling is not supported; retained logic is used")
