@@ -96,10 +96,11 @@ def check_against_naive(g, iterations=64, seed=12345):
     assert_std_either_ddof(np.atleast_1d(res.finish.std), ref.finish[:, None], scale)
     assert_allclose(res.finish.percentile([10, 50, 90]),
                     np.percentile(ref.finish, [10, 50, 90]), rtol=0, atol=ATOL * scale)
-    # per-task streaming histogram quantiles: within a bin (1/256 of the range) of the order
-    # statistics around q, whatever the quantile convention
+    # per-task streaming histogram quantiles: within one histogram bin (width 1 / hist_scale,
+    # TaskStats) of the order statistics around q, whatever the quantile convention
     fin = np.sort(ref.finishes, axis=0)
-    width = (fin[-1] - fin[0]) / 256 + ATOL * scale
+    with np.errstate(divide="ignore"):
+        width = 1.0 / np.asarray(res.tasks.hist_scale, dtype=float) + ATOL * scale
     for q in (10, 50, 90):
         k = q / 100 * (iterations - 1)
         lo = fin[max(int(np.floor(k)) - 1, 0)] - width
