@@ -178,8 +178,8 @@ class WorkWeek:
         return (moment - self.origin).total_seconds() / 3600
 
     def date(self, t: float) -> _dt.datetime:
-        """The moment ``t`` elapsed hours after the origin, to the minute."""
-        return self.origin + _dt.timedelta(minutes=round(t * 60))
+        """The moment ``t`` elapsed hours after the origin, to the second."""
+        return self.origin + _dt.timedelta(seconds=round(t * 3600))
 
     def work(self, t) -> float:
         """Working hours from the origin to ``t`` (elapsed hours or a datetime)."""
@@ -258,9 +258,12 @@ def schedule_dates(project) -> dict:
       as late as their successors' early dates allow (zero free float).
 
     - optional: node ``resume`` (remaining work of a started task starts no earlier),
+      ``elapsed_hours`` (a wall-clock duration),
       edge ``lag_elapsed_hours`` (a wall-clock lag), ``meta["in_progress_start"]``
       ``"actual"`` (report a started task's actual start, as MS Project does) or
-      ``"remaining"`` (its remaining work's start, as P6 does; default).
+      ``"remaining"`` (its remaining work's start, as P6 does; default);
+      ``meta["constraint_beats_start"]`` True: a start constraint may place a task
+      without predecessor bounds before time 0 (MS Project).
 
     Returns
     -------
@@ -291,6 +294,7 @@ def schedule_dates(project) -> dict:
     axis = meta.get("axis_calendar")
     lag_from_actual_start = meta.get("ss_lag_from_actual_start", True)
     in_progress_start = meta.get("in_progress_start", "remaining")
+    constraint_beats_start = meta.get("constraint_beats_start", False)
     es, ef = {}, {}
     order = list(nx.topological_sort(graph))
     for v in order:
@@ -302,7 +306,12 @@ def schedule_dates(project) -> dict:
             es[v] = week.hours(d.get("actual_start") or d["actual_finish"])
             continue
         dur = planned_duration(v, d) * hpd[cal]
-        lo_start, lo_finish = 0.0, -math.inf
+        cons = d.get("constraint")
+        # MS Project lets a start constraint place a task before the project start;
+        # P6 never schedules remaining work before the data date
+        start_cons = bool(cons and cons[1] is not None and cons[0] in ("SNET", "SO", "MSO"))
+        lo_start = -math.inf if constraint_beats_start and start_cons else 0.0
+        lo_finish = -math.inf
         for u, _, e in graph.in_edges(v, data=True):
             lcal = e.get("lag_calendar") or graph.nodes[u].get("calendar") or axis
             lag = _value(e.get("lag", 0.0)) * hpd[lcal]
@@ -321,10 +330,9 @@ def schedule_dates(project) -> dict:
                 lo_finish = max(lo_finish, bound)
         if d.get("resume") is not None:
             lo_start = max(lo_start, week.hours(d["resume"]))
-        cons = d.get("constraint")
         if cons and cons[1] is not None:
             t = week.hours(cons[1])
-            if cons[0] in ("SNET", "SO", "MSO"):
+            if start_cons:
                 lo_start = max(lo_start, t)
             elif cons[0] in ("FNET", "FO", "MFO"):
                 lo_finish = max(lo_finish, t)
@@ -340,6 +348,9 @@ def schedule_dates(project) -> dict:
             es[v] = ef[v] = t if abs(week.finish_at(w) - t) <= _EPS else week.start_at(w)
             continue
         start = week.start_at(week.work(lo_start))
+        if d.get("elapsed_hours") is not None:
+            es[v], ef[v] = start, max(start + d["elapsed_hours"], lo_finish)
+            continue
         finish = week.finish_at(week.work(start) + dur) if dur > 0 else start
         if lo_finish > finish + _EPS:
             # a finish bound on a period boundary is kept as it is (MS Project shows an

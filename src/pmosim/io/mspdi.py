@@ -17,7 +17,8 @@ Mapping onto pmosim's model:
   duration (``RemainingDuration`` for started tasks, 0 for finished ones). Lags:
   ``LinkLag`` is in tenths of a minute of working time (4,800 = one 8-hour day);
   elapsed lag formats keep ``lag_elapsed_hours`` on the edge as well; percent lags
-  become that share of the predecessor's duration (with a warning).
+  become that share of the predecessor's duration (with a warning). Elapsed task
+  durations keep ``elapsed_hours`` and become 5/7 of their days in working days.
 - ``Type``: 0 = FF, 1 = FS, 2 = SF, 3 = SS.
 - Node attributes as for XER: ``name``, ``wbs``, ``kind`` (``"task"``,
   ``"finish milestone"`` for zero-duration tasks, ``"connector"``), ``status``,
@@ -404,6 +405,7 @@ class _Reader:
         g.meta.update(source=source, format="mspdi", data_date=start, status_date=status_date,
                       calendars=calendars, axis_calendar=project_cal,
                       project_calendar=project_cal, in_progress_start="actual",
+                      constraint_beats_start=True,
                       minutes_per_day=minutes_per_day)
         g.start = start.date()
         g.calendar = work_calendar(calendars[project_cal])
@@ -480,8 +482,16 @@ class _Reader:
         elif code:
             self.warnings.append(f"{where}: unknown ConstraintType {code} ignored")
         kind = "finish milestone" if duration == 0 else "task"
+        elapsed = None
+        days = max(left, 0.0) / hpd
+        if self.int(el, "DurationFormat", 7) in _ELAPSED_FORMATS and left > 0:
+            # elapsed durations count wall-clock hours (Duration holds them as hours)
+            elapsed = left
+            days = left / 24 * 5 / 7
+            self.warnings.append(f"{where}: elapsed duration of {left:g} h approximated as "
+                                 f"{days:g} working days")
         g.add_task(
-            uid, Fixed(max(left, 0.0) / hpd), name=self.text(el, "Name") or None,
+            uid, Fixed(days), name=self.text(el, "Name") or None, elapsed_hours=elapsed,
             wbs=self.text(el, "WBS") or self.text(el, "OutlineNumber") or "",
             summary=[names[s] for s in parents[uid]],
             kind=kind, milestone=self.text(el, "Milestone") == "1",
