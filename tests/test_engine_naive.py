@@ -6,6 +6,7 @@ per-iteration start, finish, project finish and critical flag must agree
 (atol 1e-9), as must the streaming statistics built from them.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def check_against_naive(g, iterations=64, seed=12345):
     ids = list(res.task_ids)
     assert ids == list(g.nodes)
     assert res.iterations == iterations
+    assert list(res.tasks.ids) == ids
+    assert list(res.tasks.names) == [str(g.nodes[t].get("name", t)) for t in ids]
     assert res.durations.shape == res.starts.shape == res.finishes.shape == (iterations, len(ids))
 
     for j, t in enumerate(ids):
@@ -136,6 +139,7 @@ def check_cpm(g):
     assert_array_equal(np.asarray(res.critical, dtype=bool), ref.array("critical", ids))
     rows = res.rows()
     assert len(rows) == len(ids)
+    json.dumps(res.to_dict(), allow_nan=False)
     return res, ref
 
 
@@ -218,6 +222,7 @@ HAND_BUILT = {
          ("c", "e", "FS", 0)]),
 }
 HAND_BUILT["planned_override"].nodes["a"]["planned"] = 7.0
+HAND_BUILT["planned_override"].nodes["a"]["name"] = "Design review"
 
 # Every link type with positive, zero and negative lags, binding or not.
 for _kind in LINK_TYPES:
@@ -253,9 +258,12 @@ def test_deterministic_finish_is_cpm(name):
 def test_project_and_graph_give_the_same_result():
     g = HAND_BUILT["all_types_network"]
     a = pmosim.simulate(g, 32, seed=9, keep_samples=True)
-    b = pmosim.simulate(pmosim.Project.from_networkx(g), 32, seed=9, keep_samples=True)
+    b = pmosim.simulate(pmosim.Project.from_networkx(g, name="tour", start="2027-03-01"), 32,
+                        seed=9, keep_samples=True)
     assert_array_equal(a.finishes, b.finishes)
     assert_array_equal(a.finish.samples, b.finish.samples)
+    assert b.project.name == "tour" and str(b.project.start) == "2027-03-01"
+    assert a.project.graph is g
 
 
 def test_ss_only_successor_is_critical():
