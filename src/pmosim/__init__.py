@@ -10,13 +10,13 @@ from .distributions import (
     Trigen, Uniform,
 )
 from .errors import CycleError, ModelError, PmosimError
-from .engine import cpm, simulate
+from .engine import cpm, rank_risks, simulate
 from .io import load
 from .model import Project
 from .results import CPMResult, SimulationResult
 
 __all__ = [
-    "__version__", "simulate", "cpm", "load", "SimulationResult", "CPMResult", "Project", "Distribution", "Fixed", "Uniform", "Triangular", "Pert",
+    "__version__", "simulate", "cpm", "rank_risks", "load", "SimulationResult", "CPMResult", "Project", "Distribution", "Fixed", "Uniform", "Triangular", "Pert",
     "Trigen", "Normal", "LogNormal", "Exponential", "Discrete", "PmosimError", "ModelError",
     "CycleError",
 ]

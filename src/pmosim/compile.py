@@ -8,14 +8,19 @@ task's draws do not depend on how the topological sort happens to order it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
-from .distributions import N_KERNEL_PARAMS, Distribution, Fixed, TableStore
-from .model import LINK_CODES, Project, link_lag, link_type, planned_duration, task_duration
+from . import stats
+from .distributions import N_KERNEL_PARAMS, Distribution, Fixed, TableStore, normal_table
+from .errors import ModelError
+from .model import (
+    CONDITION_KINDS, LINK_CODES, RISK_MODES, Project, _probability, link_lag, link_type,
+    planned_duration, task_duration,
+)
 
 
 class KernelModel(NamedTuple):
@@ -40,6 +45,40 @@ class KernelModel(NamedTuple):
     mom_scale: np.ndarray     # float64[n]     power of two applied before summing moments
     hist_lo: np.ndarray       # float64[n]     finish histogram: lower edge
     hist_scale: np.ndarray    # float64[n]     finish histogram: bins per time unit
+    # existence: probabilistic tasks, branches, conditions (all by position)
+    exist_on: bool            # any of the below is used
+    ex_p: np.ndarray          # float64[n]     existence probability
+    ex_var: np.ndarray        # int64[n]       -1, or the row of its existence uniform
+    n_ex_vars: int
+    br_of: np.ndarray         # int64[n]       -1, or the branch the task is in
+    br_opt: np.ndarray        # int64[n]       its option in that branch
+    br_ptr: np.ndarray        # int64[B + 1]   CSR of the branches' cumulative probabilities
+    br_cum: np.ndarray        # float64[:]
+    cond_task: np.ndarray     # int64[n]       -1, or the position the condition is on
+    cond_kind: np.ndarray     # int64[n]       model.CONDITION_KINDS
+    cond_value: np.ndarray    # float64[n]
+    # risk events (the register, in the mode compiled) and risk drivers
+    risk_p: np.ndarray        # float64[R]     probability
+    risk_code: np.ndarray     # int64[R]       schedule impact distribution
+    risk_par: np.ndarray      # float64[R, 5]
+    risk_pct: np.ndarray      # float64[R]     1: impact in percent of the sampled duration
+    risk_var: np.ndarray      # int64[R]       row of its uniforms
+    risk_scale: np.ndarray    # float64[R]     power of two for the exact impact sums
+    task_risk_ptr: np.ndarray  # int64[n + 1]  CSR: the risks on each task
+    task_risk_idx: np.ndarray  # int64[:]
+    drv_p: np.ndarray         # float64[D]
+    drv_code: np.ndarray      # int64[D]       factor distribution
+    drv_par: np.ndarray       # float64[D, 5]
+    drv_scale: np.ndarray     # float64[D]     power of two for the exact factor sums
+    task_drv_ptr: np.ndarray  # int64[n + 1]   CSR: the drivers on each task
+    task_drv_idx: np.ndarray  # int64[:]
+    # correlation groups (Gaussian copula on the duration uniforms)
+    corr_ptr: np.ndarray      # int64[G + 1]   CSR of the members' duration variables
+    corr_var: np.ndarray      # int64[:]
+    corr_lptr: np.ndarray     # int64[G + 1]   offsets of each group's k x k Cholesky factor
+    corr_l: np.ndarray        # float64[:]
+    corr_pos: np.ndarray      # int64[:]       positions of corr_var (to record samples)
+    normal_off: int           # offset of the standard normal quantile table (-1: none)
 
 
 @dataclass(frozen=True)
@@ -70,6 +109,9 @@ class CompiledModel:
     durations: tuple
     lags: tuple
     lag_edges: list
+    risk_ids: list = field(default_factory=list)
+    driver_ids: list = field(default_factory=list)
+    correlations: list = field(default_factory=list)
 
     @property
     def n_tasks(self) -> int:
@@ -81,8 +123,23 @@ def _params(dist: Distribution, tables: TableStore, nonnegative: bool):
     return code, par
 
 
-def compile_project(project: Project) -> CompiledModel:
-    """Validate ``project`` and build its :class:`CompiledModel`."""
+@dataclass(frozen=True)
+class CompiledCorrelation:
+    """A correlation group as compiled: Spearman targets, repaired and as sampled."""
+
+    tasks: tuple
+    target: np.ndarray
+    repaired: np.ndarray
+
+
+def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
+    """Validate ``project`` and build its :class:`CompiledModel`.
+
+    ``risks`` selects the risk register: ``"pre"`` (before mitigation), ``"post"``
+    (mitigated values where given) or ``"none"`` (risk events off; drivers stay).
+    """
+    if risks not in RISK_MODES:
+        raise ModelError(f"risks must be one of {', '.join(RISK_MODES)}, got {risks!r}")
     project.validate()
     graph = project.graph
     task_ids = list(graph.nodes)
@@ -135,6 +192,7 @@ def compile_project(project: Project) -> CompiledModel:
         lag_code[k], lag_par[k] = _params(dist, tables, nonnegative=False)
         planned_lags[k] = dist.mode if dist.mode is not None else dist.mean
 
+    extra = _uncertainty(project, task_ids, node_index, position, order, tables, risks)
     kernel = KernelModel(
         dur_code=dur_code, dur_par=dur_par, dur_var=np.asarray(order, dtype=np.int64),
         n_dur_vars=n, pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
@@ -142,11 +200,146 @@ def compile_project(project: Project) -> CompiledModel:
         lag_var=np.arange(r, dtype=np.int64), n_lag_vars=r,
         tables=tables.array(),
         start_shift=np.zeros(n), finish_shift=np.zeros(n), mom_scale=np.ones(n),
-        hist_lo=np.zeros(n), hist_scale=np.ones(n),
+        hist_lo=np.zeros(n), hist_scale=np.ones(n), **extra.pop("kernel"),
     )
     return CompiledModel(
         task_ids=task_ids, names=[str(graph.nodes[t].get("name", t)) for t in task_ids],
         topo=np.asarray(order, dtype=np.int64), kernel=kernel, planned=planned,
         planned_lags=planned_lags, durations=tuple(durations), lags=tuple(lag_dists),
-        lag_edges=lag_edges,
+        lag_edges=lag_edges, **extra,
     )
+
+
+def _csr(lists) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    idx = np.array([i for x in lists for i in x], dtype=np.int64)
+    return ptr, idx
+
+
+def _power_of_two_scale(dists) -> np.ndarray:
+    """Per distribution, a power of two that brings its typical magnitude to about 1."""
+    out = np.ones(len(dists))
+    for k, d in enumerate(dists):
+        size = max(abs(d.mean), d.std)
+        if size > 0 and np.isfinite(size):
+            out[k] = np.ldexp(1.0, -int(np.ceil(np.log2(size))))
+    return out
+
+
+def _dist_rows(dists, tables, nonnegative):
+    code = np.zeros(len(dists), dtype=np.int64)
+    par = np.zeros((len(dists), N_KERNEL_PARAMS))
+    for k, dist in enumerate(dists):
+        code[k], par[k] = _params(dist, tables, nonnegative=nonnegative)
+    return code, par
+
+
+def _uncertainty(project, task_ids, node_index, position, order, tables, mode) -> dict:
+    """Kernel arrays of existence, branches, conditions, risks, drivers and correlation."""
+    graph = project.graph
+    n = len(order)
+    pos = {t: int(position[node_index[t]]) for t in task_ids}
+
+    ex_p = np.ones(n)
+    ex_var = np.full(n, -1, dtype=np.int64)
+    n_ex = 0
+    for t in task_ids:           # node order: the existence draws are keyed by it
+        if "existence" in graph.nodes[t]:
+            prob = _probability(f"task {t!r}: existence", graph.nodes[t]["existence"])
+            ex_p[pos[t]] = prob
+            if prob < 1.0:
+                ex_var[pos[t]] = n_ex
+                n_ex += 1
+
+    br_of = np.full(n, -1, dtype=np.int64)
+    br_opt = np.zeros(n, dtype=np.int64)
+    cums = []
+    for b, branch in enumerate(project.branches.values()):
+        cum = np.cumsum([o.probability for o in branch.options])
+        cum[-1] = 1.0
+        cums.append(list(cum))
+        for j, option in enumerate(branch.options):
+            for t in option.tasks:
+                br_of[pos[t]] = b
+                br_opt[pos[t]] = j
+    br_ptr, _ = _csr(cums)
+    br_cum = np.array([c for cum in cums for c in cum], dtype=np.float64)
+
+    cond_task = np.full(n, -1, dtype=np.int64)
+    cond_kind = np.zeros(n, dtype=np.int64)
+    cond_value = np.zeros(n)
+    for t, cond in project.conditions().items():
+        cond_task[pos[t]] = pos[cond.task]
+        cond_kind[pos[t]] = CONDITION_KINDS[cond.kind]
+        cond_value[pos[t]] = cond.value
+
+    risk_ids, risk_p, risk_dists, risk_pct = [], [], [], []
+    task_risks: list[list] = [[] for _ in range(n)]
+    for risk in project.risks.values():
+        state = risk.state(mode)
+        if state is None:
+            continue
+        r = len(risk_ids)
+        risk_ids.append(risk.id)
+        risk_p.append(state.probability)
+        impact = state.schedule_impact
+        risk_dists.append(impact.dist if impact is not None else Fixed(0.0))
+        risk_pct.append(1.0 if impact is not None and impact.pct else 0.0)
+        for t in risk.tasks:
+            task_risks[pos[t]].append(r)
+    risk_code, risk_par = _dist_rows(risk_dists, tables, nonnegative=False)
+    task_risk_ptr, task_risk_idx = _csr(task_risks)
+
+    driver_ids, drv_p, drv_dists = [], [], []
+    task_drvs: list[list] = [[] for _ in range(n)]
+    for d, driver in enumerate(project.drivers.values()):
+        driver_ids.append(driver.id)
+        drv_p.append(driver.probability)
+        drv_dists.append(driver.factor)
+        for t in driver.tasks:
+            task_drvs[pos[t]].append(d)
+    drv_code, drv_par = _dist_rows(drv_dists, tables, nonnegative=True)
+    task_drv_ptr, task_drv_idx = _csr(task_drvs)
+
+    members, factors, compiled_corr = [], [], []
+    for corr in project.correlations:
+        target = corr.matrix
+        repaired = stats.round_to_grid(stats.nearest_correlation(target))
+        changed = np.abs(repaired - target) > 1e-12
+        if np.any(changed) and not corr.repair:
+            raise ModelError(
+                f"the correlation matrix of {list(corr.tasks)} is not positive semi-definite; "
+                "fix it, or allow pmosim to repair it to the nearest valid matrix")
+        pearson = stats.round_to_grid(stats.nearest_correlation(stats.spearman_to_pearson(repaired)))
+        compiled_corr.append(CompiledCorrelation(
+            corr.tasks, target, np.clip(stats.pearson_to_spearman(pearson), -1, 1)))
+        members.append([node_index[t] for t in corr.tasks])
+        factors.append(stats.cholesky(pearson).ravel())
+    corr_ptr, corr_var = _csr(members)
+    corr_lptr, _ = _csr(factors)
+    corr_l = np.concatenate(factors) if factors else np.zeros(0)
+    normal_off = tables.add(("normal",), normal_table) if members else -1
+
+    return {
+        "kernel": dict(
+            exist_on=bool(n_ex or project.branches or np.any(cond_task >= 0)),
+            ex_p=ex_p, ex_var=ex_var, n_ex_vars=n_ex, br_of=br_of, br_opt=br_opt,
+            br_ptr=br_ptr, br_cum=br_cum, cond_task=cond_task, cond_kind=cond_kind,
+            cond_value=cond_value,
+            risk_p=np.array(risk_p, dtype=np.float64), risk_code=risk_code, risk_par=risk_par,
+            risk_pct=np.array(risk_pct, dtype=np.float64),
+            risk_var=np.arange(len(risk_ids), dtype=np.int64),
+            risk_scale=_power_of_two_scale(risk_dists),
+            task_risk_ptr=task_risk_ptr, task_risk_idx=task_risk_idx,
+            drv_p=np.array(drv_p, dtype=np.float64), drv_code=drv_code, drv_par=drv_par,
+            drv_scale=_power_of_two_scale(drv_dists),
+            task_drv_ptr=task_drv_ptr, task_drv_idx=task_drv_idx,
+            corr_ptr=corr_ptr, corr_var=corr_var, corr_lptr=corr_lptr, corr_l=corr_l,
+            corr_pos=np.array([position[v] for v in corr_var], dtype=np.int64),
+            normal_off=int(normal_off),
+        ),
+        "risk_ids": risk_ids,
+        "driver_ids": driver_ids,
+        "correlations": compiled_corr,
+    }

@@ -817,7 +817,7 @@ def kernel_ppf(dist: Distribution, u, nonnegative: bool = False) -> np.ndarray:
     except for the last few ulps of the floating-point evaluation order.
     """
     store = TableStore()
-    code, p0, p1, p2, p3, p4 = dist.kernel_params(store, nonnegative=nonnegative)
+    code, p0, p1, p2, p3, p4 = as_distribution(dist).kernel_params(store, nonnegative=nonnegative)
     tables = store.array()
     u = np.asarray(u, dtype=float)
     if code == FIXED:

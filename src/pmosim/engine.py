@@ -19,7 +19,10 @@ from .compile import CompiledModel, compile_project
 from .errors import SimulationError
 from .kernels import CRITICAL_RTOL, N_MOMENT_ROWS
 from .model import as_project
-from .results import CPMResult, SampleStats, SimulationResult, TaskStats
+from .results import (
+    CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
+    SimulationResult, TaskStats,
+)
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
 HISTOGRAM_BINS = 256
@@ -27,6 +30,8 @@ HISTOGRAM_BINS = 256
 PILOT_ITERATIONS = 2048
 #: Default iterations per chunk handed to a thread.
 DEFAULT_CHUNK = 1024
+#: Iterations whose correlated durations are kept to measure achieved rank correlations.
+CORRELATION_SAMPLE = 10_000
 #: Refuse ``keep_samples`` beyond this many bytes of per-task samples.
 KEEP_SAMPLES_LIMIT = 4 * 2 ** 30
 
@@ -107,8 +112,9 @@ def cpm(model) -> CPMResult:
 class _Accumulators:
     """Per-slot kernel buffers and their exact running totals."""
 
-    def __init__(self, n_slots, n_tasks, n_bins):
-        self.n_slots, self.n_tasks, self.n_bins = n_slots, n_tasks, n_bins
+    def __init__(self, n_slots, n_tasks, n_bins, n_rstat):
+        self.n_slots, self.n_tasks, self.n_bins, self.n_rstat = n_slots, n_tasks, n_bins, n_rstat
+        self.rstat = np.zeros((3, n_rstat), dtype=np.int64)
         self.crit = np.zeros(n_tasks, dtype=np.int64)
         self.mom = np.zeros((N_MOMENT_ROWS, n_tasks), dtype=np.int64)
         self.hist = np.zeros((n_tasks, n_bins + 2), dtype=np.int64)
@@ -121,7 +127,9 @@ class _Accumulators:
                 np.zeros((s, n, self.n_bins + 2), dtype=np.int64),
                 np.full((s, n), np.inf), np.full((s, n), -np.inf))
 
-    def add(self, crit, mom, hist, tmin, tmax):
+    def add(self, crit, mom, hist, tmin, tmax, rstat):
+        self.rstat += rstat.sum(axis=0)
+        stats.normalise_fixed_point(self.rstat[1], self.rstat[2])
         self.crit += crit.sum(axis=0)
         self.mom += mom.sum(axis=0)
         for row in range(0, N_MOMENT_ROWS, 2):
@@ -131,8 +139,9 @@ class _Accumulators:
         np.maximum(self.tmax, tmax.max(axis=0), out=self.tmax)
 
 
-def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, keep_out):
+def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, keep_out, corr_out):
     crit, mom, hist, tmin, tmax = acc.slot_buffers()
+    rstat = np.zeros((n_slots, 3, acc.n_rstat), dtype=np.int64)
     if keep_out is None:
         empty = np.zeros((0, 0))
         keep, dur_out, es_out, ef_out = False, empty, empty, empty
@@ -140,8 +149,8 @@ def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, keep_ou
         keep, (dur_out, es_out, ef_out) = True, keep_out
     _schedule_kernels().simulate_chunks(
         kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out,
-        crit, mom, hist, tmin, tmax, keep, dur_out, es_out, ef_out)
-    acc.add(crit, mom, hist, tmin, tmax)
+        crit, mom, hist, tmin, tmax, rstat, keep, dur_out, es_out, ef_out, corr_out)
+    acc.add(crit, mom, hist, tmin, tmax, rstat)
 
 
 def _histogram_range(tmin, tmax):
@@ -162,7 +171,7 @@ def _moment_scale(tmin, tmax, shift):
 
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
              keep_samples: bool = False, chunk_size: int | None = None,
-             progress=None) -> SimulationResult:
+             progress=None, risks: str = "pre") -> SimulationResult:
     """Monte Carlo simulation of a task network.
 
     Parameters
@@ -185,6 +194,10 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         changes speed only, never results.
     progress : callable, optional
         Called as ``progress(done, total)`` after each block of iterations.
+    risks : {"pre", "post", "none"}
+        Which risk register to use: before mitigation (default), after it, or no
+        risk events at all (drivers stay). Every choice uses the same random
+        numbers, so the difference between runs is the effect of mitigation alone.
 
     Returns
     -------
@@ -206,43 +219,65 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     n_slots = _resolve_threads(threads)
     chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
     seed_used, k0, k1 = resolve_seed(seed)
-    compiled = compile_project(project)
+    compiled = compile_project(project, risks=risks)
     n = compiled.n_tasks
     if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
         raise SimulationError(
             f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
             f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
+    det = _deterministic(compiled)
+    run = _execute(compiled, compiled.kernel, det, n_iter, (k0, k1), n_slots, chunk,
+                   keep_samples, progress)
+    return _result(project, compiled, det, run, n_iter, seed_used, risks)
 
-    es0, ef0, _, pf0 = _deterministic(compiled)
-    kernel = compiled.kernel._replace(start_shift=es0, finish_shift=ef0)
-    key = (k0, k1)
+
+class _Run:
+    """Raw totals of one execution of the kernels."""
+
+    def __init__(self, acc, finish, keep, corr, kernel):
+        self.acc, self.finish, self.keep, self.corr, self.kernel = acc, finish, keep, corr, kernel
+
+
+def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, progress):
+    es0, ef0, _, _ = det
+    n = compiled.n_tasks
+    n_rstat = kernel.risk_p.shape[0] + kernel.drv_p.shape[0]
+    kernel = kernel._replace(start_shift=es0, finish_shift=ef0)
+    corr = np.zeros((min(n_iter, CORRELATION_SAMPLE), kernel.corr_pos.shape[0]))
+    no_corr = np.zeros((0, kernel.corr_pos.shape[0]))
     import numba
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(n_slots)
     try:
-        pilot = _Accumulators(n_slots, n, 1)
+        pilot = _Accumulators(n_slots, n, 1, n_rstat)
         n_pilot = min(n_iter, PILOT_ITERATIONS)
-        _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, np.empty(n_pilot), None)
+        _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, np.empty(n_pilot), None, no_corr)
         lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
         mom_scale = _moment_scale(pilot.tmin, pilot.tmax, ef0)
         kernel = kernel._replace(hist_lo=lo, hist_scale=scale, mom_scale=mom_scale)
 
-        acc = _Accumulators(n_slots, n, HISTOGRAM_BINS)
+        acc = _Accumulators(n_slots, n, HISTOGRAM_BINS, n_rstat)
         finish = np.empty(n_iter)
         keep = [np.empty((n_iter, n)) for _ in range(3)] if keep_samples else None
         block = n_iter if progress is None else max(chunk * n_slots, math.ceil(n_iter / 100))
         for b0 in range(0, n_iter, block):
             b1 = min(b0 + block, n_iter)
             keep_out = None if keep is None else [k[b0:b1] for k in keep]
-            _run(kernel, key, b0, b1 - b0, chunk, n_slots, acc, finish[b0:b1], keep_out)
+            _run(kernel, key, b0, b1 - b0, chunk, n_slots, acc, finish[b0:b1], keep_out, corr)
             if progress is not None:
                 progress(b1, n_iter)
     finally:
         numba.set_num_threads(previous_threads)
+    return _Run(acc, finish, keep, corr, kernel)
 
+
+def _result(project, compiled, det, run, n_iter, seed_used, risks) -> SimulationResult:
+    es0, ef0, _, pf0 = det
+    acc, kernel = run.acc, run.kernel
+    n = compiled.n_tasks
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(n)
-    inv = 1.0 / mom_scale[node]
+    inv = 1.0 / kernel.mom_scale[node]
     totals = [stats.fixed_point_total(acc.mom[r], acc.mom[r + 1])[node] for r in range(0, 8, 2)]
     start_mean, start_std = stats.mean_std_from_sums(
         es0[node], totals[0] * inv, totals[1] * inv * inv, n_iter)
@@ -253,21 +288,117 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         ids=compiled.task_ids, names=compiled.names, criticality=criticality,
         start_mean=start_mean, start_std=start_std, finish_mean=finish_mean,
         finish_std=finish_std, finish_min=acc.tmin[node], finish_max=acc.tmax[node],
-        finish_hist=acc.hist[node], hist_lo=lo[node], hist_scale=scale[node],
+        finish_hist=acc.hist[node], hist_lo=kernel.hist_lo[node],
+        hist_scale=kernel.hist_scale[node],
     )
     samples = {}
-    if keep is not None:
+    if run.keep is not None:
         samples = {name: _to_node_order(arr, compiled.topo)
-                   for name, arr in zip(("durations", "starts", "finishes"), keep)}
+                   for name, arr in zip(("durations", "starts", "finishes"), run.keep)}
     return SimulationResult(
         iterations=n_iter, seed=seed_used, task_ids=compiled.task_ids, project=project,
-        finish=SampleStats(samples=finish, deterministic=float(pf0)),
+        finish=SampleStats(samples=run.finish, deterministic=float(pf0)),
         criticality=dict(zip(compiled.task_ids, criticality.tolist())),
-        tasks=tasks, **samples,
+        tasks=tasks, risk_mode=risks, risks=_risk_stats(project, compiled, kernel, acc, n_iter),
+        correlations=_correlation_stats(compiled, run.corr), **samples,
     )
+
+
+def _risk_stats(project, compiled, kernel, acc, n_iter) -> list[RiskStats]:
+    out = []
+    n_risk = len(compiled.risk_ids)
+    scales = np.concatenate([kernel.risk_scale, kernel.drv_scale])
+    sums = stats.fixed_point_total(acc.rstat[1], acc.rstat[2]) / scales
+    for k, rid in enumerate(compiled.risk_ids + compiled.driver_ids):
+        count = int(acc.rstat[0, k])
+        if k < n_risk:
+            risk = project.risks[rid]
+            prob = float(kernel.risk_p[k])
+            unit = "%" if kernel.risk_pct[k] > 0 else "time"
+            name, kind = risk.name, "risk"
+        else:
+            driver = project.drivers[rid]
+            prob, unit, name, kind = float(kernel.drv_p[k - n_risk]), "factor", driver.name, "driver"
+        out.append(RiskStats(
+            id=rid, name=name, kind=kind, probability=prob, occurrence=count / n_iter,
+            mean_impact=float(sums[k] / count) if count else float("nan"), unit=unit))
+    return out
+
+
+def _correlation_stats(compiled, corr_samples) -> list[CorrelationStats]:
+    out = []
+    start = 0
+    for c in compiled.correlations:
+        k = len(c.tasks)
+        block = corr_samples[:, start:start + k]
+        start += k
+        achieved = stats.spearman(block) if block.shape[0] > 2 else np.full((k, k), np.nan)
+        out.append(CorrelationStats(tasks=c.tasks, target=c.target, repaired=c.repaired,
+                                    achieved=achieved, n_samples=block.shape[0]))
+    return out
 
 
 def _to_node_order(by_position: np.ndarray, topo: np.ndarray) -> np.ndarray:
     out = np.empty_like(by_position)
     out[:, topo] = by_position
     return out
+
+
+def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 80, *,
+               risks: str = "pre", threads=None, chunk_size: int | None = None) -> RiskRanking:
+    """Rank risk events and drivers by what switching each one off gains (the tornado).
+
+    Runs the model once with everything on and once per risk event or driver with
+    only that one switched off (probability zero), all on the same random numbers
+    (every draw is keyed by seed, iteration and variable, so switching one risk off
+    changes no other draw); the differences are therefore almost free of Monte
+    Carlo noise. Sorted by the shift of the ``percentile`` of the finish, largest first.
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> p = pmosim.Project()
+    >>> p.add_task("a", 10)
+    >>> p.add_risk("small", 0.5, ["a"], schedule_impact=1)
+    >>> p.add_risk("big", 0.5, ["a"], schedule_impact=4)
+    >>> [(r.id, r.percentile_shift) for r in pmosim.rank_risks(p, 2_000, seed=1).entries]
+    [('big', 4.0), ('small', 1.0)]
+    """
+    project = as_project(model)
+    n_iter = _check_int("iterations", iterations, 1)
+    q = float(stats.check_q(percentile))
+    n_slots = _resolve_threads(threads)
+    chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+    seed_used, k0, k1 = resolve_seed(seed)
+    compiled = compile_project(project, risks=risks)
+    det = _deterministic(compiled)
+    key = (k0, k1)
+
+    def finish_of(kernel):
+        run = _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, False, None)
+        return run.finish
+
+    base_kernel = compiled.kernel
+    base = finish_of(base_kernel)
+    base_p, base_mean = stats.percentile(base, q), float(np.mean(base))
+    entries = []
+    n_risk = len(compiled.risk_ids)
+    for k, rid in enumerate(compiled.risk_ids + compiled.driver_ids):
+        if k < n_risk:
+            p = base_kernel.risk_p.copy()
+            p[k] = 0.0
+            kernel = base_kernel._replace(risk_p=p)
+            name, kind = project.risks[rid].name, "risk"
+        else:
+            p = base_kernel.drv_p.copy()
+            p[k - n_risk] = 0.0
+            kernel = base_kernel._replace(drv_p=p)
+            name, kind = project.drivers[rid].name, "driver"
+        off = finish_of(kernel)
+        entries.append(RankedRisk(
+            id=rid, name=name, kind=kind,
+            percentile_shift=base_p - stats.percentile(off, q),
+            mean_shift=base_mean - float(np.mean(off))))
+    entries.sort(key=lambda e: (-e.percentile_shift, -e.mean_shift))
+    return RiskRanking(percentile=q, iterations=n_iter, seed=seed_used, risk_mode=risks,
+                       baseline_percentile=base_p, baseline_mean=base_mean, entries=entries)

@@ -40,14 +40,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from dataclasses import dataclass
 from typing import Any, Hashable
 
 import networkx as nx
+import numpy as np
 
 from .distributions import Distribution, as_distribution
 from .errors import CycleError, ModelError
 
 LINK_TYPES = ("FS", "SS", "FF", "SF")
+#: Keys of a ``when`` condition, and the kernel code of each.
+CONDITION_KINDS = {"finish_after": 0, "finish_before": 1, "start_after": 2, "start_before": 3}
+#: Which risk register a run uses: before mitigation, after it, or none at all.
+RISK_MODES = ("pre", "post", "none")
 #: Kernel codes of the link types, in the order of :data:`LINK_TYPES`.
 LINK_CODES = {t: i for i, t in enumerate(LINK_TYPES)}
 
@@ -82,6 +88,11 @@ class Project:
         self.time_unit = time_unit
         #: Free-form metadata (source file, import report, ...); never read by the engine.
         self.meta: dict = {}
+        #: The risk register, risk drivers, correlation groups and branches, by id / in order.
+        self.risks: dict[Hashable, Risk] = {}
+        self.drivers: dict[Hashable, Driver] = {}
+        self.correlations: list[Correlation] = []
+        self.branches: dict[Hashable, Branch] = {}
 
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph, **meta) -> "Project":
@@ -116,6 +127,150 @@ class Project:
                              "only one link between two tasks is supported")
         self.graph.add_edge(pred, succ, type=type, lag=lag)
 
+    # -- the uncertainty model ------------------------------------------------------
+    def add_risk(self, risk_id: Hashable, probability: float, tasks, schedule_impact=None,
+                 cost_impact=None, name: str | None = None, mitigated: dict | None = None) -> None:
+        """Add a risk event to the risk register.
+
+        In each iteration the risk occurs with ``probability`` (one draw per risk);
+        when it does, one draw of ``schedule_impact`` is added to the duration of
+        every task in ``tasks``. ``schedule_impact`` is a number or distribution of
+        working time, or ``{"pct": x}`` (x a number or distribution, in percent) to
+        add ``x / 100`` times each task's sampled duration instead. ``cost_impact``
+        (number or distribution) is added to the project cost when it occurs.
+        ``mitigated`` holds the post-mitigation values (any of ``probability``,
+        ``schedule_impact``, ``cost_impact``; missing ones keep their pre-mitigation
+        value); ``simulate(..., risks="post")`` uses them.
+
+        Examples
+        --------
+        >>> import pmosim
+        >>> p = pmosim.Project()
+        >>> p.add_task("build", 10)
+        >>> p.add_risk("R1", 0.3, ["build"], schedule_impact=pmosim.Triangular(2, 4, 9),
+        ...            mitigated={"probability": 0.1})
+        """
+        if risk_id in self.risks or risk_id in self.drivers:
+            raise ModelError(f"risk {risk_id!r} already exists; risk and driver ids must be unique")
+        what = f"risk {risk_id!r}"
+        pre = RiskState.make(what, probability, schedule_impact, cost_impact)
+        post = None
+        if mitigated is not None:
+            if not isinstance(mitigated, dict):
+                raise ModelError(f"{what}: mitigated must be a dict of probability, "
+                                 f"schedule_impact, cost_impact; got {mitigated!r}")
+            unknown = set(mitigated) - {"probability", "schedule_impact", "cost_impact"}
+            if unknown:
+                raise ModelError(f"{what}: mitigated has unknown keys {sorted(unknown)}; use "
+                                 "probability, schedule_impact, cost_impact")
+            post = RiskState.make(
+                f"{what} (mitigated)", mitigated.get("probability", probability),
+                mitigated.get("schedule_impact", schedule_impact),
+                mitigated.get("cost_impact", cost_impact))
+        self.risks[risk_id] = Risk(risk_id, name if name is not None else str(risk_id),
+                                   self._task_list(what, tasks), pre, post)
+
+    def add_driver(self, driver_id: Hashable, probability: float, factor, tasks,
+                   name: str | None = None) -> None:
+        """Add a risk driver (Hulett; AACE 57R-09).
+
+        In each iteration the driver occurs with ``probability``; when it does, one
+        draw of the multiplicative ``factor`` (e.g. ``Triangular(0.95, 1.05, 1.3)``)
+        scales the duration of every task in ``tasks``. Because one draw hits all of
+        them, a driver makes its tasks move together: correlation that arises from
+        a named cause, unlike :meth:`add_correlation`, which imposes a coefficient
+        without saying why.
+        """
+        if driver_id in self.risks or driver_id in self.drivers:
+            raise ModelError(
+                f"driver {driver_id!r} already exists; risk and driver ids must be unique")
+        what = f"driver {driver_id!r}"
+        factor = as_distribution(factor, f"{what}: factor")
+        factor.check_nonnegative(f"{what}: factor")
+        self.drivers[driver_id] = Driver(driver_id, name if name is not None else str(driver_id),
+                                         _probability(what, probability), factor,
+                                         self._task_list(what, tasks))
+
+    def add_correlation(self, tasks, coefficient: float) -> None:
+        """Correlate the durations of every pair of ``tasks`` with Spearman ``coefficient``."""
+        tasks = self._task_list("correlation", tasks)
+        k = len(tasks)
+        matrix = np.full((k, k), _coefficient(coefficient))
+        np.fill_diagonal(matrix, 1.0)
+        self.add_correlation_matrix(tasks, matrix)
+
+    def add_correlation_matrix(self, tasks, matrix, *, repair: bool = True) -> None:
+        """Correlate the durations of ``tasks`` with the Spearman rank ``matrix``.
+
+        A matrix that is not positive semi-definite is repaired to the nearest valid
+        correlation matrix (Higham 2002) when the project is compiled, and the run
+        reports every coefficient that changed; with ``repair=False`` it is an error.
+        """
+        tasks = self._task_list("correlation", tasks)
+        m = np.array(matrix, dtype=float)
+        k = len(tasks)
+        if k < 2:
+            raise ModelError(f"a correlation needs at least two tasks, got {list(tasks)}")
+        if m.shape != (k, k):
+            raise ModelError(
+                f"correlation of {k} tasks needs a {k}x{k} matrix, got shape {m.shape}")
+        if not np.all(np.isfinite(m)) or not np.allclose(m, m.T) or not np.all(np.diag(m) == 1):
+            raise ModelError("a correlation matrix must be finite and symmetric with ones on "
+                             f"the diagonal; got {m.tolist()}")
+        if np.any(np.abs(m) > 1):
+            raise ModelError(f"correlation coefficients must be within -1..1; got {m.tolist()}")
+        taken = {t for c in self.correlations for t in c.tasks}
+        if clash := [t for t in tasks if t in taken]:
+            raise ModelError(f"task {clash[0]!r} is already in another correlation group; "
+                             "put all tasks that correlate with each other in one group")
+        self.correlations.append(Correlation(tasks, m, repair))
+
+    def add_branch(self, branch_id: Hashable, options) -> None:
+        """Probabilistic branching: in each iteration exactly one option exists.
+
+        ``options`` is a list of ``(probability, tasks)`` or ``(probability, tasks,
+        when)``; probabilities must sum to 1. The tasks of the other options do not
+        exist in that iteration (zero duration, zero cost; their links stay, so a
+        skipped task passes its predecessors' dates on, lags included). ``when``
+        makes the option conditional as well (see :func:`condition`).
+        """
+        what = f"branch {branch_id!r}"
+        if branch_id in self.branches:
+            raise ModelError(f"{what} already exists")
+        opts = []
+        for i, opt in enumerate(options):
+            if not isinstance(opt, (tuple, list)) or len(opt) not in (2, 3):
+                raise ModelError(f"{what}: option {i} must be (probability, tasks) or "
+                                 f"(probability, tasks, when); got {opt!r}")
+            prob = _probability(f"{what}: option {i}", opt[0])
+            when = condition(f"{what}: option {i}", opt[2]) if len(opt) == 3 else None
+            opts.append(BranchOption(prob, self._task_list(f"{what}: option {i}", opt[1]), when))
+        if len(opts) < 2:
+            raise ModelError(f"{what} needs at least two options, got {len(opts)}")
+        total = sum(o.probability for o in opts)
+        if abs(total - 1.0) > 1e-9:
+            raise ModelError(f"{what}: option probabilities must sum to 1, got {total:g}")
+        seen = {t for b in self.branches.values() for o in b.options for t in o.tasks}
+        for o in opts:
+            for t in o.tasks:
+                if t in seen:
+                    raise ModelError(f"{what}: task {t!r} is already in a branch option")
+                seen.add(t)
+        self.branches[branch_id] = Branch(branch_id, tuple(opts))
+
+    def _task_list(self, what, tasks) -> tuple:
+        if isinstance(tasks, (str, bytes)) or not hasattr(tasks, "__iter__"):
+            tasks = [tasks]
+        tasks = tuple(tasks)
+        if not tasks:
+            raise ModelError(f"{what}: needs at least one task")
+        for t in tasks:
+            if t not in self.graph:
+                raise ModelError(f"{what}: unknown task {t!r}")
+        if len(set(tasks)) != len(tasks):
+            raise ModelError(f"{what}: a task is listed twice in {list(tasks)}")
+        return tasks
+
     # -- reading ----------------------------------------------------------------
     @property
     def tasks(self) -> list:
@@ -148,6 +303,8 @@ class Project:
                 out.append(str(exc))
         if u_cycle := _find_cycle(self.graph):
             out.append(str(CycleError(u_cycle)))
+        else:
+            out.extend(self._condition_problems())
         return out
 
     def validate(self) -> "Project":
@@ -162,7 +319,47 @@ class Project:
             link_lag(u, v, data)
         if cycle := _find_cycle(self.graph):
             raise CycleError(cycle)
+        if problems := self._condition_problems():
+            raise ModelError(problems[0])
         return self
+
+    def conditions(self) -> dict:
+        """Task id -> its :class:`Condition` (node attribute ``when`` or its branch option's)."""
+        out = {}
+        for t, data in self.graph.nodes(data=True):
+            if data.get("when") is not None:
+                out[t] = condition(f"task {t!r}: when", data["when"])
+        for b in self.branches.values():
+            for o in b.options:
+                if o.when is not None:
+                    for t in o.tasks:
+                        if t in out:
+                            raise ModelError(f"task {t!r} has a condition of its own and one "
+                                             f"from branch {b.id!r}; keep only one")
+                        out[t] = o.when
+        return out
+
+    def _condition_problems(self) -> list[str]:
+        out = []
+        try:
+            conds = self.conditions()
+        except ModelError as exc:
+            return [str(exc)]
+        for t, cond in conds.items():
+            if cond.task not in self.graph:
+                out.append(f"task {t!r}: its condition refers to unknown task {cond.task!r}")
+            elif cond.task not in nx.ancestors(self.graph, t):
+                out.append(
+                    f"task {t!r}: its condition is on task {cond.task!r}, which is not a "
+                    "predecessor (direct or indirect) of it, so its dates are not known when "
+                    f"{t!r} is scheduled; link {cond.task!r} before {t!r} or drop the condition")
+        for t, data in self.graph.nodes(data=True):
+            if "existence" in data:
+                try:
+                    _probability(f"task {t!r}: existence", data["existence"])
+                except ModelError as exc:
+                    out.append(str(exc))
+        return out
 
     def __repr__(self):
         return (f"Project(name={self.name!r}, tasks={self.n_tasks}, "
@@ -236,3 +433,146 @@ def link_type(u, v, data) -> str:
 def link_lag(u, v, data) -> Distribution:
     """The validated lag of edge ``u -> v`` (a distribution; numbers become Fixed)."""
     return as_distribution(data.get("lag", 0.0), f"link {u!r} -> {v!r}: lag")
+
+
+def _probability(what, value) -> float:
+    try:
+        p = float(value)
+    except (TypeError, ValueError):
+        raise ModelError(f"{what}: probability must be a number in 0..1, got {value!r}") from None
+    if not 0.0 <= p <= 1.0:
+        raise ModelError(f"{what}: probability must be within 0..1, got {value!r}")
+    return p
+
+
+def _coefficient(value) -> float:
+    try:
+        c = float(value)
+    except (TypeError, ValueError):
+        raise ModelError(f"correlation coefficient must be a number, got {value!r}") from None
+    if not -1.0 <= c <= 1.0:
+        raise ModelError(f"correlation coefficient must be within -1..1, got {value!r}")
+    return c
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Exists only when ``task``'s finish (or start) is after (or at/before) ``value``."""
+
+    task: Hashable
+    kind: str
+    value: float
+
+    def describe(self) -> str:
+        return f"{self.kind.replace('_', ' ')} {self.value:g} of {self.task!r}"
+
+
+def condition(what, spec) -> Condition:
+    """Parse a ``when`` spec: ``{"task": id, "finish_after": x}`` (or ``finish_before``,
+    ``start_after``, ``start_before``); ``after`` is strictly later than ``x``,
+    ``before`` at or before it, so the two are complements."""
+    if isinstance(spec, Condition):
+        return spec
+    if not isinstance(spec, dict) or "task" not in spec:
+        raise ModelError(f"{what}: a condition is a table like "
+                         f"{{ task = \"permit\", finish_after = 45 }}; got {spec!r}")
+    kinds = [k for k in spec if k in CONDITION_KINDS]
+    extra = set(spec) - set(CONDITION_KINDS) - {"task"}
+    if len(kinds) != 1 or extra:
+        raise ModelError(f"{what}: a condition needs 'task' and exactly one of "
+                         f"{', '.join(CONDITION_KINDS)}; got {spec!r}")
+    value = spec[kinds[0]]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ModelError(f"{what}: {kinds[0]} must be a number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ModelError(f"{what}: {kinds[0]} must be finite, got {value!r}")
+    return Condition(spec["task"], kinds[0], v)
+
+
+@dataclass(frozen=True)
+class Impact:
+    """A schedule impact: working time added, or (``pct``) percent of the sampled duration."""
+
+    dist: Distribution
+    pct: bool = False
+
+
+def _impact(what, value) -> Impact | None:
+    if value is None:
+        return None
+    if isinstance(value, Impact):
+        return value
+    if isinstance(value, dict):
+        if set(value) != {"pct"}:
+            raise ModelError(f"{what}: a percentage impact is {{ pct = ... }}; got {value!r}")
+        return Impact(as_distribution(value["pct"], f"{what} (pct)"), pct=True)
+    return Impact(as_distribution(value, what))
+
+
+@dataclass(frozen=True)
+class RiskState:
+    """Probability and impacts of a risk, before or after mitigation."""
+
+    probability: float
+    schedule_impact: Impact | None
+    cost_impact: Distribution | None
+
+    @classmethod
+    def make(cls, what, probability, schedule_impact, cost_impact) -> "RiskState":
+        cost = None if cost_impact is None else as_distribution(cost_impact, f"{what}: cost_impact")
+        return cls(_probability(what, probability),
+                   _impact(f"{what}: schedule_impact", schedule_impact), cost)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A risk event of the register (see :meth:`Project.add_risk`)."""
+
+    id: Hashable
+    name: str
+    tasks: tuple
+    pre: RiskState
+    post: RiskState | None
+
+    def state(self, mode: str) -> RiskState | None:
+        """The state a run in ``mode`` ("pre", "post", "none") uses; None when off."""
+        if mode == "none":
+            return None
+        return self.post if mode == "post" and self.post is not None else self.pre
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A risk driver: a multiplicative factor on several tasks (see :meth:`Project.add_driver`)."""
+
+    id: Hashable
+    name: str
+    probability: float
+    factor: Distribution
+    tasks: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Correlation:
+    """A group of tasks whose durations are rank-correlated (Spearman ``matrix``)."""
+
+    tasks: tuple
+    matrix: np.ndarray
+    repair: bool = True
+
+
+@dataclass(frozen=True)
+class BranchOption:
+    probability: float
+    tasks: tuple
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    """Probabilistic branching: exactly one option's tasks exist per iteration."""
+
+    id: Hashable
+    options: tuple

@@ -100,6 +100,59 @@ class TaskStats:
 
 
 @dataclass(frozen=True)
+class RiskStats:
+    """How a risk event or risk driver behaved in a run.
+
+    ``occurrence`` is the fraction of iterations in which it occurred;
+    ``mean_impact`` the mean drawn schedule impact when it occurred, in ``unit``:
+    ``"time"`` (working time added to each mapped task), ``"%"`` (percent of each
+    task's sampled duration) or ``"factor"`` (a driver's multiplier). NaN when it
+    never occurred.
+    """
+
+    id: Any
+    name: str
+    kind: str
+    probability: float
+    occurrence: float
+    mean_impact: float
+    unit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        impact = None if np.isnan(self.mean_impact) else float(self.mean_impact)
+        return {"id": _jsonable_id(self.id), "name": self.name, "kind": self.kind,
+                "probability": self.probability, "occurrence": self.occurrence,
+                "mean_impact": impact, "unit": self.unit}
+
+
+@dataclass(frozen=True, eq=False)
+class CorrelationStats:
+    """A correlation group: the Spearman matrices asked for (``target``), sampled
+    (``repaired``: after the nearest-valid-matrix repair, as the copula realises it)
+    and measured on the first ``n_samples`` iterations (``achieved``)."""
+
+    tasks: tuple
+    target: np.ndarray
+    repaired: np.ndarray
+    achieved: np.ndarray
+    n_samples: int
+
+    def changes(self, tol: float = 1e-6) -> list[tuple[Any, Any, float, float]]:
+        """``(task_a, task_b, target, repaired)`` for every coefficient the repair changed."""
+        k = len(self.tasks)
+        return [(self.tasks[i], self.tasks[j], float(self.target[i, j]), float(self.repaired[i, j]))
+                for i in range(k) for j in range(i + 1, k)
+                if abs(self.repaired[i, j] - self.target[i, j]) > tol]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tasks": [_jsonable_id(t) for t in self.tasks], "target": self.target.tolist(),
+                "repaired": self.repaired.tolist(), "achieved": self.achieved.tolist(),
+                "samples": self.n_samples,
+                "changed": [{"tasks": [_jsonable_id(a), _jsonable_id(b)], "target": t,
+                             "repaired": r} for a, b, t, r in self.changes()]}
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """What :func:`pmosim.simulate` returns.
 
@@ -118,6 +171,11 @@ class SimulationResult:
     criticality : dict
         Task id -> fraction of iterations in which the task was critical.
     tasks : TaskStats
+    risk_mode : str
+        The risk register used: "pre", "post" or "none".
+    risks : list of RiskStats
+        Every risk event of that register, then every risk driver.
+    correlations : list of CorrelationStats
     durations, starts, finishes : float64[iterations, n_tasks] or None
         Per-iteration samples, only with ``keep_samples=True``.
     """
@@ -129,6 +187,9 @@ class SimulationResult:
     finish: SampleStats = field(repr=False)
     criticality: dict = field(repr=False)
     tasks: TaskStats = field(repr=False)
+    risk_mode: str = "pre"
+    risks: list = field(default_factory=list, repr=False)
+    correlations: list = field(default_factory=list, repr=False)
     durations: np.ndarray | None = field(default=None, repr=False)
     starts: np.ndarray | None = field(default=None, repr=False)
     finishes: np.ndarray | None = field(default=None, repr=False)
@@ -155,13 +216,19 @@ class SimulationResult:
             }
             for i, tid in enumerate(self.task_ids)
         ]
-        return {
+        out = {
             "pmosim_version": __version__,
             "iterations": self.iterations,
             "seed": self.seed,
             "finish": self.finish.to_dict(),
             "tasks": tasks,
         }
+        if self.risks:
+            out["risk_mode"] = self.risk_mode
+            out["risks"] = [r.to_dict() for r in self.risks]
+        if self.correlations:
+            out["correlations"] = [c.to_dict() for c in self.correlations]
+        return out
 
 
 @dataclass(frozen=True)
@@ -198,3 +265,39 @@ class CPMResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"pmosim_version": __version__, "finish": float(self.finish), "tasks": self.rows()}
+
+
+@dataclass(frozen=True)
+class RankedRisk:
+    """What switching one risk event or driver off gains: the drop of the finish
+    percentile (``percentile_shift``) and of the mean finish (``mean_shift``)."""
+
+    id: Any
+    name: str
+    kind: str
+    percentile_shift: float
+    mean_shift: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": _jsonable_id(self.id), "name": self.name, "kind": self.kind,
+                "percentile_shift": float(self.percentile_shift),
+                "mean_shift": float(self.mean_shift)}
+
+
+@dataclass(frozen=True)
+class RiskRanking:
+    """The risk tornado of :func:`pmosim.rank_risks`, largest percentile shift first."""
+
+    percentile: float
+    iterations: int
+    seed: int
+    risk_mode: str
+    baseline_percentile: float
+    baseline_mean: float
+    entries: list
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"percentile": self.percentile, "iterations": self.iterations, "seed": self.seed,
+                "risk_mode": self.risk_mode, "baseline_percentile": self.baseline_percentile,
+                "baseline_mean": self.baseline_mean,
+                "ranking": [e.to_dict() for e in self.entries]}

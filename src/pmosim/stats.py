@@ -92,3 +92,76 @@ def histogram_quantiles(hist, lo, scale, vmin, vmax, q):
         right = edges[np.arange(n_rows), b + 1]
         out[:, j] = np.clip(left + frac * (right - left), vmin, vmax)
     return out[:, 0] if np.ndim(q) == 0 else out
+
+
+# -- correlation ---------------------------------------------------------------------------
+
+#: Repaired matrices are rounded to multiples of this, so that LAPACK builds that
+#: differ in the last bits of an eigen-decomposition still give the same draws.
+CORRELATION_GRID = 2.0 ** -40
+
+
+def nearest_correlation(a: np.ndarray, *, min_eigenvalue: float = 1e-10,
+                        tol: float = 1e-12, max_iter: int = 10_000) -> np.ndarray:
+    """The nearest correlation matrix to symmetric ``a`` (Higham 2002, alternating
+    projections with Dykstra's correction), with eigenvalues at least ``min_eigenvalue``.
+
+    Returns ``a`` itself (a copy) when it already is one.
+    """
+    a = np.array(a, dtype=float)
+    if np.linalg.eigvalsh(a).min() >= min_eigenvalue:
+        return a
+    y = a.copy()
+    ds = np.zeros_like(a)
+    for _ in range(max_iter):
+        r = y - ds
+        w, v = np.linalg.eigh(r)
+        x = (v * np.maximum(w, min_eigenvalue)) @ v.T
+        ds = x - r
+        y_new = x.copy()
+        np.fill_diagonal(y_new, 1.0)
+        done = np.linalg.norm(y_new - y, "fro") <= tol * max(1.0, np.linalg.norm(y, "fro"))
+        y = y_new
+        if done and np.linalg.eigvalsh(y).min() > 0:
+            break
+    return (y + y.T) / 2
+
+
+def round_to_grid(a: np.ndarray) -> np.ndarray:
+    return np.round(a / CORRELATION_GRID) * CORRELATION_GRID
+
+
+def spearman_to_pearson(s):
+    """Pearson correlation of a bivariate normal with Spearman correlation ``s``."""
+    return 2.0 * np.sin(np.pi * np.asarray(s, dtype=float) / 6.0)
+
+
+def pearson_to_spearman(r):
+    """Spearman correlation of a bivariate normal with Pearson correlation ``r``."""
+    return 6.0 / np.pi * np.arcsin(np.asarray(r, dtype=float) / 2.0)
+
+
+def cholesky(a: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a positive definite matrix, in a fixed order of
+    floating-point operations (the same bits on every machine, unlike LAPACK)."""
+    k = a.shape[0]
+    low = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1):
+            s = float(a[i, j])
+            for m in range(j):
+                s -= low[i, m] * low[j, m]
+            if i == j:
+                if s <= 0:
+                    raise np.linalg.LinAlgError("matrix is not positive definite")
+                low[i, i] = np.sqrt(s)
+            else:
+                low[i, j] = s / low[j, j]
+    return low
+
+
+def spearman(x: np.ndarray) -> np.ndarray:
+    """Spearman rank correlation matrix of the columns of ``x`` (average ranks for ties)."""
+    from scipy.stats import rankdata
+    ranks = rankdata(x, axis=0)
+    return np.atleast_2d(np.corrcoef(ranks, rowvar=False))

@@ -29,6 +29,12 @@ _TWO_M52 = 2.0 ** -52
 # feature never shifts the draws of another.
 STREAM_DURATION = 0
 STREAM_LAG = 1
+STREAM_EXIST = 2
+STREAM_BRANCH = 3
+STREAM_RISK = 4
+STREAM_RISK_IMPACT = 5
+STREAM_DRIVER = 6
+STREAM_DRIVER_FACTOR = 7
 
 
 @njit(**JIT)

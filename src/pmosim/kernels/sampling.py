@@ -125,3 +125,13 @@ def sample_many(code, par, tables, u):
         sample_row(code, par2, 0, tables, buf_u, 0, buf_o, 0)
         out[i] = buf_o[0, 0]
     return out
+
+
+@njit(**JIT)
+def qtable_value(tables, off, u):
+    """One value of the quantile table at ``off`` (scalar version of the QTABLE sampler)."""
+    if u < QT_TAIL or u > 1.0 - QT_TAIL:
+        return quantile_tail(tables, off, u)
+    t = (u - QT_TAIL) * _MID_SCALE
+    k = min(int(t), QT_MID_CELLS - 1)
+    return _horner5(tables, off + QT_COEFS * k, t - k)

@@ -10,15 +10,71 @@ constant trip count, so it vectorises); lanes past the last iteration of a run
 are computed and then ignored.
 """
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
 from . import CRITICAL_RTOL, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT  # noqa: F401
-from .rng import STREAM_DURATION, STREAM_LAG, fill_uniforms
-from .sampling import sample_row
+from .rng import (
+    STREAM_BRANCH, STREAM_DRIVER, STREAM_DRIVER_FACTOR, STREAM_DURATION, STREAM_EXIST,
+    STREAM_LAG, STREAM_RISK, STREAM_RISK_IMPACT, fill_uniforms,
+)
+from .sampling import qtable_value, sample_row
 
 FS, SS, FF, SF = 0, 1, 2, 3
 _TWO32 = 4294967296.0
+
+
+class Work(NamedTuple):
+    """One thread's per-lane work arrays (all ``[rows, LANES]``)."""
+
+    u: np.ndarray         # float64[n_dur_vars]  duration uniforms
+    ulag: np.ndarray      # float64[n_lag_vars]
+    scratch: np.ndarray   # uint64[4]             Philox work space
+    dur: np.ndarray       # float64[n]            durations (by position)
+    lag: np.ndarray       # float64[n_rlags]      sampled lags
+    es: np.ndarray        # float64[n]            early start
+    ef: np.ndarray        # float64[n]            early finish
+    lf: np.ndarray        # float64[n]            late finish
+    ex: np.ndarray        # float64[n]            1 when the task exists in the iteration
+    pf: np.ndarray        # float64[LANES]        project finish
+    lagv: np.ndarray      # float64[LANES]        one link's lag
+    base: np.ndarray      # float64[LANES]        one task's duration before risk events
+    uex: np.ndarray       # float64[n_ex_vars]    existence uniforms
+    ubr: np.ndarray       # float64[B]            branch uniforms
+    chosen: np.ndarray    # float64[B]            chosen option of each branch
+    urisk: np.ndarray     # float64[R]            occurrence uniforms
+    uimp: np.ndarray      # float64[R]            impact uniforms
+    occ: np.ndarray       # float64[R]            1 when the risk occurs
+    imp: np.ndarray       # float64[R]            sampled impact
+    udrv: np.ndarray      # float64[D]
+    udf: np.ndarray       # float64[D]
+    fac: np.ndarray       # float64[D]            factor (1 when the driver does not occur)
+    zc: np.ndarray        # float64[max group]    correlated normals of one lane
+
+
+@njit(**JIT)
+def make_work(m):
+    """Allocate one thread's :class:`Work` arrays for model ``m``."""
+    n = m.dur_code.shape[0]
+    n_br = m.br_ptr.shape[0] - 1
+    n_risk = m.risk_p.shape[0]
+    n_drv = m.drv_p.shape[0]
+    gmax = 0
+    for g in range(m.corr_ptr.shape[0] - 1):
+        gmax = max(gmax, m.corr_ptr[g + 1] - m.corr_ptr[g])
+    return Work(
+        np.empty((m.n_dur_vars, LANES)), np.empty((m.n_lag_vars, LANES)),
+        np.empty((4, LANES), dtype=np.uint64), np.empty((n, LANES)),
+        np.empty((m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
+        np.empty((n, LANES)), np.ones((n, LANES)), np.empty(LANES), np.empty(LANES),
+        np.empty(LANES), np.empty((m.n_ex_vars, LANES)), np.empty((n_br, LANES)),
+        np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
+        np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
+        np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
+    )
 
 
 @njit(**JIT)
@@ -35,32 +91,75 @@ def _link_lag(m, lag, k, lagv):
 
 
 @njit(**JIT)
-def forward_pass(m, u, sample, dur, lag, es, ef, pf, lagv):
+def _adjust_duration(m, w, p):
+    """Apply drivers, risk events and existence to the sampled duration of task ``p``.
+
+    duration = sampled * (factors of the drivers that occur)
+               + sum over occurring risks of (impact, or impact% of that scaled duration)
+    clamped at zero (opportunities have negative impacts), then zero when the task
+    does not exist in the iteration (probabilistic task, branch not taken,
+    condition false).
+    """
+    dur = w.dur
+    for k in range(m.task_drv_ptr[p], m.task_drv_ptr[p + 1]):
+        d = m.task_drv_idx[k]
+        for lane in range(LANES):
+            dur[p, lane] *= w.fac[d, lane]
+    if m.task_risk_ptr[p + 1] > m.task_risk_ptr[p]:
+        for lane in range(LANES):
+            w.base[lane] = dur[p, lane]
+        for k in range(m.task_risk_ptr[p], m.task_risk_ptr[p + 1]):
+            r = m.task_risk_idx[k]
+            if m.risk_pct[r] > 0.0:
+                for lane in range(LANES):
+                    dur[p, lane] += w.occ[r, lane] * (0.01 * w.imp[r, lane] * w.base[lane])
+            else:
+                for lane in range(LANES):
+                    dur[p, lane] += w.occ[r, lane] * w.imp[r, lane]
+        for lane in range(LANES):
+            dur[p, lane] = max(dur[p, lane], 0.0)
+    if m.exist_on:
+        v = m.ex_var[p]
+        b = m.br_of[p]
+        q = m.cond_task[p]
+        for lane in range(LANES):
+            e = 1.0
+            if v >= 0 and not w.uex[v, lane] < m.ex_p[p]:
+                e = 0.0
+            if b >= 0 and w.chosen[b, lane] != m.br_opt[p]:
+                e = 0.0
+            if q >= 0:
+                kind = m.cond_kind[p]
+                x = w.ef[q, lane] if kind < 2 else w.es[q, lane]
+                after = x > m.cond_value[p]
+                if after != (kind == 0 or kind == 2):
+                    e = 0.0
+            w.ex[p, lane] = e
+            dur[p, lane] *= e
+
+
+@njit(**JIT)
+def forward_pass(m, w, sample):
     """Early start/finish and project finish of ``LANES`` iterations.
 
-    Parameters
-    ----------
-    m : KernelModel
-    u : float64[n_dur_vars, LANES]   uniforms of the durations (used when ``sample``)
-    sample : bool   sample each duration from ``u`` just before it is needed (one
-                    pass over the task arrays instead of two); otherwise use ``dur``
-    dur : float64[n_tasks, LANES]   durations (out when ``sample``)
-    lag : float64[n_rlags, LANES]   sampled lags of the links with random lags
-    es, ef : float64[n_tasks, LANES]   out: early start and finish
-    pf : float64[LANES]   out: project finish
-    lagv : float64[LANES]   work space
+    With ``sample``, each task's duration is sampled from ``w.u`` (and adjusted by
+    drivers, risks and existence) just before the pass needs it: one pass over the
+    task arrays instead of two. Without it ``w.dur`` is used as it is. Reads
+    ``w.lag``; writes ``w.dur``, ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf``.
     """
+    dur, es, ef, pf, lagv = w.dur, w.es, w.ef, w.pf, w.lagv
     for lane in range(LANES):
         pf[lane] = 0.0
     for p in range(dur.shape[0]):
         if sample:
-            sample_row(m.dur_code[p], m.dur_par, p, m.tables, u, m.dur_var[p], dur, p)
+            sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.u, m.dur_var[p], dur, p)
+            _adjust_duration(m, w, p)
         for lane in range(LANES):
             es[p, lane] = 0.0
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
-            _link_lag(m, lag, k, lagv)
+            _link_lag(m, w.lag, k, lagv)
             if t == FS:
                 for lane in range(LANES):
                     es[p, lane] = max(es[p, lane], ef[q, lane] + lagv[lane])
@@ -79,14 +178,15 @@ def forward_pass(m, u, sample, dur, lag, es, ef, pf, lagv):
 
 
 @njit(**JIT)
-def backward_pass(m, dur, lag, es, ef, pf, lf, lagv, n_lanes, acc, crit, mom, hist, tmin, tmax):
-    """Late finish of every task given the project finish ``pf`` (push style).
+def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
+    """Late finish of every task given the project finish (push style), into ``w.lf``.
 
-    ``lf`` (float64[n_tasks, LANES]) is overwritten; late start is ``lf - dur``.
-    A task's late finish is final once the pass reaches it (all its successors
-    come later in topological order), so with ``acc`` its statistics are added
-    there and then, while its rows are still in cache (see :func:`accumulate_task`).
+    Late start is ``lf - dur``. A task's late finish is final once the pass reaches
+    it (all its successors come later in topological order), so with ``acc`` its
+    statistics are added there and then, while its rows are still in cache (see
+    :func:`accumulate_task`).
     """
+    dur, lf, pf, lagv = w.dur, w.lf, w.pf, w.lagv
     n = dur.shape[0]
     tol = np.empty(LANES)
     for lane in range(LANES):
@@ -96,11 +196,11 @@ def backward_pass(m, dur, lag, es, ef, pf, lf, lagv, n_lanes, acc, crit, mom, hi
             lf[p, lane] = pf[lane]
     for p in range(n - 1, -1, -1):
         if acc:
-            accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, tmax)
+            accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax)
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
-            _link_lag(m, lag, k, lagv)
+            _link_lag(m, w.lag, k, lagv)
             if t == FS:
                 for lane in range(LANES):
                     lf[q, lane] = min(lf[q, lane], lf[p, lane] - dur[p, lane] - lagv[lane])
@@ -117,19 +217,107 @@ def backward_pass(m, dur, lag, es, ef, pf, lf, lagv, n_lanes, acc, crit, mom, hi
 
 
 @njit(**JIT)
-def draw_block(m, it0, k0, k1, u, ulag, scratch, lag):
-    """Uniforms of the durations, and sampled random lags, of the ``LANES`` iterations from ``it0``."""
-    fill_uniforms(u, scratch, it0, STREAM_DURATION, k0, k1)
-    if lag.shape[0] > 0:
-        fill_uniforms(ulag, scratch, it0, STREAM_LAG, k0, k1)
-        for r in range(lag.shape[0]):
-            sample_row(m.lag_code[r], m.lag_par, r, m.tables, ulag, m.lag_var[r], lag, r)
+def _add_fixed(acc, row, p, x):
+    """Add ``x`` to the exact sum ``acc[row, p]`` (integer part) + ``acc[row + 1, p]`` (2**-32 units)."""
+    fl = np.floor(x)
+    acc[row, p] += np.int64(fl)
+    acc[row + 1, p] += np.int64((x - fl) * _TWO32 + 0.5)
 
 
 @njit(**JIT)
-def accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, tmax):
+def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
+    """Everything drawn per iteration before the passes, for the ``LANES`` iterations
+    from ``it0``: duration uniforms (with correlation applied), random lags, existence
+    and branch draws, risk occurrences and impacts, driver factors.
+
+    rstat : int64[3, R + D]   occurrences, and the exact sum of the impact (factor)
+                              when occurring (times risk_scale / drv_scale), of every
+                              risk then driver, over the first ``n_lanes`` lanes
+    """
+    fill_uniforms(w.u, w.scratch, it0, STREAM_DURATION, k0, k1)
+    if m.corr_ptr.shape[0] > 1:
+        correlate(m, w)
+    if w.lag.shape[0] > 0:
+        fill_uniforms(w.ulag, w.scratch, it0, STREAM_LAG, k0, k1)
+        for r in range(w.lag.shape[0]):
+            sample_row(m.lag_code[r], m.lag_par, r, m.tables, w.ulag, m.lag_var[r], w.lag, r)
+    if m.n_ex_vars > 0:
+        fill_uniforms(w.uex, w.scratch, it0, STREAM_EXIST, k0, k1)
+    n_br = m.br_ptr.shape[0] - 1
+    if n_br > 0:
+        fill_uniforms(w.ubr, w.scratch, it0, STREAM_BRANCH, k0, k1)
+        for b in range(n_br):
+            lo, hi = m.br_ptr[b], m.br_ptr[b + 1]
+            for lane in range(LANES):
+                j = 0
+                while j < hi - lo - 1 and w.ubr[b, lane] >= m.br_cum[lo + j]:
+                    j += 1
+                w.chosen[b, lane] = j
+    n_risk = m.risk_p.shape[0]
+    if n_risk > 0:
+        fill_uniforms(w.urisk, w.scratch, it0, STREAM_RISK, k0, k1)
+        fill_uniforms(w.uimp, w.scratch, it0, STREAM_RISK_IMPACT, k0, k1)
+        for r in range(n_risk):
+            sample_row(m.risk_code[r], m.risk_par, r, m.tables, w.uimp, m.risk_var[r], w.imp, r)
+            for lane in range(LANES):
+                w.occ[r, lane] = 1.0 if w.urisk[r, lane] < m.risk_p[r] else 0.0
+            for lane in range(n_lanes):
+                if w.occ[r, lane] > 0.0:
+                    rstat[0, r] += 1
+                    _add_fixed(rstat, 1, r, w.imp[r, lane] * m.risk_scale[r])
+    n_drv = m.drv_p.shape[0]
+    if n_drv > 0:
+        fill_uniforms(w.udrv, w.scratch, it0, STREAM_DRIVER, k0, k1)
+        fill_uniforms(w.udf, w.scratch, it0, STREAM_DRIVER_FACTOR, k0, k1)
+        for d in range(n_drv):
+            sample_row(m.drv_code[d], m.drv_par, d, m.tables, w.udf, d, w.fac, d)
+            for lane in range(LANES):
+                if not w.udrv[d, lane] < m.drv_p[d]:
+                    w.fac[d, lane] = 1.0
+            for lane in range(n_lanes):
+                if w.udrv[d, lane] < m.drv_p[d]:
+                    rstat[0, n_risk + d] += 1
+                    _add_fixed(rstat, 1, n_risk + d, w.fac[d, lane] * m.drv_scale[d])
+
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_U_MIN = 2.0 ** -53
+
+
+@njit(**JIT)
+def correlate(m, w):
+    """Gaussian copula on the duration uniforms of each correlation group.
+
+    For the members' uniforms u: z = Phi^-1(u) (the standard normal quantile table),
+    z' = L z with L the Cholesky factor of the group's Pearson matrix, u' = Phi(z').
+    u' is exactly uniform, so every marginal distribution is kept, and the rank
+    correlation of the durations is (6/pi) asin(r/2) for the Pearson r of L L^T.
+    """
+    for g in range(m.corr_ptr.shape[0] - 1):
+        v0 = m.corr_ptr[g]
+        k = m.corr_ptr[g + 1] - v0
+        l0 = m.corr_lptr[g]
+        for i in range(k):
+            for lane in range(LANES):
+                w.zc[i, lane] = 0.0
+        for j in range(k):
+            v = m.corr_var[v0 + j]
+            for lane in range(LANES):
+                z = qtable_value(m.tables, m.normal_off, w.u[v, lane])
+                for i in range(j, k):
+                    w.zc[i, lane] += m.corr_l[l0 + i * k + j] * z
+        for i in range(k):
+            v = m.corr_var[v0 + i]
+            for lane in range(LANES):
+                x = 0.5 * math.erfc(-w.zc[i, lane] * _INV_SQRT2)
+                w.u[v, lane] = min(max(x, _U_MIN), 1.0 - _U_MIN)
+
+
+@njit(**JIT)
+def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
+    w : Work                               the lanes' dates, durations, existence
     tol : float64[LANES]                   critical when total float <= tol (per lane)
     crit : int64[n_tasks]                  iterations in which the task was critical
     mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of d = (start - shift) * mom_scale,
@@ -145,6 +333,7 @@ def accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, 
     order in which threads and chunks add their parts: the key to bit-identical
     results on any thread count and chunk size.
     """
+    dur, es, ef, lf, ex = w.dur, w.es, w.ef, w.lf, w.ex
     n_bins = hist.shape[1] - 2
     s_shift = m.start_shift[p]
     f_shift = m.finish_shift[p]
@@ -156,7 +345,8 @@ def accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, 
     fmin = tmin[p]
     fmax = tmax[p]
     for lane in range(n_lanes):
-        n_crit += lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]
+        # a task that does not exist in the iteration is never critical
+        n_crit += (lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]) & (ex[p, lane] > 0.0)
         ds = (es[p, lane] - s_shift) * sc
         df = (ef[p, lane] - f_shift) * sc
         ds2 = ds * ds
@@ -198,7 +388,8 @@ def accumulate_task(m, p, dur, es, ef, lf, tol, n_lanes, crit, mom, hist, tmin, 
 
 @njit(**PARALLEL_JIT)
 def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
-                    crit, mom, hist, tmin, tmax, keep, dur_out, es_out, ef_out):
+                    crit, mom, hist, tmin, tmax, rstat, keep, dur_out, es_out, ef_out,
+                    corr_out):
     """Simulate iterations ``it_start .. it_start + n_iter - 1``; the fused parallel driver.
 
     Iterations are cut into chunks of ``chunk``; slot ``s`` (one per thread) takes
@@ -214,65 +405,58 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
     mom : int64[n_slots, N_MOMENT_ROWS, n_tasks]
     hist : int64[n_slots, n_tasks, n_bins + 2]
     tmin, tmax : float64[n_slots, n_tasks]
+    rstat : int64[n_slots, 3, R + D]     risk and driver occurrences and impact sums
     keep : bool                          also write per-iteration samples
     dur_out, es_out, ef_out : float64[n_iter, n_tasks] (or [0, 0] when not kept)
+    corr_out : float64[n_corr_keep, n_corr_members]
+        Durations of the correlated tasks in global iterations ``0 .. n_corr_keep - 1``
+        (to measure the achieved rank correlation).
     """
     n = m.dur_code.shape[0]
-    n_rlag = m.lag_code.shape[0]
     n_chunks = (n_iter + chunk - 1) // chunk
+    n_corr_keep = corr_out.shape[0]
     for s in prange(n_slots):
-        u = np.empty((m.n_dur_vars, LANES))
-        ulag = np.empty((m.n_lag_vars, LANES))
-        scratch = np.empty((4, LANES), dtype=np.uint64)
-        dur = np.empty((n, LANES))
-        lag = np.empty((n_rlag, LANES))
-        es = np.empty((n, LANES))
-        ef = np.empty((n, LANES))
-        lf = np.empty((n, LANES))
-        pf = np.empty(LANES)
-        lagv = np.empty(LANES)
+        w = make_work(m)
         crit_s, mom_s, hist_s, tmin_s, tmax_s = crit[s], mom[s], hist[s], tmin[s], tmax[s]
+        rstat_s = rstat[s]
         for c in range(s, n_chunks, n_slots):
             c0 = c * chunk
             c1 = min(c0 + chunk, n_iter)
             for b0 in range(c0, c1, LANES):
                 nl = min(LANES, c1 - b0)
-                draw_block(m, it_start + b0, k0, k1, u, ulag, scratch, lag)
-                forward_pass(m, u, True, dur, lag, es, ef, pf, lagv)
-                backward_pass(m, dur, lag, es, ef, pf, lf, lagv, nl, True,
-                              crit_s, mom_s, hist_s, tmin_s, tmax_s)
+                draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
+                forward_pass(m, w, True)
+                backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
                 for lane in range(nl):
-                    finish_out[b0 + lane] = pf[lane]
+                    finish_out[b0 + lane] = w.pf[lane]
                 if keep:
                     for p in range(n):
                         for lane in range(nl):
-                            dur_out[b0 + lane, p] = dur[p, lane]
-                            es_out[b0 + lane, p] = es[p, lane]
-                            ef_out[b0 + lane, p] = ef[p, lane]
+                            dur_out[b0 + lane, p] = w.dur[p, lane]
+                            es_out[b0 + lane, p] = w.es[p, lane]
+                            ef_out[b0 + lane, p] = w.ef[p, lane]
+                if it_start + b0 < n_corr_keep:
+                    for lane in range(nl):
+                        it = it_start + b0 + lane
+                        if it < n_corr_keep:
+                            for j in range(m.corr_pos.shape[0]):
+                                corr_out[it, j] = w.dur[m.corr_pos[j], lane]
 
 
 @njit(**JIT)
 def deterministic_pass(m, dur1, lag1):
-    """CPM on given durations/lags (float64[n_tasks], float64[n_rlags]).
+    """CPM on given durations/lags (float64[n_tasks], float64[n_rlags]), every task existing.
 
     Returns early start, early finish, late finish (float64[n_tasks] each) and the
     project finish.
     """
-    n = dur1.shape[0]
-    dur = np.empty((n, LANES))
-    lag = np.empty((lag1.shape[0], LANES))
-    for p in range(n):
-        dur[p, :] = dur1[p]
+    w = make_work(m)
+    for p in range(dur1.shape[0]):
+        w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
-        lag[r, :] = lag1[r]
-    es = np.empty((n, LANES))
-    ef = np.empty((n, LANES))
-    lf = np.empty((n, LANES))
-    pf = np.empty(LANES)
-    lagv = np.empty(LANES)
+        w.lag[r, :] = lag1[r]
     none_i = np.zeros((1, 1), dtype=np.int64)
     none_f = np.zeros(1)
-    forward_pass(m, dur, False, dur, lag, es, ef, pf, lagv)
-    backward_pass(m, dur, lag, es, ef, pf, lf, lagv, 1, False,
-                  none_i[0], none_i, none_i, none_f, none_f)
-    return es[:, 0].copy(), ef[:, 0].copy(), lf[:, 0].copy(), pf[0]
+    forward_pass(m, w, False)
+    backward_pass(m, w, 1, False, none_i[0], none_i, none_i, none_f, none_f)
+    return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
