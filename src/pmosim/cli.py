@@ -14,6 +14,7 @@ import datetime as _dt
 import functools
 import importlib.resources
 import math
+import sys
 import threading
 import time
 from pathlib import Path
@@ -241,7 +242,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target):
     project = _load(scenario)
     target_spec = _parse_target(target, project) if target is not None else None
 
-    progress = _Progress(click.get_text_stream("stderr"), iterations)
+    progress = _Progress(sys.stderr, iterations)
     t0 = time.perf_counter()
     try:
         with _about(scenario):
