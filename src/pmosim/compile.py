@@ -19,7 +19,7 @@ from .distributions import N_KERNEL_PARAMS, Distribution, Fixed, TableStore, nor
 from .errors import ModelError
 from .model import (
     CONDITION_KINDS, LINK_CODES, RISK_MODES, Project, _probability, link_lag, link_type,
-    planned_duration, task_duration,
+    planned_duration, project_cost_rate, task_costs, task_duration,
 )
 
 
@@ -79,6 +79,23 @@ class KernelModel(NamedTuple):
     corr_l: np.ndarray        # float64[:]
     corr_pos: np.ndarray      # int64[:]       positions of corr_var (to record samples)
     normal_off: int           # offset of the standard normal quantile table (-1: none)
+    # cost (see cost_of_lanes in kernels.schedule)
+    cost_on: bool
+    cfix_task: np.ndarray     # int64[C1]      positions of the tasks with a fixed cost
+    cfix_code: np.ndarray     # int64[C1]
+    cfix_par: np.ndarray      # float64[C1, 5]
+    crate_task: np.ndarray    # int64[C2]      positions of the tasks with a cost rate
+    crate_code: np.ndarray    # int64[C2]
+    crate_par: np.ndarray     # float64[C2, 5]
+    rcost_code: np.ndarray    # int64[R]       risk cost impact (Fixed 0 when none)
+    rcost_par: np.ndarray     # float64[R, 5]
+    risk_task_ptr: np.ndarray  # int64[R + 1]  CSR: the tasks of each risk (cash flow)
+    risk_task_idx: np.ndarray  # int64[:]
+    pcost_code: np.ndarray    # int64[0 or 1]  project cost rate
+    pcost_par: np.ndarray     # float64[0 or 1, 5]
+    cash_dt: float            # cash-flow period length (time units)
+    cash_lo: float            # cash-flow histograms: lower edge of bin 1
+    cash_scale: float         # cash-flow histograms: bins per currency unit
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,8 @@ class CompiledModel:
     durations: tuple
     lags: tuple
     lag_edges: list
+    planned_cost: float = 0.0
+    planned_cost_rate: float = 0.0
     risk_ids: list = field(default_factory=list)
     driver_ids: list = field(default_factory=list)
     correlations: list = field(default_factory=list)
@@ -193,6 +212,10 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
         planned_lags[k] = dist.mode if dist.mode is not None else dist.mean
 
     extra = _uncertainty(project, task_ids, node_index, position, order, tables, risks)
+    extra["kernel"].update(_costs(project, task_ids, position, order, tables, risks, planned))
+    extra["planned_cost"] = extra["kernel"].pop("planned_cost")
+    pc = project_cost_rate(project)
+    extra["planned_cost_rate"] = _typical(pc) if pc is not None else 0.0
     kernel = KernelModel(
         dur_code=dur_code, dur_par=dur_par, dur_var=np.asarray(order, dtype=np.int64),
         n_dur_vars=n, pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
@@ -343,3 +366,54 @@ def _uncertainty(project, task_ids, node_index, position, order, tables, mode) -
         "driver_ids": driver_ids,
         "correlations": compiled_corr,
     }
+
+
+def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
+    """Kernel arrays of task costs, risk cost impacts and the project cost rate.
+
+    The planned (deterministic) cost of the tasks uses planned durations and each
+    cost distribution's mode (mean where it has none); risk events are not in it,
+    and the project cost rate (returned separately) is added by the engine once
+    the deterministic finish is known.
+    """
+    graph = project.graph
+    node_index = {t: i for i, t in enumerate(task_ids)}
+    fixed, rate = [], []
+    planned_cost = 0.0
+    for t in task_ids:          # node order: the cost draws are keyed by it
+        cf, cr = task_costs(t, graph.nodes[t])
+        p = int(position[node_index[t]])
+        if cf is not None:
+            fixed.append((p, cf))
+            planned_cost += _typical(cf)
+        if cr is not None:
+            rate.append((p, cr))
+            planned_cost += _typical(cr) * planned[p]
+    rcost, risk_tasks = [], []
+    for risk in project.risks.values():
+        state = risk.state(mode)
+        if state is None:
+            continue
+        rcost.append(state.cost_impact if state.cost_impact is not None else Fixed(0.0))
+        risk_tasks.append([int(position[node_index[t]]) for t in risk.tasks])
+    pc = project_cost_rate(project)
+    cfix_code, cfix_par = _dist_rows([d for _, d in fixed], tables, nonnegative=True)
+    crate_code, crate_par = _dist_rows([d for _, d in rate], tables, nonnegative=True)
+    rcost_code, rcost_par = _dist_rows(rcost, tables, nonnegative=False)
+    pcost_code, pcost_par = _dist_rows([pc] if pc is not None else [], tables, nonnegative=True)
+    risk_task_ptr, risk_task_idx = _csr(risk_tasks)
+    cost_on = bool(fixed or rate or pc is not None
+                   or any(not isinstance(d, Fixed) or d.value != 0 for d in rcost))
+    return dict(
+        cost_on=cost_on,
+        cfix_task=np.array([p for p, _ in fixed], dtype=np.int64), cfix_code=cfix_code,
+        cfix_par=cfix_par, crate_task=np.array([p for p, _ in rate], dtype=np.int64),
+        crate_code=crate_code, crate_par=crate_par, rcost_code=rcost_code, rcost_par=rcost_par,
+        risk_task_ptr=risk_task_ptr, risk_task_idx=risk_task_idx, pcost_code=pcost_code,
+        pcost_par=pcost_par, cash_dt=1.0, cash_lo=0.0, cash_scale=1.0,
+        planned_cost=planned_cost,
+    )
+
+
+def _typical(dist) -> float:
+    return float(dist.mode if dist.mode is not None else dist.mean)

@@ -17,10 +17,10 @@ import numpy as np
 from . import stats
 from .compile import CompiledModel, compile_project
 from .errors import SimulationError
-from .kernels import CRITICAL_RTOL, N_MOMENT_ROWS
+from .kernels import CASH_PERIODS, CRITICAL_RTOL, N_MOMENT_ROWS
 from .model import as_project
 from .results import (
-    CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
+    CashFlow, CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
     SimulationResult, TaskStats,
 )
 
@@ -115,6 +115,7 @@ class _Accumulators:
     def __init__(self, n_slots, n_tasks, n_bins, n_rstat):
         self.n_slots, self.n_tasks, self.n_bins, self.n_rstat = n_slots, n_tasks, n_bins, n_rstat
         self.rstat = np.zeros((3, n_rstat), dtype=np.int64)
+        self.cash_hist = self.cash_min = self.cash_max = None
         self.crit = np.zeros(n_tasks, dtype=np.int64)
         self.mom = np.zeros((N_MOMENT_ROWS, n_tasks), dtype=np.int64)
         self.hist = np.zeros((n_tasks, n_bins + 2), dtype=np.int64)
@@ -126,6 +127,15 @@ class _Accumulators:
         return (np.zeros((s, n), dtype=np.int64), np.zeros((s, N_MOMENT_ROWS, n), dtype=np.int64),
                 np.zeros((s, n, self.n_bins + 2), dtype=np.int64),
                 np.full((s, n), np.inf), np.full((s, n), -np.inf))
+
+    def add_cash(self, cash_hist, cash_min, cash_max):
+        if self.cash_hist is None:
+            self.cash_hist = np.zeros(cash_hist.shape[1:], dtype=np.int64)
+            self.cash_min = np.full(cash_hist.shape[1], np.inf)
+            self.cash_max = np.full(cash_hist.shape[1], -np.inf)
+        self.cash_hist += cash_hist.sum(axis=0)
+        np.minimum(self.cash_min, cash_min.min(axis=0), out=self.cash_min)
+        np.maximum(self.cash_max, cash_max.max(axis=0), out=self.cash_max)
 
     def add(self, crit, mom, hist, tmin, tmax, rstat):
         self.rstat += rstat.sum(axis=0)
@@ -139,18 +149,26 @@ class _Accumulators:
         np.maximum(self.tmax, tmax.max(axis=0), out=self.tmax)
 
 
-def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, keep_out, corr_out):
+def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, cost_out, keep_out,
+         corr_out):
     crit, mom, hist, tmin, tmax = acc.slot_buffers()
     rstat = np.zeros((n_slots, 3, acc.n_rstat), dtype=np.int64)
+    periods = CASH_PERIODS + 1 if kernel.cost_on else 0
+    cash_hist = np.zeros((n_slots, periods, acc.n_bins + 2), dtype=np.int64)
+    cash_min = np.full((n_slots, periods), np.inf)
+    cash_max = np.full((n_slots, periods), -np.inf)
     if keep_out is None:
         empty = np.zeros((0, 0))
         keep, dur_out, es_out, ef_out = False, empty, empty, empty
     else:
         keep, (dur_out, es_out, ef_out) = True, keep_out
     _schedule_kernels().simulate_chunks(
-        kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out,
-        crit, mom, hist, tmin, tmax, rstat, keep, dur_out, es_out, ef_out, corr_out)
+        kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out, cost_out,
+        crit, mom, hist, tmin, tmax, rstat, cash_hist, cash_min, cash_max,
+        keep, dur_out, es_out, ef_out, corr_out)
     acc.add(crit, mom, hist, tmin, tmax, rstat)
+    if periods:
+        acc.add_cash(cash_hist, cash_min, cash_max)
 
 
 def _histogram_range(tmin, tmax):
@@ -234,8 +252,9 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
 class _Run:
     """Raw totals of one execution of the kernels."""
 
-    def __init__(self, acc, finish, keep, corr, kernel):
-        self.acc, self.finish, self.keep, self.corr, self.kernel = acc, finish, keep, corr, kernel
+    def __init__(self, acc, finish, cost, keep, corr, kernel):
+        self.acc, self.finish, self.cost = acc, finish, cost
+        self.keep, self.corr, self.kernel = keep, corr, kernel
 
 
 def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, progress):
@@ -251,24 +270,39 @@ def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, p
     try:
         pilot = _Accumulators(n_slots, n, 1, n_rstat)
         n_pilot = min(n_iter, PILOT_ITERATIONS)
-        _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, np.empty(n_pilot), None, no_corr)
+        pilot_finish, pilot_cost = np.empty(n_pilot), np.zeros(n_pilot)
+        _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, pilot_finish, pilot_cost, None,
+             no_corr)
         lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
         mom_scale = _moment_scale(pilot.tmin, pilot.tmax, ef0)
-        kernel = kernel._replace(hist_lo=lo, hist_scale=scale, mom_scale=mom_scale)
+        kernel = kernel._replace(hist_lo=lo, hist_scale=scale, mom_scale=mom_scale,
+                                 **_cash_grid(pilot_finish, pilot_cost))
 
         acc = _Accumulators(n_slots, n, HISTOGRAM_BINS, n_rstat)
         finish = np.empty(n_iter)
+        cost = np.zeros(n_iter)
         keep = [np.empty((n_iter, n)) for _ in range(3)] if keep_samples else None
         block = n_iter if progress is None else max(chunk * n_slots, math.ceil(n_iter / 100))
         for b0 in range(0, n_iter, block):
             b1 = min(b0 + block, n_iter)
             keep_out = None if keep is None else [k[b0:b1] for k in keep]
-            _run(kernel, key, b0, b1 - b0, chunk, n_slots, acc, finish[b0:b1], keep_out, corr)
+            _run(kernel, key, b0, b1 - b0, chunk, n_slots, acc, finish[b0:b1], cost[b0:b1],
+                 keep_out, corr)
             if progress is not None:
                 progress(b1, n_iter)
     finally:
         numba.set_num_threads(previous_threads)
-    return _Run(acc, finish, keep, corr, kernel)
+    return _Run(acc, finish, cost if kernel.cost_on else None, keep, corr, kernel)
+
+
+def _cash_grid(pilot_finish, pilot_cost) -> dict:
+    """Cash-flow time grid and spend histogram range from the pilot iterations."""
+    horizon = 1.25 * float(np.max(pilot_finish)) if pilot_finish.size else 1.0
+    top = 1.25 * float(np.max(pilot_cost)) if pilot_cost.size else 1.0
+    horizon = horizon if horizon > 0 else 1.0
+    top = top if top > 0 else 1.0
+    return {"cash_dt": horizon / CASH_PERIODS, "cash_lo": 0.0,
+            "cash_scale": HISTOGRAM_BINS / top}
 
 
 def _result(project, compiled, det, run, n_iter, seed_used, risks) -> SimulationResult:
@@ -295,9 +329,19 @@ def _result(project, compiled, det, run, n_iter, seed_used, risks) -> Simulation
     if run.keep is not None:
         samples = {name: _to_node_order(arr, compiled.topo)
                    for name, arr in zip(("durations", "starts", "finishes"), run.keep)}
+    cost = cashflow = None
+    if run.cost is not None:
+        cost = SampleStats(samples=run.cost, deterministic=compiled.planned_cost
+                           + compiled.planned_cost_rate * float(pf0))
+        times = np.arange(CASH_PERIODS + 1) * kernel.cash_dt
+        n_rows = CASH_PERIODS + 1
+        cashflow = CashFlow(
+            times=times, hist=acc.cash_hist, lo=np.full(n_rows, kernel.cash_lo),
+            scale=np.full(n_rows, kernel.cash_scale), vmin=acc.cash_min, vmax=acc.cash_max)
     return SimulationResult(
         iterations=n_iter, seed=seed_used, task_ids=compiled.task_ids, project=project,
         finish=SampleStats(samples=run.finish, deterministic=float(pf0)),
+        cost=cost, cashflow=cashflow,
         criticality=dict(zip(compiled.task_ids, criticality.tolist())),
         tasks=tasks, risk_mode=risks, risks=_risk_stats(project, compiled, kernel, acc, n_iter),
         correlations=_correlation_stats(compiled, run.corr), **samples,

@@ -86,6 +86,9 @@ class Project:
         self.start = _as_date(start) if start is not None else None
         self.calendar = calendar
         self.time_unit = time_unit
+        #: Project cost per unit of project duration (the "marching army"): a number,
+        #: a distribution or None.
+        self.cost_rate = None
         #: Free-form metadata (source file, import report, ...); never read by the engine.
         self.meta: dict = {}
         #: The risk register, risk drivers, correlation groups and branches, by id / in order.
@@ -293,8 +296,13 @@ class Project:
             try:
                 task_duration(task_id, data)
                 planned_duration(task_id, data)
+                task_costs(task_id, data)
             except ModelError as exc:
                 out.append(str(exc))
+        try:
+            project_cost_rate(self)
+        except ModelError as exc:
+            out.append(str(exc))
         for u, v, data in self.graph.edges(data=True):
             try:
                 link_type(u, v, data)
@@ -314,6 +322,8 @@ class Project:
         for task_id, data in self.graph.nodes(data=True):
             task_duration(task_id, data)
             planned_duration(task_id, data)
+            task_costs(task_id, data)
+        project_cost_rate(self)
         for u, v, data in self.graph.edges(data=True):
             link_type(u, v, data)
             link_lag(u, v, data)
@@ -418,6 +428,26 @@ def planned_duration(task_id, data) -> float:
     if not math.isfinite(value) or value < 0:
         raise ModelError(f"task {task_id!r}: planned must be a finite number >= 0, got {planned!r}")
     return value
+
+
+def _cost(what, value) -> Distribution | None:
+    if value is None:
+        return None
+    dist = as_distribution(value, what)
+    dist.check_nonnegative(what)
+    return dist
+
+
+def task_costs(task_id, data) -> tuple[Distribution | None, Distribution | None]:
+    """A task's ``cost_fixed`` (time-independent) and ``cost_rate`` (per time unit of its
+    sampled duration), validated; None where not set."""
+    return (_cost(f"task {task_id!r}: cost_fixed", data.get("cost_fixed")),
+            _cost(f"task {task_id!r}: cost_rate", data.get("cost_rate")))
+
+
+def project_cost_rate(project) -> Distribution | None:
+    """The project's cost per unit of project duration, validated (None when not set)."""
+    return _cost("project: cost_rate", getattr(project, "cost_rate", None))
 
 
 def link_type(u, v, data) -> str:

@@ -152,6 +152,34 @@ class CorrelationStats:
                              "repaired": r} for a, b, t, r in self.changes()]}
 
 
+@dataclass(frozen=True, eq=False)
+class CashFlow:
+    """Probabilistic cumulative spend over time.
+
+    ``times`` is the grid (working time from the project start, 0 first); at each
+    time the distribution of cumulative spend over iterations is kept as a
+    streaming histogram, assuming each task's cost accrues linearly over its
+    duration (at its start when it has none) and the project cost rate over the
+    whole project. :meth:`percentile` gives e.g. the P10/P50/P90 curves.
+    """
+
+    times: np.ndarray
+    hist: np.ndarray = field(repr=False)
+    lo: np.ndarray = field(repr=False)
+    scale: np.ndarray = field(repr=False)
+    vmin: np.ndarray = field(repr=False)
+    vmax: np.ndarray = field(repr=False)
+
+    def percentile(self, q) -> np.ndarray:
+        """Cumulative spend percentile(s) at every grid time: float64[T] or [T, len(q)]."""
+        return stats.histogram_quantiles(self.hist, self.lo, self.scale, self.vmin, self.vmax, q)
+
+    def to_dict(self) -> dict[str, Any]:
+        curves = self.percentile([10, 50, 90])
+        return {"times": self.times.tolist(),
+                "percentiles": {k: curves[:, j].tolist() for j, k in enumerate(("P10", "P50", "P90"))}}
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """What :func:`pmosim.simulate` returns.
@@ -176,6 +204,9 @@ class SimulationResult:
     risks : list of RiskStats
         Every risk event of that register, then every risk driver.
     correlations : list of CorrelationStats
+    cost : SampleStats or None
+        Project cost per iteration, when the project has costs.
+    cashflow : CashFlow or None
     durations, starts, finishes : float64[iterations, n_tasks] or None
         Per-iteration samples, only with ``keep_samples=True``.
     """
@@ -190,9 +221,46 @@ class SimulationResult:
     risk_mode: str = "pre"
     risks: list = field(default_factory=list, repr=False)
     correlations: list = field(default_factory=list, repr=False)
+    cost: SampleStats | None = field(default=None, repr=False)
+    cashflow: CashFlow | None = field(default=None, repr=False)
     durations: np.ndarray | None = field(default=None, repr=False)
     starts: np.ndarray | None = field(default=None, repr=False)
     finishes: np.ndarray | None = field(default=None, repr=False)
+
+    def _need_cost(self):
+        if self.cost is None:
+            raise ValueError("this project has no costs: set cost_fixed / cost_rate on tasks, "
+                             "a risk cost_impact or the project cost_rate")
+
+    def jcl(self, finish: float, cost: float) -> float:
+        """Joint confidence level: P(finish <= ``finish`` and cost <= ``cost``)."""
+        self._need_cost()
+        ok = (self.finish.samples <= finish) & (self.cost.samples <= cost)
+        return float(np.count_nonzero(ok)) / self.iterations
+
+    def jcl_frontier(self, p: float, points: int = 50) -> np.ndarray:
+        """(finish, cost) pairs with joint confidence ``p``: float64[k, 2].
+
+        For finish values from the smallest finish with P(finish <= f) >= p up to the
+        largest finish, the smallest cost c with P(finish <= f and cost <= c) >= p.
+        """
+        self._need_cost()
+        if not 0 < p <= 1:
+            raise ValueError(f"p must be within (0, 1], got {p}")
+        f, c = self.finish.samples, self.cost.samples
+        n = f.shape[0]
+        need = int(np.ceil(p * n))
+        order = np.argsort(f, kind="stable")
+        f_sorted, c_sorted = f[order], c[order]
+        first = need - 1
+        grid = np.unique(np.linspace(f_sorted[first], f_sorted[-1], points))
+        out = []
+        for x in grid:
+            m = np.searchsorted(f_sorted, x, side="right")
+            if m < need:
+                continue
+            out.append((x, float(np.partition(c_sorted[:m], need - 1)[need - 1])))
+        return np.array(out).reshape(-1, 2)
 
     def most_critical(self, k: int = 10) -> list[tuple[Any, float]]:
         """The ``k`` tasks with the highest criticality, ties in node order."""
@@ -223,6 +291,11 @@ class SimulationResult:
             "finish": self.finish.to_dict(),
             "tasks": tasks,
         }
+        if self.cost is not None:
+            out["cost"] = self.cost.to_dict()
+            out["jcl"] = {f"P{round(100 * p)}": self.jcl_frontier(p, 20).tolist()
+                          for p in (0.5, 0.7, 0.8)}
+            out["cashflow"] = self.cashflow.to_dict()
         if self.risks:
             out["risk_mode"] = self.risk_mode
             out["risks"] = [r.to_dict() for r in self.risks]

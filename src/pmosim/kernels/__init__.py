@@ -19,6 +19,9 @@ CRITICAL_RTOL = 1e-9
 #: Rows of the integer moment accumulator (see schedule.accumulate_task).
 N_MOMENT_ROWS = 8
 
+#: Points of the cash-flow time grid (after t = 0).
+CASH_PERIODS = 100
+
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
 

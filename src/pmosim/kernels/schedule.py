@@ -16,10 +16,11 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from . import CRITICAL_RTOL, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT  # noqa: F401
+from . import CASH_PERIODS, CRITICAL_RTOL, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT  # noqa: F401
 from .rng import (
-    STREAM_BRANCH, STREAM_DRIVER, STREAM_DRIVER_FACTOR, STREAM_DURATION, STREAM_EXIST,
-    STREAM_LAG, STREAM_RISK, STREAM_RISK_IMPACT, fill_uniforms,
+    STREAM_BRANCH, STREAM_COST_FIXED, STREAM_COST_RATE, STREAM_DRIVER, STREAM_DRIVER_FACTOR,
+    STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
+    STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms,
 )
 from .sampling import qtable_value, sample_row
 
@@ -53,6 +54,16 @@ class Work(NamedTuple):
     udf: np.ndarray       # float64[D]
     fac: np.ndarray       # float64[D]            factor (1 when the driver does not occur)
     zc: np.ndarray        # float64[max group]    correlated normals of one lane
+    ucost: np.ndarray     # float64[max(C1, C2, R, 1)]  cost uniforms (reused per stream)
+    cfix: np.ndarray      # float64[C1]           sampled fixed costs
+    crate: np.ndarray     # float64[C2]           sampled cost rates
+    rcost: np.ndarray     # float64[R]            sampled risk cost impacts
+    pcost: np.ndarray     # float64[1]            sampled project cost rate
+    tc: np.ndarray        # float64[n]            cost of each task in the iteration
+    cost: np.ndarray      # float64[LANES]        project cost
+    dw: np.ndarray        # float64[CASH_PERIODS + 1] cash flow: slope deposits
+    da: np.ndarray        # float64[CASH_PERIODS + 1] cash flow: slope * time deposits
+    ds: np.ndarray        # float64[CASH_PERIODS + 1] cash flow: step deposits
 
 
 @njit(**JIT)
@@ -74,6 +85,11 @@ def make_work(m):
         np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
+        np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
+        np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
+        np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
+        np.zeros(LANES), np.zeros(CASH_PERIODS + 1), np.zeros(CASH_PERIODS + 1),
+        np.zeros(CASH_PERIODS + 1),
     )
 
 
@@ -278,6 +294,22 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
                 if w.udrv[d, lane] < m.drv_p[d]:
                     rstat[0, n_risk + d] += 1
                     _add_fixed(rstat, 1, n_risk + d, w.fac[d, lane] * m.drv_scale[d])
+    if m.cost_on:
+        draw_costs(m, w, it0, k0, k1)
+
+
+@njit(**JIT)
+def draw_costs(m, w, it0, k0, k1):
+    """Sample fixed costs, cost rates, risk cost impacts and the project cost rate."""
+    for stream, code, par, out in ((STREAM_COST_FIXED, m.cfix_code, m.cfix_par, w.cfix),
+                                   (STREAM_COST_RATE, m.crate_code, m.crate_par, w.crate),
+                                   (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.rcost),
+                                   (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.pcost)):
+        rows = code.shape[0]
+        if rows > 0:
+            fill_uniforms(w.ucost[:rows], w.scratch, it0, stream, k0, k1)
+            for r in range(rows):
+                sample_row(code[r], par, r, m.tables, w.ucost, r, out, r)
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -386,10 +418,103 @@ def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
             hist[p, int(b) + 1] += 1
 
 
+@njit(**JIT)
+def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
+    """Project cost of each lane into ``w.cost``, and the cash-flow histograms.
+
+    Task cost = existence * (fixed + rate * duration); a risk's cost impact, when it
+    occurs, is shared equally by its tasks; the project cost rate is paid over the
+    whole project duration. For the cash flow each task's cost accrues linearly
+    from its early start to its early finish (at its start when it has no
+    duration). The cumulative spend at the grid times ``k * cash_dt`` is built from
+    slope and step deposits in O(tasks + periods) per iteration:
+    C(t_k) = t_k * W_k - A_k + S_k with W, A, S prefix sums of the deposits.
+
+    cash_hist : int64[CASH_PERIODS + 1, n_bins + 2]   cumulative spend histograms
+    cash_min, cash_max : float64[CASH_PERIODS + 1]    their exact extremes
+    """
+    n = w.dur.shape[0]
+    n_bins = cash_hist.shape[1] - 2
+    tc = w.tc
+    for p in range(n):
+        for lane in range(LANES):
+            tc[p, lane] = 0.0
+    for j in range(m.cfix_task.shape[0]):
+        p = m.cfix_task[j]
+        for lane in range(LANES):
+            tc[p, lane] += w.ex[p, lane] * w.cfix[j, lane]
+    for j in range(m.crate_task.shape[0]):
+        p = m.crate_task[j]
+        for lane in range(LANES):
+            tc[p, lane] += w.crate[j, lane] * w.dur[p, lane]
+    for r in range(m.rcost_code.shape[0]):
+        lo, hi = m.risk_task_ptr[r], m.risk_task_ptr[r + 1]
+        share = 1.0 / (hi - lo)
+        for k in range(lo, hi):
+            p = m.risk_task_idx[k]
+            for lane in range(LANES):
+                tc[p, lane] += w.occ[r, lane] * w.rcost[r, lane] * share
+    has_rate = m.pcost_code.shape[0] > 0
+    dt = m.cash_dt
+    for lane in range(n_lanes):
+        total = 0.0
+        for k in range(CASH_PERIODS + 1):
+            w.dw[k] = 0.0
+            w.da[k] = 0.0
+            w.ds[k] = 0.0
+        for p in range(n):
+            c = tc[p, lane]
+            if c == 0.0:
+                continue
+            total += c
+            a = w.es[p, lane]
+            b = w.ef[p, lane]
+            if b > a:
+                slope = c / (b - a)
+                _deposit_ramp(w, a, slope, dt)
+                _deposit_ramp(w, b, -slope, dt)
+            else:
+                k = int(math.ceil(a / dt))
+                if k <= CASH_PERIODS:
+                    w.ds[k] += c
+        if has_rate:
+            rate = w.pcost[0, lane]
+            total += rate * w.pf[lane]
+            _deposit_ramp(w, 0.0, rate, dt)
+            _deposit_ramp(w, w.pf[lane], -rate, dt)
+        w.cost[lane] = total
+        sw = 0.0
+        sa = 0.0
+        ss = 0.0
+        for k in range(CASH_PERIODS + 1):
+            sw += w.dw[k]
+            sa += w.da[k]
+            ss += w.ds[k]
+            x = (k * dt) * sw - sa + ss
+            cash_min[k] = min(cash_min[k], x)
+            cash_max[k] = max(cash_max[k], x)
+            b = (x - m.cash_lo) * m.cash_scale
+            if b < 0.0:
+                cash_hist[k, 0] += 1
+            elif b >= n_bins:
+                cash_hist[k, n_bins + 1] += 1
+            else:
+                cash_hist[k, int(b) + 1] += 1
+
+
+@njit(**JIT)
+def _deposit_ramp(w, a, slope, dt):
+    """A ramp max(0, t - a) * slope seen by grid points k with k * dt > a."""
+    k = int(math.floor(a / dt)) + 1
+    if k <= CASH_PERIODS:
+        w.dw[k] += slope
+        w.da[k] += slope * a
+
+
 @njit(**PARALLEL_JIT)
-def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
-                    crit, mom, hist, tmin, tmax, rstat, keep, dur_out, es_out, ef_out,
-                    corr_out):
+def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cost_out,
+                    crit, mom, hist, tmin, tmax, rstat, cash_hist, cash_min, cash_max,
+                    keep, dur_out, es_out, ef_out, corr_out):
     """Simulate iterations ``it_start .. it_start + n_iter - 1``; the fused parallel driver.
 
     Iterations are cut into chunks of ``chunk``; slot ``s`` (one per thread) takes
@@ -405,7 +530,10 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
     mom : int64[n_slots, N_MOMENT_ROWS, n_tasks]
     hist : int64[n_slots, n_tasks, n_bins + 2]
     tmin, tmax : float64[n_slots, n_tasks]
+    cost_out : float64[n_iter]           out: project cost of every iteration (when m.cost_on)
     rstat : int64[n_slots, 3, R + D]     risk and driver occurrences and impact sums
+    cash_hist : int64[n_slots, CASH_PERIODS + 1, n_bins + 2]   cumulative spend histograms
+    cash_min, cash_max : float64[n_slots, CASH_PERIODS + 1]
     keep : bool                          also write per-iteration samples
     dur_out, es_out, ef_out : float64[n_iter, n_tasks] (or [0, 0] when not kept)
     corr_out : float64[n_corr_keep, n_corr_members]
@@ -419,6 +547,7 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
         w = make_work(m)
         crit_s, mom_s, hist_s, tmin_s, tmax_s = crit[s], mom[s], hist[s], tmin[s], tmax[s]
         rstat_s = rstat[s]
+        cash_hist_s, cash_min_s, cash_max_s = cash_hist[s], cash_min[s], cash_max[s]
         for c in range(s, n_chunks, n_slots):
             c0 = c * chunk
             c1 = min(c0 + chunk, n_iter)
@@ -429,6 +558,10 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out,
                 backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
                 for lane in range(nl):
                     finish_out[b0 + lane] = w.pf[lane]
+                if m.cost_on:
+                    cost_of_lanes(m, w, nl, cash_hist_s, cash_min_s, cash_max_s)
+                    for lane in range(nl):
+                        cost_out[b0 + lane] = w.cost[lane]
                 if keep:
                     for p in range(n):
                         for lane in range(nl):
