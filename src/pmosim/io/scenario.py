@@ -52,12 +52,16 @@ import re
 import tomllib
 from pathlib import Path
 
+import networkx as nx
+import numpy as np
+
 from ..calendar import WorkCalendar, as_date
 from ..distributions import (
     Discrete, Exponential, Fixed, LogNormal, Normal, Pert, Triangular, Trigen, Uniform,
 )
+from .. import stats
 from ..errors import ModelError, ScenarioError
-from ..model import LINK_TYPES, Project
+from ..model import CONDITION_KINDS, LINK_TYPES, Project, condition
 
 #: dist name -> (class, required parameters, optional parameters).
 DISTRIBUTIONS = {
@@ -72,15 +76,22 @@ DISTRIBUTIONS = {
     "discrete": (Discrete, ("values", "weights"), ()),
 }
 
-TOP_KEYS = ("project", "calendar", "tasks")
-PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv")
+TOP_KEYS = ("project", "calendar", "tasks", "risks", "drivers", "correlations", "branches")
+PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv", "cost_rate", "budget", "currency")
 CALENDAR_KEYS = ("workdays", "holidays")
-TASK_KEYS = ("id", "name", "duration", "planned", "predecessors")
+TASK_KEYS = ("id", "name", "duration", "planned", "predecessors", "existence", "when",
+             "cost_fixed", "cost_rate")
 LINK_KEYS = ("id", "type", "lag")
+RISK_KEYS = ("id", "name", "probability", "tasks", "schedule_impact", "cost_impact", "mitigated")
+MITIGATED_KEYS = ("probability", "schedule_impact", "cost_impact")
+DRIVER_KEYS = ("id", "name", "probability", "factor", "tasks")
+CORRELATION_KEYS = ("tasks", "coefficient", "matrix", "repair")
+BRANCH_KEYS = ("id", "options")
+OPTION_KEYS = ("probability", "tasks", "when")
 #: CSV columns: the task keys, the distribution parameters, and free-text notes.
 CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
                "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
-               "weights", "notes")
+               "weights", "existence", "cost_fixed", "cost_rate", "notes")
 TIME_UNITS = ("days",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
@@ -90,6 +101,8 @@ _TAIL_RE = re.compile(r"^\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*$", re.IGNO
 _LINK_RE = re.compile(r"^(?P<id>.*?)\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*$",
                       re.IGNORECASE)
 _DAY_SUFFIXES = ("", "d", "day", "days")
+#: Numeric CSV columns that belong to the task, not to its duration distribution.
+_CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate")
 
 
 def load_scenario(path) -> Project:
@@ -211,10 +224,16 @@ class _Reader:
         # (task id, where, file label, [(pred text or table, where)]) in file order
         self.entries: list[tuple[str, str, str, list]] = []
         self.where_of: dict[str, str] = {}
+        # (task ids it applies to, Condition, where) of every `when`, checked after the links
+        self.conditions: list[tuple[list, object, str]] = []
 
     def problem(self, where: str | None, message: str, label: str | None = None) -> None:
         label = label or self.label
         self.problems.append(f"{label}: {where}: {message}" if where else f"{label}: {message}")
+
+    @property
+    def known_ids(self) -> set:
+        return set(self.where_of)
 
     def unknown_keys(self, where, table: dict, allowed) -> None:
         for key in table:
@@ -257,6 +276,7 @@ class _Reader:
         if not self.entries and not self.problems:
             self.problem(None, "no tasks; add [[tasks]] tables or a tasks_csv file under [project]")
         self.read_links(project)
+        self.read_uncertainty(project, doc)
         if not self.problems:
             self.problems.extend(f"{self.label}: {p}" for p in project.problems())
         return project, self.problems
@@ -314,16 +334,35 @@ class _Reader:
                 project.meta["tasks_csv"] = meta["tasks_csv"]
             else:
                 self.problem("project.tasks_csv", f"must be a file name, got {meta['tasks_csv']!r}")
+        if "cost_rate" in meta:
+            project.cost_rate = self.cost("project.cost_rate", meta["cost_rate"],
+                                          "cost per working day of the project's duration")
+        if "budget" in meta:
+            budget = meta["budget"]
+            if _is_number(budget) and math.isfinite(budget) and budget > 0:
+                project.meta["budget"] = float(budget)
+            else:
+                self.problem("project.budget", f"must be a number > 0 (the total cost budget), "
+                             f"got {budget!r}")
+        if "currency" in meta:
+            currency = meta["currency"]
+            if isinstance(currency, str) and currency.strip():
+                project.meta["currency"] = currency.strip()
+            else:
+                self.problem("project.currency", f'must be text like "EUR", got {currency!r}')
         return project
 
     # -- tasks --------------------------------------------------------------------
-    def add_task(self, project, where, label, task_id, name, duration, planned, preds):
+    def add_task(self, project, where, label, task_id, name, duration, planned, preds,
+                 extra=None):
         if task_id in self.where_of:
             self.problem(where, f"duplicate id {task_id!r} (already used by "
                          f"{self.where_of[task_id]}); task ids must be unique", label)
             return
         self.where_of[task_id] = where if label == self.label else f"{label} {where}"
-        attrs = {"name": name} if name is not None else {}
+        attrs = dict(extra or {})
+        if name is not None:
+            attrs["name"] = name
         if planned is not None:
             attrs["planned"] = planned
         # A task whose duration is invalid still joins the graph (the problem is
@@ -362,8 +401,23 @@ class _Reader:
             self.problem(here, "predecessors must be a list like [\"design\", \"permit SS+5\"], "
                          f"got {preds!r}")
             preds = []
+        extra = {}
+        if "existence" in entry:
+            value = self.probability(here, "existence", entry["existence"])
+            if value is not None:
+                extra["existence"] = value
+        for key, unit in (("cost_fixed", "cost"), ("cost_rate", "cost per working day")):
+            if key in entry:
+                value = self.cost(f"{here}: {key}", entry[key], unit)
+                if value is not None:
+                    extra[key] = value
+        if "when" in entry:
+            cond = self.condition(f"{here}: when", entry["when"])
+            if cond is not None:
+                extra["when"] = cond
+                self.conditions.append(([task_id], cond, f"{here}: when"))
         self.add_task(project, where, self.label, task_id, name, duration, planned,
-                      [(p, f"{here}: predecessors[{k}]") for k, p in enumerate(preds)])
+                      [(p, f"{here}: predecessors[{k}]") for k, p in enumerate(preds)], extra)
 
     def duration(self, where, spec, label=None):
         """A validated non-negative duration distribution, or None after recording the problem."""
@@ -391,6 +445,53 @@ class _Reader:
                          label)
             return None
         return float(value)
+
+    def probability(self, where, key, value, label=None):
+        """A probability in 0..1, or None after recording the problem."""
+        if not _is_number(value) or not 0.0 <= value <= 1.0:
+            self.problem(where, f"{key} must be a probability between 0 and 1 (0.3 is 30%), "
+                         f"got {value!r}", label)
+            return None
+        return float(value)
+
+    def cost(self, where, spec, unit, label=None):
+        """A non-negative cost (number or distribution table), or None after recording."""
+        try:
+            dist = self.distribution(spec, f"a {unit}")
+            dist.check_nonnegative("cost")
+        except ModelError as exc:
+            self.problem(where, str(exc).removeprefix("cost: "), label)
+            return None
+        return dist
+
+    def dist_or_problem(self, where, key, spec):
+        """A distribution (any sign) for ``key``, or None after recording the problem."""
+        try:
+            return self.distribution(spec, key)
+        except ModelError as exc:
+            message = str(exc)
+            if not message.startswith(f"{key}"):
+                message = f"{key}: {message}"
+            self.problem(where, message)
+            return None
+
+    def condition(self, where, spec):
+        """A ``when`` table as a :class:`~pmosim.model.Condition`, or None after recording."""
+        if isinstance(spec, dict) and _is_number(spec.get("task")) \
+                and float(spec["task"]).is_integer():
+            spec = dict(spec, task=str(int(spec["task"])))
+        if isinstance(spec, dict):
+            allowed = ("task",) + tuple(CONDITION_KINDS)
+            bad = [k for k in spec if k not in allowed]
+            if bad:
+                self.problem(where, f"unknown key {bad[0]!r}{_closest(bad[0], allowed)} "
+                             f"(allowed: {', '.join(allowed)})")
+                return None
+        try:
+            return condition("when", spec)
+        except ModelError as exc:
+            self.problem(where, str(exc).removeprefix("when: "))
+            return None
 
     @staticmethod
     def distribution(spec, what: str):
@@ -472,7 +573,7 @@ class _Reader:
         here = f'{where} ("{task_id}")'
         numbers = {}
         for key in ("duration", "planned", "value", "low", "mode", "high", "lamb",
-                    "low_pct", "high_pct", "mean", "sd"):
+                    "low_pct", "high_pct", "mean", "sd", "existence", "cost_fixed", "cost_rate"):
             if key in cells:
                 try:
                     numbers[key] = float(cells[key])
@@ -492,11 +593,11 @@ class _Reader:
                 self.problem(here, "give either duration or dist (with its parameters), not both",
                              label)
                 return
-            spec = {k: v for k, v in numbers.items() if k != "planned"}
+            spec = {k: v for k, v in numbers.items() if k not in _CSV_TASK_NUMBERS}
             spec["dist"] = cells["dist"]
         elif "duration" in numbers:
             spec = numbers["duration"]
-            extra = [k for k in numbers if k not in ("duration", "planned")]
+            extra = [k for k in numbers if k not in ("duration",) + _CSV_TASK_NUMBERS]
             if extra:
                 self.problem(here, f"{', '.join(extra)} given without a dist", label)
                 return
@@ -506,8 +607,18 @@ class _Reader:
         duration = self.duration(here, spec, label) if spec is not None else None
         planned = self.planned(here, numbers.get("planned"), label)
         preds = [p for p in re.split(r"[;,]", cells.get("predecessors", "")) if p.strip()]
+        extra = {}
+        if "existence" in numbers:
+            value = self.probability(here, "existence", numbers["existence"], label)
+            if value is not None:
+                extra["existence"] = value
+        for key, unit in (("cost_fixed", "cost"), ("cost_rate", "cost per working day")):
+            if key in numbers:
+                value = self.cost(f"{here}: {key}", numbers[key], unit, label)
+                if value is not None:
+                    extra[key] = value
         self.add_task(project, where, label, task_id, cells.get("name"), duration, planned,
-                      [(p, f"{here}: predecessors") for p in preds])
+                      [(p, f"{here}: predecessors") for p in preds], extra)
 
     # -- links ---------------------------------------------------------------------
     def read_links(self, project) -> None:
@@ -565,6 +676,371 @@ class _Reader:
             lag = self.distribution(lag, "lag")
         return pred.strip(), kind, lag
 
+
+    # -- risks, drivers, correlations, branches ------------------------------------
+    def read_uncertainty(self, project, doc) -> None:
+        tables = {}
+        for key in ("risks", "drivers", "correlations", "branches"):
+            entries = doc.get(key, [])
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                self.problem(key, f"must be an array of tables: write each one under [[{key}]]")
+                entries = []
+            tables[key] = entries
+        self.event_ids: dict[str, str] = {}
+        for i, entry in enumerate(tables["risks"]):
+            self.read_risk(project, entry, f"risks[{i}]")
+        for i, entry in enumerate(tables["drivers"]):
+            self.read_driver(project, entry, f"drivers[{i}]")
+        self.grouped: dict = {}
+        for i, entry in enumerate(tables["correlations"]):
+            self.read_correlation(project, entry, f"correlations[{i}]")
+        self.branched: dict = {}
+        for i, entry in enumerate(tables["branches"]):
+            self.read_branch(project, entry, f"branches[{i}]")
+        self.check_conditions(project)
+        budget = project.meta.get("budget")
+        has_cost = (project.cost_rate is not None
+                    or any("cost_fixed" in d or "cost_rate" in d
+                           for _, d in project.graph.nodes(data=True))
+                    or any(r.pre.cost_impact is not None for r in project.risks.values()))
+        if budget is not None and not has_cost:
+            self.problem("project.budget", "the scenario has no costs to compare with the "
+                         "budget; set cost_fixed or cost_rate on tasks, cost_impact on risks or "
+                         "cost_rate under [project], or remove the budget")
+
+    def event_id(self, entry, where, kind):
+        """The id of a risk or driver entry (unique across both), or None after recording."""
+        rid = entry.get("id")
+        if _is_number(rid) and float(rid).is_integer():
+            rid = str(int(rid))
+        if not isinstance(rid, str) or not rid.strip():
+            self.problem(where, f"missing 'id'; give every {kind} a unique id such as "
+                         f'id = "{"R1" if kind == "risk" else "D1"}"' if rid is None else
+                         f"id must be text or a whole number, got {rid!r}")
+            return None
+        rid = rid.strip()
+        if rid in self.event_ids:
+            self.problem(f'{where} ("{rid}")', f"duplicate id {rid!r} (already used by "
+                         f"{self.event_ids[rid]}); risk and driver ids must be unique")
+            return None
+        self.event_ids[rid] = where
+        return rid
+
+    def task_ids(self, where, spec, key="tasks", minimum=1):
+        """A list of existing task ids, or None after recording the problem."""
+        if isinstance(spec, str) or _is_number(spec):
+            spec = [spec]
+        if not isinstance(spec, list) or len(spec) < minimum:
+            example = '["design", "build"]'
+            self.problem(where, f"{key} must be a list of at least {minimum} task id"
+                         f"{'s' if minimum > 1 else ''} like {example}, got {spec!r}")
+            return None
+        out = []
+        for k, t in enumerate(spec):
+            if _is_number(t) and float(t).is_integer():
+                t = str(int(t))
+            if not isinstance(t, str) or t.strip() not in self.known_ids:
+                shown = t if isinstance(t, str) else repr(t)
+                hint = _closest(shown, self.known_ids) or "; no task has that id"
+                self.problem(where, f"{key}[{k}]: unknown task {shown!r}{hint}")
+                return None
+            t = t.strip()
+            if t in out:
+                self.problem(where, f"{key}[{k}]: task {t!r} is listed twice")
+                return None
+            out.append(t)
+        return out
+
+    def impact(self, where, key, spec):
+        """A schedule impact: a distribution, or {"pct": distribution}; None when invalid."""
+        if isinstance(spec, dict) and "pct" in spec:
+            if set(spec) != {"pct"}:
+                self.problem(where, f"{key}: a percentage impact has only the key 'pct', like "
+                             "{ pct = 10 } or { pct = { dist = \"triangular\", low = 5, "
+                             f"mode = 10, high = 30 }} }}; got {spec!r}")
+                return None
+            dist = self.dist_or_problem(where, f"{key}.pct", spec["pct"])
+            return None if dist is None else {"pct": dist}
+        return self.dist_or_problem(where, key, spec)
+
+    def read_risk(self, project, entry, where) -> None:
+        rid = self.event_id(entry, where, "risk")
+        if rid is None:
+            return
+        here = f'{where} ("{rid}")'
+        self.unknown_keys(here, entry, RISK_KEYS)
+        ok = True
+        name = entry.get("name")
+        if name is not None and not isinstance(name, str):
+            self.problem(here, f"name must be text, got {name!r}")
+            ok = False
+        if "probability" not in entry:
+            self.problem(here, "missing 'probability'; give the chance that the risk occurs "
+                         "in 0..1, e.g. probability = 0.3")
+            prob, ok = None, False
+        else:
+            prob = self.probability(here, "probability", entry["probability"])
+            ok &= prob is not None
+        tasks = None
+        if "tasks" not in entry:
+            self.problem(here, "missing 'tasks'; list the tasks the risk delays, "
+                         'e.g. tasks = ["build"]')
+            ok = False
+        else:
+            tasks = self.task_ids(here, entry["tasks"])
+            ok &= tasks is not None
+        values = {}
+        for key in ("schedule_impact", "cost_impact"):
+            if key in entry:
+                values[key] = (self.impact(here, key, entry[key]) if key == "schedule_impact"
+                               else self.dist_or_problem(here, key, entry[key]))
+                ok &= values[key] is not None
+        if "schedule_impact" not in entry and "cost_impact" not in entry:
+            self.problem(here, "a risk needs schedule_impact, cost_impact or both "
+                         "(what happens when it occurs)")
+            ok = False
+        mitigated = entry.get("mitigated")
+        if mitigated is not None:
+            mwhere = f"{here}: mitigated"
+            if not isinstance(mitigated, dict):
+                self.problem(mwhere, "must be a table like { probability = 0.1 } with any of "
+                             f"{', '.join(MITIGATED_KEYS)}; got {mitigated!r}")
+                ok = False
+            else:
+                self.unknown_keys(mwhere, mitigated, MITIGATED_KEYS)
+                ok &= all(k in MITIGATED_KEYS for k in mitigated)
+                post = {}
+                if "probability" in mitigated:
+                    post["probability"] = self.probability(mwhere, "probability",
+                                                           mitigated["probability"])
+                if "schedule_impact" in mitigated:
+                    post["schedule_impact"] = self.impact(mwhere, "schedule_impact",
+                                                          mitigated["schedule_impact"])
+                if "cost_impact" in mitigated:
+                    post["cost_impact"] = self.dist_or_problem(mwhere, "cost_impact",
+                                                               mitigated["cost_impact"])
+                ok &= all(v is not None for v in post.values())
+                mitigated = post
+        if not ok:
+            return
+        try:
+            project.add_risk(rid, prob, tasks, name=name, mitigated=mitigated, **values)
+        except ModelError as exc:
+            self.problem(here, _strip_subject(str(exc), f"risk {rid!r}"))
+
+    def read_driver(self, project, entry, where) -> None:
+        did = self.event_id(entry, where, "driver")
+        if did is None:
+            return
+        here = f'{where} ("{did}")'
+        self.unknown_keys(here, entry, DRIVER_KEYS)
+        ok = True
+        name = entry.get("name")
+        if name is not None and not isinstance(name, str):
+            self.problem(here, f"name must be text, got {name!r}")
+            ok = False
+        prob = None
+        if "probability" not in entry:
+            self.problem(here, "missing 'probability'; give the chance that the driver "
+                         "occurs in 0..1 (probability = 1 for a driver that always applies)")
+            ok = False
+        else:
+            prob = self.probability(here, "probability", entry["probability"])
+            ok &= prob is not None
+        factor = None
+        if "factor" not in entry:
+            self.problem(here, "missing 'factor'; give the multiplier of the durations, e.g. "
+                         'factor = { dist = "triangular", low = 0.95, mode = 1.05, high = 1.3 }')
+            ok = False
+        else:
+            factor = self.dist_or_problem(here, "factor", entry["factor"])
+            if factor is not None and factor.support[0] < 0:
+                self.problem(here, f"factor {_describe(factor)} can be negative; a duration "
+                             "multiplier must be >= 0 (1 means no change)")
+                factor = None
+            ok &= factor is not None
+        tasks = None
+        if "tasks" not in entry:
+            self.problem(here, "missing 'tasks'; list the tasks the driver scales, "
+                         'e.g. tasks = ["design", "build"]')
+            ok = False
+        else:
+            tasks = self.task_ids(here, entry["tasks"])
+            ok &= tasks is not None
+        if not ok:
+            return
+        try:
+            project.add_driver(did, prob, factor, tasks, name=name)
+        except ModelError as exc:
+            self.problem(here, _strip_subject(str(exc), f"driver {did!r}"))
+
+    def read_correlation(self, project, entry, where) -> None:
+        self.unknown_keys(where, entry, CORRELATION_KEYS)
+        if "tasks" not in entry:
+            self.problem(where, 'missing \'tasks\'; list the correlated tasks, e.g. '
+                         'tasks = ["design", "build"]')
+            return
+        tasks = self.task_ids(where, entry["tasks"], minimum=2)
+        if tasks is None:
+            return
+        here = f"{where} ({', '.join(tasks)})" if len(tasks) <= 4 else \
+            f"{where} ({', '.join(tasks[:3])}, ... {len(tasks)} tasks)"
+        for t in tasks:
+            if t in self.grouped:
+                self.problem(here, f"task {t!r} is already in {self.grouped[t]}; a task can be "
+                             "in one correlation group only: merge the two groups into one "
+                             "with a matrix")
+                return
+        k = len(tasks)
+        repair = entry.get("repair", True)
+        if not isinstance(repair, bool):
+            self.problem(here, f"repair must be true or false, got {repair!r}")
+            return
+        has_c, has_m = "coefficient" in entry, "matrix" in entry
+        if has_c == has_m:
+            self.problem(here, "give either coefficient (one Spearman coefficient for every "
+                         "pair) or matrix (a full matrix), not " + ("both" if has_c else "neither"))
+            return
+        if has_c:
+            c = entry["coefficient"]
+            if not _is_number(c) or not -1.0 <= c <= 1.0:
+                self.problem(here, f"coefficient must be a number within -1..1, got {c!r}")
+                return
+            matrix = np.full((k, k), float(c))
+            np.fill_diagonal(matrix, 1.0)
+        else:
+            rows = entry["matrix"]
+            if (not isinstance(rows, list) or len(rows) != k
+                    or not all(isinstance(r, list) and len(r) == k for r in rows)):
+                self.problem(here, f"matrix must be {k} rows of {k} numbers (one row and column "
+                             f"per task, in the order of tasks), got {rows!r}")
+                return
+            if not all(_is_number(x) for r in rows for x in r):
+                self.problem(here, f"matrix must hold numbers only, got {rows!r}")
+                return
+            matrix = np.array(rows, dtype=float)
+            for i in range(k):
+                if matrix[i, i] != 1.0:
+                    self.problem(here, f"matrix[{i}][{i}] must be 1 (a task with itself), "
+                                 f"got {rows[i][i]!r}")
+                    return
+                for j in range(k):
+                    if not -1.0 <= matrix[i, j] <= 1.0:
+                        self.problem(here, f"matrix[{i}][{j}] must be within -1..1, "
+                                     f"got {rows[i][j]!r}")
+                        return
+                    if matrix[i, j] != matrix[j, i]:
+                        self.problem(here, f"matrix must be symmetric: matrix[{i}][{j}] = "
+                                     f"{rows[i][j]!r} but matrix[{j}][{i}] = {rows[j][i]!r}")
+                        return
+        if not repair:
+            repaired = stats.round_to_grid(stats.nearest_correlation(matrix))
+            if np.any(np.abs(repaired - matrix) > 1e-12):
+                low = float(np.linalg.eigvalsh(matrix).min())
+                self.problem(here, "the matrix is not positive semi-definite (smallest "
+                             f"eigenvalue {low:.3g}), so no set of durations can have these "
+                             "correlations; fix the coefficients, or set repair = true to use "
+                             "the nearest valid matrix (the run reports every change)")
+                return
+        try:
+            project.add_correlation_matrix(tasks, matrix, repair=repair)
+        except ModelError as exc:
+            self.problem(here, str(exc))
+            return
+        for t in tasks:
+            self.grouped[t] = where
+
+    def read_branch(self, project, entry, where) -> None:
+        bid = entry.get("id")
+        if _is_number(bid) and float(bid).is_integer():
+            bid = str(int(bid))
+        if not isinstance(bid, str) or not bid.strip():
+            self.problem(where, "missing 'id'; give every branch an id such as id = \"test\""
+                         if bid is None else f"id must be text or a whole number, got {bid!r}")
+            return
+        bid = bid.strip()
+        here = f'{where} ("{bid}")'
+        if bid in project.branches:
+            self.problem(here, f"duplicate branch id {bid!r}; branch ids must be unique")
+            return
+        self.unknown_keys(here, entry, BRANCH_KEYS)
+        options = entry.get("options")
+        example = ('options = [{ probability = 0.7, tasks = ["deploy"] }, '
+                   '{ probability = 0.3, tasks = ["rework", "retest"] }]')
+        if (not isinstance(options, list) or len(options) < 2
+                or not all(isinstance(o, dict) for o in options)):
+            self.problem(here, "options must be a list of at least two tables, like "
+                         f"{example}; got {options!r}")
+            return
+        parsed, ok = [], True
+        for j, opt in enumerate(options):
+            owhere = f"{here}: options[{j}]"
+            self.unknown_keys(owhere, opt, OPTION_KEYS)
+            if "probability" not in opt:
+                self.problem(owhere, "missing 'probability' of this option")
+                ok = False
+                continue
+            prob = self.probability(owhere, "probability", opt["probability"])
+            tasks = None
+            if "tasks" in opt:
+                tasks = self.task_ids(owhere, opt["tasks"])
+            else:
+                self.problem(owhere, "missing 'tasks': the tasks that exist when this option "
+                             "is taken")
+            cond = self.condition(f"{owhere}: when", opt["when"]) if "when" in opt else None
+            if prob is None or tasks is None or ("when" in opt and cond is None):
+                ok = False
+                continue
+            for t in tasks:
+                if t in self.branched:
+                    self.problem(owhere, f"task {t!r} is already in {self.branched[t]}; a task "
+                                 "can be in one branch option only")
+                    ok = False
+            parsed.append((prob, tasks, cond))
+            if cond is not None:
+                self.conditions.append((tasks, cond, f"{owhere}: when"))
+        if not ok:
+            return
+        total = sum(p for p, _, _ in parsed)
+        if abs(total - 1.0) > 1e-9:
+            self.problem(here, f"option probabilities add up to {total:g}; exactly one option "
+                         "is taken in each iteration, so they must add up to 1")
+            return
+        for j, (_, tasks, _) in enumerate(parsed):
+            for t in tasks:
+                self.branched[t] = f"{here}: options[{j}]"
+        try:
+            project.add_branch(bid, [(p, t, c) if c is not None else (p, t)
+                                     for p, t, c in parsed])
+        except ModelError as exc:
+            self.problem(here, _strip_subject(str(exc), f"branch {bid!r}"))
+
+    def check_conditions(self, project) -> None:
+        """Each ``when`` refers to an existing task that comes before (a predecessor,
+        direct or indirect) every task it governs, and a task has at most one."""
+        graph = project.graph
+        own = {}
+        for tasks, cond, where in self.conditions:
+            if cond.task not in graph:
+                hint = _closest(cond.task, self.known_ids) or "; no task has that id"
+                self.problem(where, f"unknown task {cond.task!r}{hint}")
+                continue
+            for t in tasks:
+                if t in own:
+                    self.problem(where, f"task {t!r} already has a condition ({own[t]}); "
+                                 "keep only one")
+                    continue
+                own[t] = where
+                if cond.task not in nx.ancestors(graph, t):
+                    self.problem(where, f"task {cond.task!r} is not a predecessor (direct or "
+                                 f"indirect) of {t!r}, so its dates are not known when {t!r} "
+                                 f"is scheduled; link {cond.task!r} before {t!r} or drop "
+                                 "the condition")
+
+
+def _strip_subject(message: str, subject: str) -> str:
+    """Drop the model's ``risk 'R1': `` prefix: the scenario message names it already."""
+    return message.removeprefix(subject + ": ").removeprefix(subject + " ")
 
 def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
     lineno = getattr(exc, "lineno", None)
