@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 from ._version import __version__
 from .errors import PmosimError
@@ -28,6 +29,12 @@ from .errors import PmosimError
 RESULTS_JSON = "results.json"
 FINISH_PNG = "finish.png"
 CRITICALITY_PNG = "criticality.png"
+COST_PNG = "cost.png"
+JCL_PNG = "jcl.png"
+CASHFLOW_PNG = "cashflow.png"
+TORNADO_PNG = "tornado.png"
+#: Joint confidence level whose frontier the summary prints (NASA's 70% JCL).
+JCL_LEVEL = 0.7
 #: Runs expected to take longer than this (seconds) get a progress bar.
 PROGRESS_AFTER_S = 1.0
 SUMMARY_PERCENTILES = (10, 50, 80, 90)
@@ -218,18 +225,35 @@ def _fmt_days(t) -> str:
 @click.option("--target", metavar="DATE_OR_NUMBER", default=None,
               help="Target finish: a date (YYYY-MM-DD, met when finishing by the end of that "
                    "day) or working days from the start; reports the chance of meeting it.")
+@click.option("--budget", metavar="AMOUNT", default=None,
+              help="Cost budget (default: budget under [project]); reports the chance of "
+                   "staying within it and, with --target, the joint confidence level (JCL).")
+@click.option("--risks", "risk_mode", type=click.Choice(["pre", "post", "none"]),
+              default="pre", show_default=True,
+              help="Risk register to use: before mitigation, after it (mitigated values), or "
+                   "no risk events (drivers stay). All use the same random numbers.")
+@click.option("--rank-risks", is_flag=True,
+              help=f"Rank risk events and drivers by how much switching each off moves the "
+                   f"finish (one extra run per risk); prints the tornado, writes {TORNADO_PNG}.")
+@click.option("--rank-percentile", type=click.FloatRange(0, 100), default=80.0,
+              show_default=True, help="Finish percentile the --rank-risks tornado ranks by.")
 @_friendly
-def run(scenario, iterations, seed, threads, out_dir, json_file, target):
-    """Simulate SCENARIO and report finish percentiles, dates and critical tasks.
+def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget, risk_mode,
+        rank_risks, rank_percentile):
+    """Simulate SCENARIO and report finish percentiles, dates, critical tasks, risks and cost.
 
     Without SCENARIO, runs the bundled example scenario. Writes results.json,
-    finish.png (histogram and S-curve) and criticality.png into --out.
+    finish.png (histogram and S-curve) and criticality.png into --out; with costs
+    also cost.png, jcl.png (finish against cost) and cashflow.png; with
+    --rank-risks tornado.png.
 
     \b
     Examples:
       pmosim run
       pmosim run scenarios/data-centre-migration.toml -n 50000 --seed 42
       pmosim run plan.toml --target 2027-09-30 --out results --json -
+      pmosim run scenarios/office-move-risks.toml --target 2027-10-29 --budget 2400000
+      pmosim run scenarios/office-move-risks.toml --risks post --rank-risks
     """
     from . import simulate
     from .io.json_out import results_dict, write_json
@@ -241,20 +265,45 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target):
         say(f"No SCENARIO given: running the bundled default scenario {scenario}")
     project = _load(scenario)
     target_spec = _parse_target(target, project) if target is not None else None
+    budget_spec = _parse_budget(budget, project)
+    if rank_risks and not project.risks and not project.drivers:
+        raise click.ClickException(
+            f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
+            "[[drivers]] to the scenario")
+    if rank_risks and risk_mode == "none" and not project.drivers:
+        raise click.ClickException(
+            f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
+            "switches every risk event off); use --risks pre or post")
 
     progress = _Progress(sys.stderr, iterations)
     t0 = time.perf_counter()
     try:
         with _about(scenario):
             result = simulate(project, iterations, seed=seed, threads=threads,
-                              progress=progress)
+                              progress=progress, risks=risk_mode)
     finally:
         progress.close()
+    if budget_spec is not None and result.cost is None:
+        where = "--budget" if budget is not None else "project.budget"
+        raise click.ClickException(
+            f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a budget; "
+            "set cost_fixed or cost_rate on tasks, cost_impact on risks or cost_rate under "
+            "[project]")
+    ranking = None
+    if rank_risks:
+        from . import rank_risks as rank
+        n_ranked = len(result.risks)
+        say(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
+            f"{n_ranked + 1} runs of {iterations:,} iterations on the same random numbers ...")
+        with _about(scenario):
+            ranking = rank(project, iterations, seed=result.seed, percentile=rank_percentile,
+                           risks=risk_mode, threads=threads)
     elapsed = time.perf_counter() - t0
 
-    doc = results_dict(result, scenario=scenario, target=target_spec)
+    doc = results_dict(result, scenario=scenario, target=target_spec, budget=budget_spec,
+                       ranking=ranking)
     written = [write_json(doc, out_dir / RESULTS_JSON)]
-    written += _write_plots(result, out_dir)
+    written += _write_plots(result, out_dir, doc, ranking)
     if json_file is not None and not to_stdout:
         written.append(write_json(doc, json_file))
 
@@ -262,15 +311,43 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target):
         import json
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     _summary(say, project, scenario, result, doc, elapsed)
+    _risk_summary(say, result, ranking)
+    _cost_summary(say, project, result, doc)
     say("Wrote " + ", ".join(str(p) for p in written))
 
 
-def _write_plots(result, out_dir: Path) -> list[Path]:
+def _parse_budget(text, project) -> dict | None:
+    """``--budget`` (or the scenario's budget) as ``{"value", "given"}``; None when neither."""
+    if text is None:
+        value = project.meta.get("budget")
+        return None if value is None else {"value": float(value), "given": f"{value:g}"}
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value <= 0:
+        raise click.BadParameter(
+            f"{text!r} is not an amount of money; give a number > 0 like 2400000 "
+            "(no currency sign; 2,400,000 is fine)", param_hint="'--budget'")
+    return {"value": value, "given": text.strip()}
+
+
+def _write_plots(result, out_dir: Path, doc: dict, ranking) -> list[Path]:
     from . import plots
-    finish_ax = plots.finish_histogram(result)
-    crit_ax = plots.criticality_chart(result, top=TOP_TASKS)
-    return [Path(plots.save_png(finish_ax, out_dir / FINISH_PNG)),
-            Path(plots.save_png(crit_ax, out_dir / CRITICALITY_PNG))]
+    out = [(plots.finish_histogram(result), FINISH_PNG),
+           (plots.criticality_chart(result, top=TOP_TASKS), CRITICALITY_PNG)]
+    if result.cost is not None:
+        currency = result.project.meta.get("currency")
+        budget = doc["budget"]["value"] if "budget" in doc else None
+        target = doc["target"]["value"] if "target" in doc else None
+        out += [(plots.cost_histogram(result, budget=budget, currency=currency), COST_PNG),
+                (plots.jcl_scatter(result, target=target, budget=budget, p=JCL_LEVEL,
+                                   currency=currency), JCL_PNG),
+                (plots.cashflow_fan(result, budget=budget, currency=currency), CASHFLOW_PNG)]
+    if ranking is not None:
+        out.append((plots.risk_tornado(ranking), TORNADO_PNG))
+    return [Path(plots.save_png(ax, out_dir / name)) for ax, name in out]
 
 
 def _summary(say, project, scenario, result, doc, elapsed):
@@ -304,6 +381,109 @@ def _summary(say, project, scenario, result, doc, elapsed):
     for task_id, crit in result.most_critical(TOP_TASKS):
         name = str(names.get(task_id, task_id))
         say(f"  {100 * crit:5.1f}%  {task_id}" + (f"  {name}" if name != str(task_id) else ""))
+    say("")
+
+
+_MODE_TEXT = {"pre": "before mitigation", "post": "after mitigation",
+              "none": "risk events switched off"}
+
+
+def _impact_text(stat) -> str:
+    if stat.mean_impact != stat.mean_impact:          # NaN: never occurred
+        return "-"
+    if stat.unit == "factor":
+        return f"x{stat.mean_impact:.3f}"
+    if stat.unit == "%":
+        return f"{stat.mean_impact:+.1f}%"
+    return f"{stat.mean_impact:+.1f} d"
+
+
+def _risk_summary(say, result, ranking):
+    """The risk register as run, repaired correlations, and the tornado."""
+    if result.risks:
+        say(f"Risk register ({_MODE_TEXT[result.risk_mode]}, --risks {result.risk_mode})")
+        width = min(max(len(str(r.id)) for r in result.risks), 24)
+        say(f"  {'id':<{width}}  kind    probability  occurred  mean impact  name")
+        for r in result.risks:
+            name = r.name if r.name != str(r.id) else ""
+            say(f"  {str(r.id):<{width}}  {r.kind:<6}  {100 * r.probability:10.1f}%"
+                f"  {100 * r.occurrence:7.1f}%  {_impact_text(r):>11}  {name}".rstrip())
+        say("  (mean impact when it occurred: working days added to each mapped task, % of "
+            "their duration, or a driver's factor)")
+        say("")
+    for c in result.correlations:
+        tasks = ", ".join(str(t) for t in c.tasks)
+        changes = c.changes()
+        finite = c.achieved[np.isfinite(c.achieved)] if c.achieved.size else c.achieved
+        gap = (float(np.max(np.abs(c.achieved - c.repaired)))
+               if finite.size == c.achieved.size and c.achieved.size else float("nan"))
+        measured = (f"achieved within {gap:.3f} of the targets over {c.n_samples:,} iterations"
+                    if gap == gap else "too few iterations to measure the achieved correlation")
+        if not changes:
+            say(f"Correlation of {tasks}: targets kept, {measured}")
+        else:
+            say(f"Correlation of {tasks}: the matrix was not positive semi-definite; repaired "
+                f"to the nearest valid one (Higham), {len(changes)} coefficient"
+                f"{'s' if len(changes) > 1 else ''} changed:")
+            for a, b, target, repaired in changes:
+                say(f"  {a} ~ {b}: {target:+.3f} -> {repaired:+.3f} ({repaired - target:+.3f})")
+            say(f"  {measured[0].upper() + measured[1:]}")
+    if result.correlations:
+        say("")
+    if ranking is not None:
+        key = f"P{ranking.percentile:g}"
+        say(f"Risk tornado: what switching each one off gains ({key} finish "
+            f"{ranking.baseline_percentile:,.1f}, mean {ranking.baseline_mean:,.1f} working days "
+            "with all on)")
+        width = min(max(len(str(e.id)) for e in ranking.entries), 24)
+        say(f"  {'id':<{width}}  {key + ' shift':>10}  {'mean shift':>10}  name")
+        for e in ranking.entries:
+            name = e.name if e.name != str(e.id) else ""
+            say(f"  {str(e.id):<{width}}  {e.percentile_shift:+10.1f}  {e.mean_shift:+10.1f}  "
+                f"{name}".rstrip())
+        say("")
+
+
+def _money(value: float, currency) -> str:
+    return f"{value:,.0f}" + (f" {currency}" if currency else "")
+
+
+def _cost_summary(say, project, result, doc):
+    if result.cost is None:
+        return
+    cost = result.cost
+    currency = project.meta.get("currency")
+    say("Project cost" + (f" ({currency})" if currency else ""))
+    rows = [("Planned (deterministic)", cost.deterministic), ("Mean", cost.mean)]
+    rows += [(f"P{q}", float(cost.percentile(q))) for q in SUMMARY_PERCENTILES]
+    for label, value in rows:
+        say(f"  {label:<24}{value:>16,.0f}")
+    say(f"  {'Std deviation':<24}{cost.std:>16,.0f}")
+    p80 = float(cost.percentile(80))
+    say(f"Contingency at P80 over the planned cost: {_money(p80 - cost.deterministic, currency)}")
+    if "budget" in doc:
+        b = doc["budget"]
+        say(f"Chance of staying within the budget of {_money(b['value'], currency)}: "
+            f"{100 * b['probability']:.1f}%")
+    joint = doc.get("jcl", {}).get("target_and_budget")
+    if joint is not None:
+        say(f"Joint confidence (JCL) of meeting both the target and the budget: "
+            f"{100 * joint['probability']:.1f}%")
+    frontier = result.jcl_frontier(JCL_LEVEL, 200)
+    if frontier.size:
+        say(f"{100 * JCL_LEVEL:.0f}% JCL: finish and cost pairs met together in "
+            f"{100 * JCL_LEVEL:.0f}% of iterations")
+        fin = result.finish
+        for q in (70, 80, 90, 95):
+            f = float(fin.percentile(q))
+            at = frontier[frontier[:, 0] >= f - 1e-9]
+            if not at.size:
+                continue
+            f_at, c_at = at[0]
+            when = f"{_fmt_days(f_at)} working days"
+            if project.start is not None:
+                when = f"{_finish_date(project, f_at)} ({when})"
+            say(f"  by {when} and within {_money(c_at, currency)}")
     say("")
 
 

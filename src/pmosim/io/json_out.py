@@ -66,7 +66,7 @@ def finish_dates(project, times):
     return [str(d) for d in np.atleast_1d(days)]
 
 
-def results_dict(result, *, scenario=None, target=None) -> dict:
+def results_dict(result, *, scenario=None, target=None, budget=None, ranking=None) -> dict:
     """The results JSON document of one simulation, as a dict.
 
     Parameters
@@ -77,6 +77,13 @@ def results_dict(result, *, scenario=None, target=None) -> dict:
     target : dict, optional
         ``{"value": working days, "given": the text given}``; the probability of
         finishing on or before it is added, and its date when the project has a start.
+    budget : dict, optional
+        ``{"value": amount, "given": the text given}`` (the project must have costs);
+        the probability of staying within it is added, and with ``target`` too the
+        joint confidence level (JCL) of meeting both goes into ``jcl``.
+    ranking : pmosim.results.RiskRanking, optional
+        From :func:`pmosim.rank_risks`: each risk entry gets its shifts, ``risks``
+        is sorted by them, and ``risk_ranking`` describes the ranking run.
     """
     base = result.to_dict()
     project = result.project
@@ -114,7 +121,53 @@ def results_dict(result, *, scenario=None, target=None) -> dict:
         doc["target"] = entry
     for key, value in base.items():
         doc.setdefault(key, value)
+    if "cost" in doc:
+        cost = dict(doc["cost"])
+        planned = cost["deterministic"]
+        cost["contingency"] = {k: v - planned for k, v in cost["percentiles"].items()}
+        doc["cost"] = cost
+    if budget is not None:
+        if result.cost is None:
+            raise ValueError("a budget needs a project with costs")
+        value = float(budget["value"])
+        entry = {"value": value, "probability": result.cost.probability_le(value)}
+        if "given" in budget:
+            entry["given"] = str(budget["given"])
+        doc["budget"] = entry
+        if target is not None:
+            jcl = dict(doc["jcl"])
+            jcl["target_and_budget"] = {
+                "finish": doc["target"]["value"], "cost": value,
+                "probability": result.jcl(doc["target"]["value"], value)}
+            doc["jcl"] = jcl
+    if "cashflow" in doc and start is not None:
+        cash = dict(doc["cashflow"])
+        cash["dates"] = finish_dates(project, cash["times"])
+        doc["cashflow"] = cash
+    if "correlations" in doc:
+        # Achieved coefficients are NaN when too few iterations ran to measure them.
+        doc["correlations"] = [dict(c, achieved=_finite_or_none(c["achieved"]))
+                               for c in doc["correlations"]]
+    if ranking is not None:
+        shifts = {str(e.id): e for e in ranking.entries}
+        order = {str(e.id): k for k, e in enumerate(ranking.entries)}
+        risks = []
+        for entry in doc.get("risks", []):
+            ranked = shifts.get(entry["id"])
+            if ranked is not None:
+                entry = dict(entry, percentile_shift=float(ranked.percentile_shift),
+                             mean_shift=float(ranked.mean_shift), rank=order[entry["id"]] + 1)
+            risks.append(entry)
+        risks.sort(key=lambda e: e.get("rank", len(order) + 1))
+        doc["risks"] = risks
+        rank = ranking.to_dict()
+        del rank["ranking"]
+        doc["risk_ranking"] = rank
     return doc
+
+
+def _finite_or_none(rows):
+    return [[float(x) if np.isfinite(x) else None for x in row] for row in rows]
 
 
 def write_json(doc: dict, path) -> Path:
@@ -125,9 +178,11 @@ def write_json(doc: dict, path) -> Path:
     return Path(path)
 
 
-def write_results_json(result, path, *, scenario=None, target=None) -> Path:
+def write_results_json(result, path, *, scenario=None, target=None, budget=None,
+                       ranking=None) -> Path:
     """Write :func:`results_dict` of ``result`` to ``path`` atomically; return the path."""
-    return write_json(results_dict(result, scenario=scenario, target=target), path)
+    return write_json(results_dict(result, scenario=scenario, target=target, budget=budget,
+                                   ranking=ranking), path)
 
 
 __all__ = ["atomic_path", "results_dict", "write_json", "write_results_json", "finish_dates"]

@@ -886,6 +886,11 @@ class _Reader:
         here = f"{where} ({', '.join(tasks)})" if len(tasks) <= 4 else \
             f"{where} ({', '.join(tasks[:3])}, ... {len(tasks)} tasks)"
         for t in tasks:
+            if isinstance(project.graph.nodes[t].get("duration"), Fixed):
+                self.problem(here, f"task {t!r} has a fixed duration, so it cannot be "
+                             "correlated with anything; give it a distribution or leave it "
+                             "out of the group")
+                return
             if t in self.grouped:
                 self.problem(here, f"task {t!r} is already in {self.grouped[t]}; a task can be "
                              "in one correlation group only: merge the two groups into one "
