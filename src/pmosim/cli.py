@@ -105,8 +105,53 @@ def main(argv=None):
 
 # -- helpers --------------------------------------------------------------------------
 def _load(scenario):
+    """Load SCENARIO with the running command's --format and --uncertainty, if it has them."""
     from . import load
-    return load(scenario)
+    fmt, rules = _input_settings()
+    project = load(scenario, format=fmt)
+    if rules:
+        from .uncertainty import apply_uncertainty
+        project = apply_uncertainty(project, list(rules))
+        for warning in project.meta["uncertainty"]["warnings"]:
+            click.echo(f"Warning: {warning}", err=True)
+    return project
+
+
+_INPUT_KEY = "pmosim.input"
+FORMAT_HELP = ("Format of the input when its extension does not say it: toml, mspdi (MS "
+               "Project XML), xer (Primavera P6), psplib (.sm) or dslib (.xlsx).")
+UNCERTAINTY_HELP = (
+    "Relative range on the tasks' planned durations, e.g. 'triangular(-10%, 0, +25%)', "
+    "'uniform(-10%, +20%)', 'pert(...)', 'trigen(..., P10, P90)'; filter with wbs=CODE, "
+    "id=GLOB or FIELD=VALUE before it: 'wbs=1.2: pert(-5%, 0, +40%)'. Repeat for more rules "
+    "(a later rule wins). Tasks with their own distribution, milestones and completed tasks "
+    "keep theirs.")
+
+
+def _input_settings():
+    """(--format, --uncertainty rules) of the running command; (None, ()) without them."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta.get(_INPUT_KEY) if ctx is not None else None) or (None, ())
+
+
+def _input_options(command):
+    """Add --format and --uncertainty to a command that reads its input through _load."""
+    @functools.wraps(command)
+    def wrapper(*args, fmt=None, uncertainty=(), **kwargs):
+        click.get_current_context().meta[_INPUT_KEY] = (fmt, tuple(uncertainty))
+        return command(*args, **kwargs)
+    wrapper = click.option("--uncertainty", multiple=True, metavar="SPEC",
+                           help=UNCERTAINTY_HELP)(wrapper)
+    return click.option("--format", "fmt", metavar="FORMAT", default=None,
+                        help=FORMAT_HELP)(wrapper)
+
+
+def _reads_as_scenario(path) -> bool:
+    from .io import detect_format
+    try:
+        return detect_format(path, _input_settings()[0]) == "toml"
+    except PmosimError:
+        return False
 
 
 def _calendar(project):
@@ -207,6 +252,7 @@ def _fmt_days(t) -> str:
 # -- run ------------------------------------------------------------------------------
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@_input_options
 @click.option("-n", "--iterations", type=click.IntRange(min=1), default=10_000, show_default=True,
               help="Number of Monte Carlo iterations.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
@@ -490,6 +536,7 @@ def _cost_summary(say, project, result, doc):
 # -- validate -------------------------------------------------------------------------
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@_input_options
 def validate(scenario):
     """Check SCENARIO and list every problem found (exit status 1 if any).
 
@@ -501,7 +548,7 @@ def validate(scenario):
     from .io.scenario import scenario_problems
 
     project = None
-    if Path(scenario).suffix.lower() == ".toml":
+    if _reads_as_scenario(scenario):
         problems = scenario_problems(scenario)
     else:
         try:
@@ -524,6 +571,7 @@ def validate(scenario):
 # -- cpm ------------------------------------------------------------------------------
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@_input_options
 @_friendly
 def cpm(scenario):
     """Print the deterministic critical path schedule of SCENARIO.
@@ -572,3 +620,69 @@ def cpm(scenario):
         finish += f", {_finish_date(project, res.finish)} (start {project.start.isoformat()})"
     click.echo(f"\nProject finish: {finish}")
     click.echo("Critical path: " + " -> ".join(str(t) for t in res.critical_path))
+
+
+# -- import ---------------------------------------------------------------------------
+IMPORT_WARNINGS_SHOWN = 20
+
+
+@cli.command("import")
+@click.argument("schedule", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Scenario file to write (.toml); with more tasks than --csv-threshold they "
+                   "go to <name>.tasks.csv next to it.")
+@click.option("--csv-threshold", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Tasks beyond which the task list goes to a sidecar CSV file.")
+@_input_options
+@_friendly
+def import_(schedule, output, csv_threshold):
+    """Import SCHEDULE (MS Project XML, Primavera XER, PSPLIB, DSLIB) as a scenario file.
+
+    The scenario (TOML, docs/scenario-format.md) can be kept in git, edited and
+    run. What the scenario format cannot hold (per-task calendars, constraints,
+    progress, ...) is listed here and in the file's header comment.
+
+    \b
+    Examples:
+      pmosim import plan.xml -o plan.toml
+      pmosim import sp10.xer -o sp10.toml --uncertainty "triangular(-10%, 0, +25%)"
+      pmosim import j301_1.sm -o j301.toml --uncertainty "id=1?: pert(-5%, 0, +80%)"
+      pmosim import export.txt --format xer -o plan.toml
+    """
+    from .io.export import write_scenario
+
+    if output.suffix.lower() != ".toml":
+        raise click.ClickException(f"-o {output}: a scenario file name ends in .toml; use e.g. "
+                                   f"{output.with_suffix('.toml').name}")
+    project = _load(schedule)
+    with _about(schedule):
+        written = write_scenario(project, output, csv_threshold=csv_threshold)
+    report = project.meta.get("import_report") or {}
+    if "links_by_type" in report:
+        by_type = ", ".join(f"{k} {v}" for k, v in report["links_by_type"].items())
+        click.echo(f"Imported {schedule} ({report['format']}): {report['tasks']} tasks, "
+                   f"{report['links']} links ({by_type}), {report['lags']} lags, "
+                   f"{report['calendars']} calendars")
+    else:
+        click.echo(f"Read {schedule}: {project.n_tasks} tasks, "
+                   f"{project.graph.number_of_edges()} links")
+    _bullets("Import warnings", report.get("warnings", []))
+    applied = project.meta.get("uncertainty")
+    if applied:
+        rules = "; ".join(f"{r} on {n} tasks" for r, n in zip(applied["rules"],
+                                                             applied["tasks_per_rule"]))
+        click.echo(f"Uncertainty: {rules}; kept {applied['kept_explicit']} with their own "
+                   f"distribution, {applied['kept_milestones']} milestones, "
+                   f"{applied['kept_complete']} completed")
+    _bullets("Not kept by the scenario format, listed in the file's header too", written.warnings)
+    click.echo("Wrote " + ", ".join(str(p) for p in (written.path, written.csv_path) if p))
+
+
+def _bullets(title, lines):
+    if not lines:
+        return
+    click.echo(f"{title} ({len(lines)}):")
+    for line in lines[:IMPORT_WARNINGS_SHOWN]:
+        click.echo(f"  - {line}")
+    if len(lines) > IMPORT_WARNINGS_SHOWN:
+        click.echo(f"  ... and {len(lines) - IMPORT_WARNINGS_SHOWN} more")
