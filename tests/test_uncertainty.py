@@ -273,3 +273,15 @@ def test_dslib_explicit_estimates_win():
     assert explicit == q.meta["uncertainty"]["kept_explicit"] > 0
     assert fixed == q.meta["uncertainty"]["tasks_per_rule"][0]
     assert pmosim.cpm(q).finish == pmosim.cpm(p).finish
+
+
+def test_mspdi_summary_names_select_their_tasks():
+    """MS Project summary tasks become WBS groups: each task lists the summary names above
+    it, and a field filter on that list selects the tasks under a summary."""
+    p = pmosim.load(data_dir("projectlibre", "New Product.xml"))
+    q = apply_uncertainty(p, 'summary="Production Phase": uniform(0, +30%)')
+    changed = {t for t, d in q.graph.nodes(data=True) if isinstance(d["duration"], Uniform)}
+    under = {t for t, d in p.graph.nodes(data=True)
+             if "Production Phase" in d.get("summary", []) and d["duration"].value > 0}
+    assert changed == under and len(under) > 0
+    assert q.meta["uncertainty"]["tasks_per_rule"] == [len(under)]

@@ -37,7 +37,11 @@ filters before it::
                                    ("1.2" selects "1.2" and "1.2.7", not "1.20");
                                    a value with * ? [ ] is a glob on the code instead
             | "id" "=" value       task ids matching the glob (fnmatch, case-sensitive)
-            | NAME "=" value       the node attribute NAME equals value (custom field)
+            | NAME "=" value       the node attribute NAME equals value (custom field;
+                                   text compares with the attribute's text, numbers
+                                   as numbers, and a list attribute, such as the
+                                   summary task names MS Project files give each
+                                   task, matches when one of its items does)
     value  := text without spaces, commas, colons or quotes | "quoted" | 'quoted'
 
 ``wbs=1.2 risk_profile="standard - symmetric": pert(-5%, 0, +40%)``. All
@@ -196,9 +200,12 @@ def _wbs_match(code, pattern: str) -> bool:
 
 
 def _equals(attr, value) -> bool:
-    """Node attribute ``attr`` equals ``value``; text compares with the attribute's text."""
+    """Node attribute ``attr`` equals ``value``; text compares with the attribute's text,
+    and a list attribute matches when one of its items does."""
     if attr == value:
         return True
+    if isinstance(attr, (list, tuple, set, frozenset)):
+        return any(_equals(item, value) for item in attr)
     if not isinstance(value, str):
         return False
     if isinstance(attr, bool):
