@@ -434,7 +434,11 @@ _MODE_TEXT = {"pre": "before mitigation", "post": "after mitigation",
               "none": "risk events switched off"}
 
 
-def _impact_text(stat) -> str:
+def _impact_text(stat, project) -> str:
+    risk = project.risks.get(stat.id) if stat.kind == "risk" else None
+    if risk is not None and risk.pre.schedule_impact is None and (
+            risk.post is None or risk.post.schedule_impact is None):
+        return "cost only"
     if stat.mean_impact != stat.mean_impact:          # NaN: never occurred
         return "-"
     if stat.unit == "factor":
@@ -453,7 +457,7 @@ def _risk_summary(say, result, ranking):
         for r in result.risks:
             name = r.name if r.name != str(r.id) else ""
             say(f"  {str(r.id):<{width}}  {r.kind:<6}  {100 * r.probability:10.1f}%"
-                f"  {100 * r.occurrence:7.1f}%  {_impact_text(r):>11}  {name}".rstrip())
+                f"  {100 * r.occurrence:7.1f}%  {_impact_text(r, result.project):>11}  {name}".rstrip())
         say("  (mean impact when it occurred: working days added to each mapped task, % of "
             "their duration, or a driver's factor)")
         say("")
@@ -463,7 +467,8 @@ def _risk_summary(say, result, ranking):
         finite = c.achieved[np.isfinite(c.achieved)] if c.achieved.size else c.achieved
         gap = (float(np.max(np.abs(c.achieved - c.repaired)))
                if finite.size == c.achieved.size and c.achieved.size else float("nan"))
-        measured = (f"achieved within {gap:.3f} of the targets over {c.n_samples:,} iterations"
+        measured = (f"achieved (on the sampled durations, risks and drivers included) within "
+                    f"{gap:.3f} of the targets over {c.n_samples:,} iterations"
                     if gap == gap else "too few iterations to measure the achieved correlation")
         if not changes:
             say(f"Correlation of {tasks}: targets kept, {measured}")

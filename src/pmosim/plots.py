@@ -406,7 +406,7 @@ def risk_tornado(ranking, ax=None, *, top: int = 15, unit: str = "working days",
     """
     entries = list(ranking.entries)[:top]
     n = max(len(entries), 1)
-    ax = ax if ax is not None else _new_axes((9, 1.6 + 0.55 * n))
+    ax = ax if ax is not None else _new_axes((10.5, 2.2 + 0.55 * n))
     key = percentile_key(ranking.percentile)
     labels = []
     for e in entries:
@@ -436,7 +436,7 @@ def risk_tornado(ranking, ax=None, *, top: int = 15, unit: str = "working days",
     pad = 0.12 * (hi - lo) or 1.0
     ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
     ax.set_xlabel(f"Finish gained by switching the risk off ({unit})")
-    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title if title is not None else
                  f"Risk tornado: {key} finish {ranking.baseline_percentile:,.1f}, mean "
