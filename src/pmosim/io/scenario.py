@@ -449,8 +449,8 @@ class _Reader:
     def probability(self, where, key, value, label=None):
         """A probability in 0..1, or None after recording the problem."""
         if not _is_number(value) or not 0.0 <= value <= 1.0:
-            self.problem(where, f"{key} must be a probability between 0 and 1 (0.3 is 30%), "
-                         f"got {value!r}", label)
+            self.problem(where, f"{key} must be between 0 and 1 (0.3 means 30%), got {value!r}",
+                         label)
             return None
         return float(value)
 
@@ -458,6 +458,8 @@ class _Reader:
         """A non-negative cost (number or distribution table), or None after recording."""
         try:
             dist = self.distribution(spec, f"a {unit}")
+            if isinstance(dist, Fixed) and dist.value < 0:
+                raise ModelError(f"costs must be >= 0, got {dist.value:g}")
             dist.check_nonnegative("cost")
         except ModelError as exc:
             self.problem(where, str(exc).removeprefix("cost: "), label)
@@ -855,7 +857,7 @@ class _Reader:
         else:
             factor = self.dist_or_problem(here, "factor", entry["factor"])
             if factor is not None and factor.support[0] < 0:
-                self.problem(here, f"factor {_describe(factor)} can be negative; a duration "
+                self.problem(here, f"factor {factor.describe()} can be negative; a duration "
                              "multiplier must be >= 0 (1 means no change)")
                 factor = None
             ok &= factor is not None
