@@ -87,7 +87,7 @@ from typing import Any
 
 from .distributions import Distribution, Fixed, Pert, Triangular, Trigen, Uniform
 from .errors import ModelError
-from .model import Project, planned_duration
+from .model import Project, as_project, planned_duration
 
 __all__ = ["Range", "Rule", "parse_uncertainty", "parse_rule", "apply_uncertainty", "DISTS"]
 
@@ -497,7 +497,7 @@ def apply_uncertainty(project, rules) -> Project:
 
     Parameters
     ----------
-    project : pmosim.Project
+    project : pmosim.Project or networkx.DiGraph
         Never modified.
     rules : str, Range, Rule, dict or a list of them
         Applied in order; a later rule that selects a task replaces an earlier
@@ -575,8 +575,7 @@ def _winners(chosen: dict, n_rules: int) -> list[int]:
 
 def _copy(project) -> Project:
     """A copy that shares nothing mutable with ``project`` (distributions are immutable)."""
-    if not isinstance(project, Project):
-        raise ModelError(f"apply_uncertainty needs a pmosim.Project, got {type(project).__name__}")
+    project = as_project(project)
     out = copy.copy(project)
     out.graph = project.graph.copy()
     for _, data in out.graph.nodes(data=True):
