@@ -19,6 +19,11 @@ comma or semicolon in a predecessor list) stays in ``[[tasks]]``. Both files are
 written atomically (a temporary file, then ``os.replace``); the CSV first, so a
 TOML file never names a CSV file that is not there.
 
+Numbers are written so that they read back as the same floats (shortest ``repr``;
+plain decimals in predecessor text and CSV cells). One exception: ``discrete``
+weights are written normalised and normalised again when read, which can move a
+weight by one unit in the last place.
+
 Examples
 --------
 >>> import pathlib, tempfile, pmosim
