@@ -30,6 +30,8 @@ class KernelModel(NamedTuple):
     dur_par: np.ndarray       # float64[n, 5]  distribution parameters
     dur_var: np.ndarray       # int64[n]       random variable (row of the uniforms)
     n_dur_vars: int
+    var_pos: np.ndarray       # int64[n]       position of each duration variable
+    var_corr: np.ndarray      # int64[n]       1 when the variable is in a correlation group
     pred_ptr: np.ndarray      # int64[n + 1]   CSR of predecessors
     pred_idx: np.ndarray      # int64[m]       predecessor position
     pred_type: np.ndarray     # int64[m]       0 FS, 1 SS, 2 FF, 3 SF
@@ -218,7 +220,8 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
     extra["planned_cost_rate"] = _typical(pc) if pc is not None else 0.0
     kernel = KernelModel(
         dur_code=dur_code, dur_par=dur_par, dur_var=np.asarray(order, dtype=np.int64),
-        n_dur_vars=n, pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
+        n_dur_vars=n, var_pos=position.copy(), var_corr=_corr_flags(project, node_index, n),
+        pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
         pred_lag=pred_lag, pred_lagvar=pred_lagvar, lag_code=lag_code, lag_par=lag_par,
         lag_var=np.arange(r, dtype=np.int64), n_lag_vars=r,
         tables=tables.array(),
@@ -417,3 +420,11 @@ def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
 
 def _typical(dist) -> float:
     return float(dist.mode if dist.mode is not None else dist.mean)
+
+
+def _corr_flags(project, node_index, n) -> np.ndarray:
+    flags = np.zeros(n, dtype=np.int64)
+    for corr in project.correlations:
+        for t in corr.tasks:
+            flags[node_index[t]] = 1
+    return flags

@@ -66,6 +66,14 @@ def _schedule_kernels():
     return schedule
 
 
+def _resolve_chunk(chunk_size) -> int:
+    """Iterations per chunk, rounded up to a multiple of LANES: lane blocks then always
+    hold the same iterations, which the per-block moment sums rely on."""
+    from .kernels import LANES
+    chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+    return -(-chunk // LANES) * LANES
+
+
 def _resolve_threads(threads):
     import numba
     limit = numba.config.NUMBA_NUM_THREADS
@@ -208,8 +216,8 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         Also keep per-iteration durations, starts and finishes of every task
         (``iterations * n_tasks * 24`` bytes: for small runs, tests and scripts).
     chunk_size : int, optional
-        Iterations per unit of work handed to a thread (default 1024); it
-        changes speed only, never results.
+        Iterations per unit of work handed to a thread (default 1024, rounded up to
+        a multiple of 16); it changes speed only, never results.
     progress : callable, optional
         Called as ``progress(done, total)`` after each block of iterations.
     risks : {"pre", "post", "none"}
@@ -235,7 +243,7 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     project = as_project(model)
     n_iter = _check_int("iterations", iterations, 1)
     n_slots = _resolve_threads(threads)
-    chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+    chunk = _resolve_chunk(chunk_size)
     seed_used, k0, k1 = resolve_seed(seed)
     compiled = compile_project(project, risks=risks)
     n = compiled.n_tasks
@@ -282,7 +290,8 @@ def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, p
         finish = np.empty(n_iter)
         cost = np.zeros(n_iter)
         keep = [np.empty((n_iter, n)) for _ in range(3)] if keep_samples else None
-        block = n_iter if progress is None else max(chunk * n_slots, math.ceil(n_iter / 100))
+        # a multiple of the chunk, so every lane block stays aligned (see _resolve_chunk)
+        block = n_iter if progress is None else chunk * max(n_slots, math.ceil(n_iter / 100 / chunk))
         for b0 in range(0, n_iter, block):
             b1 = min(b0 + block, n_iter)
             keep_out = None if keep is None else [k[b0:b1] for k in keep]
@@ -412,7 +421,7 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     n_iter = _check_int("iterations", iterations, 1)
     q = float(stats.check_q(percentile))
     n_slots = _resolve_threads(threads)
-    chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
+    chunk = _resolve_chunk(chunk_size)
     seed_used, k0, k1 = resolve_seed(seed)
     compiled = compile_project(project, risks=risks)
     det = _deterministic(compiled)

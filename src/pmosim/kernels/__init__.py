@@ -24,8 +24,15 @@ CASH_PERIODS = 100
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 PARALLEL_JIT = dict(JIT, parallel=True)
+#: For per-task helpers that take the model or work-array tuples: a call would copy
+#: those structs (dozens of arrays) every time, which cost ~10 ns per task-iteration.
+INLINE_JIT = dict(JIT, inline="always")
 
 #: Iterations scheduled side by side by one thread (the inner, vectorised loops).
 #: 16 is the smallest count for which LLVM vectorises the Philox and pass loops
 #: instead of unrolling them (measured: Philox 9 ns per lane at 16, 51 ns at 8).
 LANES = 16
+#: Iterations whose durations are sampled together, task by task, before they are
+#: scheduled LANES at a time: each inverse-CDF table is then read for SUPER draws
+#: in a row while it is in cache, instead of 16 between all the other tables.
+SUPER = 256

@@ -16,11 +16,13 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from . import CASH_PERIODS, CRITICAL_RTOL, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT  # noqa: F401
+from . import (  # noqa: F401
+    CASH_PERIODS, CRITICAL_RTOL, INLINE_JIT, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT, SUPER,
+)
 from .rng import (
     STREAM_BRANCH, STREAM_COST_FIXED, STREAM_COST_RATE, STREAM_DRIVER, STREAM_DRIVER_FACTOR,
     STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
-    STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms,
+    STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox4x64_lanes, to_unit,
 )
 from .sampling import qtable_value, sample_row
 
@@ -31,7 +33,10 @@ _TWO32 = 4294967296.0
 class Work(NamedTuple):
     """One thread's per-lane work arrays (all ``[rows, LANES]``)."""
 
-    u: np.ndarray         # float64[n_dur_vars]  duration uniforms
+    dsb: np.ndarray       # float64[SUPER / LANES * n]  base durations of a super-block:
+                          #                       row sub * n + p is task p, sub-block sub
+    ug: np.ndarray        # float64[4 * SUPER / LANES]  one Philox group's uniforms
+    ucorr: np.ndarray     # float64[max group]    a correlation group's uniforms
     ulag: np.ndarray      # float64[n_lag_vars]
     scratch: np.ndarray   # uint64[4]             Philox work space
     dur: np.ndarray       # float64[n]            durations (by position)
@@ -54,6 +59,7 @@ class Work(NamedTuple):
     udf: np.ndarray       # float64[D]
     fac: np.ndarray       # float64[D]            factor (1 when the driver does not occur)
     zc: np.ndarray        # float64[max group]    correlated normals of one lane
+    acc_tmp: np.ndarray   # float64[4]            per-lane moment terms of one task
     ucost: np.ndarray     # float64[max(C1, C2, R, 1)]  cost uniforms (reused per stream)
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
@@ -76,8 +82,10 @@ def make_work(m):
     gmax = 0
     for g in range(m.corr_ptr.shape[0] - 1):
         gmax = max(gmax, m.corr_ptr[g + 1] - m.corr_ptr[g])
+    n_sub = SUPER // LANES
     return Work(
-        np.empty((m.n_dur_vars, LANES)), np.empty((m.n_lag_vars, LANES)),
+        np.empty((n_sub * n, LANES)), np.empty((4 * n_sub, LANES)), np.empty((gmax, LANES)),
+        np.empty((m.n_lag_vars, LANES)),
         np.empty((4, LANES), dtype=np.uint64), np.empty((n, LANES)),
         np.empty((m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
         np.empty((n, LANES)), np.ones((n, LANES)), np.empty(LANES), np.empty(LANES),
@@ -85,6 +93,7 @@ def make_work(m):
         np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
+        np.empty((4, LANES)),
         np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
         np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
@@ -106,7 +115,7 @@ def _link_lag(m, lag, k, lagv):
             lagv[lane] = lag[rv, lane]
 
 
-@njit(**JIT)
+@njit(**INLINE_JIT)
 def _adjust_duration(m, w, p):
     """Apply drivers, risk events and existence to the sampled duration of task ``p``.
 
@@ -155,20 +164,23 @@ def _adjust_duration(m, w, p):
 
 
 @njit(**JIT)
-def forward_pass(m, w, sample):
+def forward_pass(m, w, sub):
     """Early start/finish and project finish of ``LANES`` iterations.
 
-    With ``sample``, each task's duration is sampled from ``w.u`` (and adjusted by
-    drivers, risks and existence) just before the pass needs it: one pass over the
-    task arrays instead of two. Without it ``w.dur`` is used as it is. Reads
+    With ``sub >= 0``, each task's duration is taken from sub-block ``sub`` of the
+    sampled super-block ``w.dsb`` and adjusted by drivers, risks and existence just
+    before the pass needs it; with ``sub < 0``, ``w.dur`` is used as it is. Reads
     ``w.lag``; writes ``w.dur``, ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf``.
     """
     dur, es, ef, pf, lagv = w.dur, w.es, w.ef, w.pf, w.lagv
+    n = dur.shape[0]
     for lane in range(LANES):
         pf[lane] = 0.0
-    for p in range(dur.shape[0]):
-        if sample:
-            sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.u, m.dur_var[p], dur, p)
+    for p in range(n):
+        if sub >= 0:
+            row = sub * n + p
+            for lane in range(LANES):
+                dur[p, lane] = w.dsb[row, lane]
             _adjust_duration(m, w, p)
         for lane in range(LANES):
             es[p, lane] = 0.0
@@ -243,16 +255,13 @@ def _add_fixed(acc, row, p, x):
 @njit(**JIT)
 def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
     """Everything drawn per iteration before the passes, for the ``LANES`` iterations
-    from ``it0``: duration uniforms (with correlation applied), random lags, existence
-    and branch draws, risk occurrences and impacts, driver factors.
+    from ``it0``, except the durations (see :func:`sample_durations`): random lags,
+    existence and branch draws, risk occurrences and impacts, driver factors, costs.
 
     rstat : int64[3, R + D]   occurrences, and the exact sum of the impact (factor)
                               when occurring (times risk_scale / drv_scale), of every
                               risk then driver, over the first ``n_lanes`` lanes
     """
-    fill_uniforms(w.u, w.scratch, it0, STREAM_DURATION, k0, k1)
-    if m.corr_ptr.shape[0] > 1:
-        correlate(m, w)
     if w.lag.shape[0] > 0:
         fill_uniforms(w.ulag, w.scratch, it0, STREAM_LAG, k0, k1)
         for r in range(w.lag.shape[0]):
@@ -317,47 +326,95 @@ _U_MIN = 2.0 ** -53
 
 
 @njit(**JIT)
-def correlate(m, w):
-    """Gaussian copula on the duration uniforms of each correlation group.
+def sample_durations(m, w, it0, n_sub, k0, k1):
+    """Base durations of ``n_sub * LANES`` iterations from ``it0`` into ``w.dsb``.
 
-    For the members' uniforms u: z = Phi^-1(u) (the standard normal quantile table),
-    z' = L z with L the Cholesky factor of the group's Pearson matrix, u' = Phi(z').
-    u' is exactly uniform, so every marginal distribution is kept, and the rank
-    correlation of the durations is (6/pi) asin(r/2) for the Pearson r of L L^T.
+    Philox group by group (four duration variables per block), each variable's
+    ``n_sub`` sub-blocks sampled in a row, so its inverse-CDF table stays in cache;
+    correlated variables are left to :func:`sample_correlated`.
     """
+    n = w.dur.shape[0]
+    n_vars = m.n_dur_vars
+    s = np.uint64(STREAM_DURATION)
+    for g in range((n_vars + 3) // 4):
+        for sub in range(n_sub):
+            for lane in range(LANES):
+                w.scratch[0, lane] = np.uint64(it0 + sub * LANES + lane)
+                w.scratch[1, lane] = np.uint64(g)
+                w.scratch[2, lane] = s
+                w.scratch[3, lane] = np.uint64(0)
+            philox4x64_lanes(w.scratch, k0, k1)
+            for j in range(4):
+                for lane in range(LANES):
+                    w.ug[j * n_sub + sub, lane] = to_unit(w.scratch[j, lane])
+        for j in range(min(4, n_vars - 4 * g)):
+            v = 4 * g + j
+            if m.var_corr[v]:
+                continue
+            p = m.var_pos[v]
+            for sub in range(n_sub):
+                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ug, j * n_sub + sub,
+                           w.dsb, sub * n + p)
+    if m.corr_ptr.shape[0] > 1:
+        sample_correlated(m, w, it0, n_sub, k0, k1)
+
+
+@njit(**JIT)
+def sample_correlated(m, w, it0, n_sub, k0, k1):
+    """Base durations of the correlated variables: a Gaussian copula on their uniforms.
+
+    For a group's uniforms u (the same draws as uncorrelated variables would get):
+    z = Phi^-1(u) (the standard normal quantile table), z' = L z with L the Cholesky
+    factor of the group's Pearson matrix, u' = Phi(z'). u' is exactly uniform, so
+    every marginal distribution is kept, and the rank correlation of the durations
+    is (6/pi) asin(r/2) for the Pearson r of L L^T.
+    """
+    n = w.dur.shape[0]
+    s = np.uint64(STREAM_DURATION)
     for g in range(m.corr_ptr.shape[0] - 1):
         v0 = m.corr_ptr[g]
         k = m.corr_ptr[g + 1] - v0
         l0 = m.corr_lptr[g]
-        for i in range(k):
-            for lane in range(LANES):
-                w.zc[i, lane] = 0.0
-        for j in range(k):
-            v = m.corr_var[v0 + j]
-            for lane in range(LANES):
-                z = qtable_value(m.tables, m.normal_off, w.u[v, lane])
-                for i in range(j, k):
-                    w.zc[i, lane] += m.corr_l[l0 + i * k + j] * z
-        for i in range(k):
-            v = m.corr_var[v0 + i]
-            for lane in range(LANES):
-                x = 0.5 * math.erfc(-w.zc[i, lane] * _INV_SQRT2)
-                w.u[v, lane] = min(max(x, _U_MIN), 1.0 - _U_MIN)
+        for sub in range(n_sub):
+            for i in range(k):
+                v = m.corr_var[v0 + i]
+                for lane in range(LANES):
+                    w.scratch[0, lane] = np.uint64(it0 + sub * LANES + lane)
+                    w.scratch[1, lane] = np.uint64(v // 4)
+                    w.scratch[2, lane] = s
+                    w.scratch[3, lane] = np.uint64(0)
+                philox4x64_lanes(w.scratch, k0, k1)
+                for lane in range(LANES):
+                    w.ucorr[i, lane] = to_unit(w.scratch[v % 4, lane])
+                    w.zc[i, lane] = 0.0
+            for j in range(k):
+                for lane in range(LANES):
+                    z = qtable_value(m.tables, m.normal_off, w.ucorr[j, lane])
+                    for i in range(j, k):
+                        w.zc[i, lane] += m.corr_l[l0 + i * k + j] * z
+            for i in range(k):
+                for lane in range(LANES):
+                    x = 0.5 * math.erfc(-w.zc[i, lane] * _INV_SQRT2)
+                    w.ucorr[i, lane] = min(max(x, _U_MIN), 1.0 - _U_MIN)
+                v = m.corr_var[v0 + i]
+                p = m.var_pos[v]
+                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, sub * n + p)
 
 
-@njit(**JIT)
+@njit(**INLINE_JIT)
 def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
     w : Work                               the lanes' dates, durations, existence
     tol : float64[LANES]                   critical when total float <= tol (per lane)
     crit : int64[n_tasks]                  iterations in which the task was critical
-    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of d = (start - shift) * mom_scale,
-                                           d**2, and the same for the finish: each as an
-                                           integer part and a count of 2**-32 units
-                                           (rounded to nearest); mom_scale is a power of
-                                           two that makes |d| <~ 1, so the resolution is
-                                           relative to each task's spread
+    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums, over lane blocks, of the block sums
+                                           of d = (start - shift) * mom_scale, d**2, and
+                                           the same for the finish: each as an integer
+                                           part and a count of 2**-32 units (rounded to
+                                           nearest); mom_scale is a power of two that makes
+                                           |d| <~ 1, so the resolution is relative to each
+                                           task's spread
     hist : int64[n_tasks, n_bins + 2]      finish histogram (under/overflow at the ends)
     tmin, tmax : float64[n_tasks]          extreme finishes
 
@@ -373,39 +430,33 @@ def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
     lo = m.hist_lo[p]
     scale = m.hist_scale[p]
     n_crit = 0
-    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0
     fmin = tmin[p]
     fmax = tmax[p]
-    for lane in range(n_lanes):
+    t = w.acc_tmp
+    for lane in range(LANES):
         # a task that does not exist in the iteration is never critical
-        n_crit += (lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]) & (ex[p, lane] > 0.0)
-        ds = (es[p, lane] - s_shift) * sc
-        df = (ef[p, lane] - f_shift) * sc
-        ds2 = ds * ds
-        df2 = df * df
-        x = np.floor(ds)
-        a0 += np.int64(x)
-        a1 += np.int64((ds - x) * _TWO32 + 0.5)
-        x = np.floor(ds2)
-        a2 += np.int64(x)
-        a3 += np.int64((ds2 - x) * _TWO32 + 0.5)
-        x = np.floor(df)
-        a4 += np.int64(x)
-        a5 += np.int64((df - x) * _TWO32 + 0.5)
-        x = np.floor(df2)
-        a6 += np.int64(x)
-        a7 += np.int64((df2 - x) * _TWO32 + 0.5)
-        fmin = min(fmin, ef[p, lane])
-        fmax = max(fmax, ef[p, lane])
+        live = lane < n_lanes
+        n_crit += (lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]) & (ex[p, lane] > 0.0) & live
+        ds = (es[p, lane] - s_shift) * sc if live else 0.0
+        df = (ef[p, lane] - f_shift) * sc if live else 0.0
+        t[0, lane] = ds
+        t[1, lane] = ds * ds
+        t[2, lane] = df
+        t[3, lane] = df * df
+        if live:
+            fmin = min(fmin, ef[p, lane])
+            fmax = max(fmax, ef[p, lane])
+    # sum the lanes in a fixed pairwise order (vectorised, no reassociation): the
+    # 16 iterations of a lane block are always the same ones (blocks are aligned to
+    # multiples of LANES), so this float sum is reproducible; one exact fixed-point
+    # addition per block then makes the total independent of thread and chunk order
+    for width in (8, 4, 2, 1):
+        for q in range(4):
+            for lane in range(width):
+                t[q, lane] += t[q, lane + width]
     crit[p] += n_crit
-    mom[0, p] += a0
-    mom[1, p] += a1
-    mom[2, p] += a2
-    mom[3, p] += a3
-    mom[4, p] += a4
-    mom[5, p] += a5
-    mom[6, p] += a6
-    mom[7, p] += a7
+    for q in range(4):
+        _add_fixed(mom, 2 * q, p, t[q, 0])
     tmin[p] = fmin
     tmax[p] = fmax
     for lane in range(n_lanes):
@@ -542,7 +593,6 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
     """
     n = m.dur_code.shape[0]
     n_chunks = (n_iter + chunk - 1) // chunk
-    n_corr_keep = corr_out.shape[0]
     for s in prange(n_slots):
         w = make_work(m)
         crit_s, mom_s, hist_s, tmin_s, tmax_s = crit[s], mom[s], hist[s], tmin[s], tmax[s]
@@ -551,29 +601,46 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
         for c in range(s, n_chunks, n_slots):
             c0 = c * chunk
             c1 = min(c0 + chunk, n_iter)
-            for b0 in range(c0, c1, LANES):
-                nl = min(LANES, c1 - b0)
-                draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
-                forward_pass(m, w, True)
-                backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
-                for lane in range(nl):
-                    finish_out[b0 + lane] = w.pf[lane]
-                if m.cost_on:
-                    cost_of_lanes(m, w, nl, cash_hist_s, cash_min_s, cash_max_s)
-                    for lane in range(nl):
-                        cost_out[b0 + lane] = w.cost[lane]
-                if keep:
-                    for p in range(n):
-                        for lane in range(nl):
-                            dur_out[b0 + lane, p] = w.dur[p, lane]
-                            es_out[b0 + lane, p] = w.es[p, lane]
-                            ef_out[b0 + lane, p] = w.ef[p, lane]
-                if it_start + b0 < n_corr_keep:
-                    for lane in range(nl):
-                        it = it_start + b0 + lane
-                        if it < n_corr_keep:
-                            for j in range(m.corr_pos.shape[0]):
-                                corr_out[it, j] = w.dur[m.corr_pos[j], lane]
+            for s0 in range(c0, c1, SUPER):
+                n_sub = (min(SUPER, c1 - s0) + LANES - 1) // LANES
+                sample_durations(m, w, it_start + s0, n_sub, k0, k1)
+                for sub in range(n_sub):
+                    b0 = s0 + sub * LANES
+                    nl = min(LANES, c1 - b0)
+                    _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out,
+                                    crit_s, mom_s, hist_s, tmin_s, tmax_s, rstat_s, cash_hist_s,
+                                    cash_min_s, cash_max_s, keep, dur_out, es_out, ef_out,
+                                    corr_out)
+
+
+@njit(**JIT)
+def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, crit_s, mom_s,
+                    hist_s, tmin_s, tmax_s, rstat_s, cash_hist_s, cash_min_s, cash_max_s, keep,
+                    dur_out, es_out, ef_out, corr_out):
+    """Schedule sub-block ``sub`` of the current super-block (iterations from ``b0``)."""
+    n = m.dur_code.shape[0]
+    n_corr_keep = corr_out.shape[0]
+    draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
+    forward_pass(m, w, sub)
+    backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
+    for lane in range(nl):
+        finish_out[b0 + lane] = w.pf[lane]
+    if m.cost_on:
+        cost_of_lanes(m, w, nl, cash_hist_s, cash_min_s, cash_max_s)
+        for lane in range(nl):
+            cost_out[b0 + lane] = w.cost[lane]
+    if keep:
+        for p in range(n):
+            for lane in range(nl):
+                dur_out[b0 + lane, p] = w.dur[p, lane]
+                es_out[b0 + lane, p] = w.es[p, lane]
+                ef_out[b0 + lane, p] = w.ef[p, lane]
+    if it_start + b0 < n_corr_keep:
+        for lane in range(nl):
+            it = it_start + b0 + lane
+            if it < n_corr_keep:
+                for j in range(m.corr_pos.shape[0]):
+                    corr_out[it, j] = w.dur[m.corr_pos[j], lane]
 
 
 @njit(**JIT)
@@ -590,6 +657,6 @@ def deterministic_pass(m, dur1, lag1):
         w.lag[r, :] = lag1[r]
     none_i = np.zeros((1, 1), dtype=np.int64)
     none_f = np.zeros(1)
-    forward_pass(m, w, False)
+    forward_pass(m, w, -1)
     backward_pass(m, w, 1, False, none_i[0], none_i, none_i, none_f, none_f)
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
