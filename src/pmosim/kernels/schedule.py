@@ -224,7 +224,8 @@ def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
             lf[p, lane] = pf[lane]
     for p in range(n - 1, -1, -1):
         if acc:
-            accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax)
+            accumulate_task(m, p, dur, w.es, w.ef, lf, w.ex, w.acc_tmp, tol, n_lanes,
+                            crit, mom, hist, tmin, tmax)
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
@@ -327,7 +328,7 @@ _U_MIN = 2.0 ** -53
 
 @njit(**JIT)
 def sample_durations(m, w, it0, n_sub, k0, k1):
-    """Base durations of ``n_sub * LANES`` iterations from ``it0`` into ``w.dsb``.
+    """Base durations of ``n_sub * LANES`` iterations from ``it0`` into ``dsb``.
 
     Philox group by group (four duration variables per block), each variable's
     ``n_sub`` sub-blocks sampled in a row, so its inverse-CDF table stays in cache;
@@ -335,26 +336,27 @@ def sample_durations(m, w, it0, n_sub, k0, k1):
     """
     n = w.dur.shape[0]
     n_vars = m.n_dur_vars
+    scratch, ug, dsb = w.scratch, w.ug, w.dsb   # hoisted: each w.x in a loop costs a refcount
     s = np.uint64(STREAM_DURATION)
     for g in range((n_vars + 3) // 4):
         for sub in range(n_sub):
             for lane in range(LANES):
-                w.scratch[0, lane] = np.uint64(it0 + sub * LANES + lane)
-                w.scratch[1, lane] = np.uint64(g)
-                w.scratch[2, lane] = s
-                w.scratch[3, lane] = np.uint64(0)
-            philox4x64_lanes(w.scratch, k0, k1)
+                scratch[0, lane] = np.uint64(it0 + sub * LANES + lane)
+                scratch[1, lane] = np.uint64(g)
+                scratch[2, lane] = s
+                scratch[3, lane] = np.uint64(0)
+            philox4x64_lanes(scratch, k0, k1)
             for j in range(4):
                 for lane in range(LANES):
-                    w.ug[j * n_sub + sub, lane] = to_unit(w.scratch[j, lane])
+                    ug[j * n_sub + sub, lane] = to_unit(scratch[j, lane])
         for j in range(min(4, n_vars - 4 * g)):
             v = 4 * g + j
             if m.var_corr[v]:
                 continue
             p = m.var_pos[v]
             for sub in range(n_sub):
-                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ug, j * n_sub + sub,
-                           w.dsb, sub * n + p)
+                sample_row(m.dur_code[p], m.dur_par, p, m.tables, ug, j * n_sub + sub,
+                           dsb, sub * n + p)
     if m.corr_ptr.shape[0] > 1:
         sample_correlated(m, w, it0, n_sub, k0, k1)
 
@@ -401,11 +403,12 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
                 sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, sub * n + p)
 
 
-@njit(**INLINE_JIT)
-def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
+@njit(**JIT)
+def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist, tmin, tmax):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
-    w : Work                               the lanes' dates, durations, existence
+    dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
+    t : float64[4, LANES]                  work space
     tol : float64[LANES]                   critical when total float <= tol (per lane)
     crit : int64[n_tasks]                  iterations in which the task was critical
     mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums, over lane blocks, of the block sums
@@ -422,7 +425,6 @@ def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
     order in which threads and chunks add their parts: the key to bit-identical
     results on any thread count and chunk size.
     """
-    dur, es, ef, lf, ex = w.dur, w.es, w.ef, w.lf, w.ex
     n_bins = hist.shape[1] - 2
     s_shift = m.start_shift[p]
     f_shift = m.finish_shift[p]
@@ -432,7 +434,6 @@ def accumulate_task(m, w, p, tol, n_lanes, crit, mom, hist, tmin, tmax):
     n_crit = 0
     fmin = tmin[p]
     fmax = tmax[p]
-    t = w.acc_tmp
     for lane in range(LANES):
         # a task that does not exist in the iteration is never critical
         live = lane < n_lanes
