@@ -289,3 +289,11 @@ def test_cash_flow_ends_near_the_cost_distribution(full_run):
     for key in ("P10", "P50", "P90"):
         assert np.all(np.diff(cash[key]) >= -1e-6 * max(cash[key]))
     assert cash["P10"][0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_validate_names_the_uncertainty_model(runner, tmp_path):
+    path = write(tmp_path, SCENARIO)
+    res = invoke(runner, "validate", path)
+    assert res.exit_code == 0
+    assert res.output == (f"{path}: OK (Risky CLI: 5 tasks, 6 links, start 2027-03-01; "
+                          "2 risks, 1 driver, 1 correlation group, budget 9,000 EUR)\n")

@@ -381,12 +381,12 @@ def _parse_budget(text, project) -> dict | None:
 
 def _write_plots(result, out_dir: Path, doc: dict, ranking) -> list[Path]:
     from . import plots
-    out = [(plots.finish_histogram(result), FINISH_PNG),
+    target = doc["target"]["value"] if "target" in doc else None
+    out = [(plots.finish_histogram(result, target=target), FINISH_PNG),
            (plots.criticality_chart(result, top=TOP_TASKS), CRITICALITY_PNG)]
     if result.cost is not None:
         currency = result.project.meta.get("currency")
         budget = doc["budget"]["value"] if "budget" in doc else None
-        target = doc["target"]["value"] if "target" in doc else None
         out += [(plots.cost_histogram(result, budget=budget, currency=currency), COST_PNG),
                 (plots.jcl_scatter(result, target=target, budget=budget, p=JCL_LEVEL,
                                    currency=currency), JCL_PNG),
@@ -570,7 +570,27 @@ def validate(scenario):
         project = project or _load(scenario)
     extra = f", start {project.start.isoformat()}" if project.start is not None else ""
     click.echo(f"{scenario}: OK ({project.name}: {project.n_tasks} tasks, "
-               f"{project.graph.number_of_edges()} links{extra})")
+               f"{project.graph.number_of_edges()} links{extra}{_model_extras(project)})")
+
+
+def _model_extras(project) -> str:
+    """``; 5 risks, 2 drivers, ...`` for what a project has beyond its tasks and links."""
+    def count(n, word, plural=None):
+        return f"{n} {word if n == 1 else plural or word + 's'}"
+    parts = []
+    if project.risks:
+        parts.append(count(len(project.risks), "risk"))
+    if project.drivers:
+        parts.append(count(len(project.drivers), "driver"))
+    if project.correlations:
+        parts.append(count(len(project.correlations), "correlation group"))
+    if project.branches:
+        parts.append(count(len(project.branches), "branch", "branches"))
+    budget = project.meta.get("budget")
+    if budget is not None:
+        currency = project.meta.get("currency")
+        parts.append(f"budget {_money(budget, currency)}")
+    return "; " + ", ".join(parts) if parts else ""
 
 
 # -- cpm ------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ _MARKS = (("P50", 50, "#2F7F3F", "--"), ("P80", 80, "#DD8452", "--"))
 _DETERMINISTIC = "#333333"
 _BUDGET = "#8172B3"
 _TARGET = "#2F7F3F"
+_TARGET_LINE = "#8172B3"
 
 
 def _new_axes(figsize):
@@ -42,7 +43,8 @@ def _new_axes(figsize):
     return fig.add_subplot()
 
 
-def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | None = None):
+def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | None = None,
+                     target: float | None = None):
     """Histogram of the project finish with its cumulative S-curve on a second axis.
 
     The P50 and P80 finishes and the deterministic (CPM) finish are marked with
@@ -58,6 +60,8 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
         Number of histogram bins (default: about one per working day, 10 to 60).
     title : str, optional
         Default: the project name.
+    target : float, optional
+        A target finish (working days) to mark, with the chance of meeting it.
 
     Returns
     -------
@@ -101,8 +105,14 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
     ax.axvline(deterministic, color=_DETERMINISTIC, linestyle=":", linewidth=2,
                label=f"Deterministic (CPM): {label_of(deterministic)}")
 
-    left_x = min(lo, deterministic)
-    right_x = max(hi, deterministic)
+    marks = [deterministic]
+    if target is not None:
+        ax.axvline(target, color=_TARGET_LINE, linewidth=2,
+                   label=f"Target: {label_of(target)} "
+                         f"({100 * result.finish.probability_le(target):.0f}% chance)")
+        marks.append(float(target))
+    left_x = min(lo, *marks)
+    right_x = max(hi, *marks)
     pad = max(0.02 * (right_x - left_x), 0.5)
     ax.set_xlim(left_x - pad, right_x + pad)
     _time_axis(ax, project, "Project finish")
