@@ -17,6 +17,17 @@ Examples
 >>> ax = plots.finish_histogram(result)
 >>> ax.get_xlabel()
 'Project finish date (finish at end of day)'
+
+With costs and a risk register:
+
+>>> q = pmosim.Project("costed")
+>>> q.add_task("a", pmosim.Triangular(2, 3, 8), cost_rate=100.0)
+>>> q.add_risk("R1", 0.3, ["a"], schedule_impact=2, cost_impact=50.0)
+>>> r = pmosim.simulate(q, 2000, seed=1)
+>>> plots.jcl_scatter(r, target=5, budget=600, currency="EUR").get_ylabel()
+'Project cost (EUR)'
+>>> plots.risk_tornado(pmosim.rank_risks(q, 2000, seed=1)).get_xlabel()
+'Finish gained by switching the risk off (working days)'
 """
 
 from __future__ import annotations
