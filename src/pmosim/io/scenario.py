@@ -16,6 +16,14 @@ The format is documented key by key in ``docs/scenario-format.md``. In short::
     id = "permit"
     duration = { dist = "triangular", low = 20, mode = 25, high = 60 }
     predecessors = ["design", "survey SS+5", "order FF-2d"]
+    cost_fixed = 12000        # optional: also cost_rate, existence, when
+
+    [[risks]]                 # optional: also [[drivers]], [[correlations]], [[branches]]
+    id = "R1"
+    probability = 0.25
+    tasks = ["permit"]
+    schedule_impact = { dist = "triangular", low = 10, mode = 20, high = 45 }
+    mitigated = { probability = 0.1 }
 
 Every problem found is reported with the file, where in it (``tasks[3]
 ("permit")`` for the fourth ``[[tasks]]`` entry, counting from 0; ``line 5`` in a
@@ -226,6 +234,10 @@ class _Reader:
         self.where_of: dict[str, str] = {}
         # (task ids it applies to, Condition, where) of every `when`, checked after the links
         self.conditions: list[tuple[list, object, str]] = []
+        # where each risk/driver id, correlated task and branched task was first given
+        self.event_ids: dict[str, str] = {}
+        self.grouped: dict[str, str] = {}
+        self.branched: dict[str, str] = {}
 
     def problem(self, where: str | None, message: str, label: str | None = None) -> None:
         label = label or self.label
@@ -688,15 +700,12 @@ class _Reader:
                 self.problem(key, f"must be an array of tables: write each one under [[{key}]]")
                 entries = []
             tables[key] = entries
-        self.event_ids: dict[str, str] = {}
         for i, entry in enumerate(tables["risks"]):
             self.read_risk(project, entry, f"risks[{i}]")
         for i, entry in enumerate(tables["drivers"]):
             self.read_driver(project, entry, f"drivers[{i}]")
-        self.grouped: dict = {}
         for i, entry in enumerate(tables["correlations"]):
             self.read_correlation(project, entry, f"correlations[{i}]")
-        self.branched: dict = {}
         for i, entry in enumerate(tables["branches"]):
             self.read_branch(project, entry, f"branches[{i}]")
         self.check_conditions(project)
