@@ -339,8 +339,9 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     if rank_risks:
         from . import rank_risks as rank
         n_ranked = len(result.risks)
-        say(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
-            f"{n_ranked + 1} runs of {iterations:,} iterations on the same random numbers ...")
+        click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
+                   f"{n_ranked + 1} runs of {iterations:,} iterations on the same random "
+                   "numbers ...", err=True)
         with _about(scenario):
             ranking = rank(project, iterations, seed=result.seed, percentile=rank_percentile,
                            risks=risk_mode, threads=threads)
