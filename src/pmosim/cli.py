@@ -262,8 +262,9 @@ def _fmt_days(t) -> str:
               help="Worker threads (default: all CPUs). Results do not depend on it.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default="pmosim-out", show_default=True,
-              help=f"Folder for {RESULTS_JSON}, {FINISH_PNG} and {CRITICALITY_PNG} "
-                   "(created if needed; other files in it are left alone).")
+              help=f"Folder for {RESULTS_JSON}, {FINISH_PNG}, {CRITICALITY_PNG} and, when "
+                   f"relevant, {COST_PNG}, {JCL_PNG}, {CASHFLOW_PNG}, {TORNADO_PNG} (created "
+                   "if needed; other files in it are left alone).")
 @click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
               default=None,
               help="Also write the results JSON to FILE; '-' prints it to standard output "
