@@ -297,3 +297,10 @@ def test_validate_names_the_uncertainty_model(runner, tmp_path):
     assert res.exit_code == 0
     assert res.output == (f"{path}: OK (Risky CLI: 5 tasks, 6 links, start 2027-03-01; "
                           "2 risks, 1 driver, 1 correlation group, budget 9,000 EUR)\n")
+
+
+def test_a_large_scenario_budget_is_given_in_full(runner, tmp_path):
+    path = write(tmp_path, SCENARIO.replace("budget = 9000", "budget = 2_600_000"))
+    res = invoke(runner, "run", path, "-n", "50", "--seed", "1", "--out", tmp_path / "o",
+                 "--json", "-")
+    assert json.loads(res.stdout)["budget"]["given"] == "2600000"

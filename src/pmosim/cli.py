@@ -368,7 +368,7 @@ def _parse_budget(text, project) -> dict | None:
     """``--budget`` (or the scenario's budget) as ``{"value", "given"}``; None when neither."""
     if text is None:
         value = project.meta.get("budget")
-        return None if value is None else {"value": float(value), "given": f"{value:g}"}
+        return None if value is None else {"value": float(value), "given": f"{value:.15g}"}
     cleaned = text.strip().replace(",", "").replace("_", "")
     try:
         value = float(cleaned)
