@@ -94,7 +94,9 @@ def test_import_xer_with_a_csv_sidecar(runner, tmp_path):
                           "start 2017-09-18)\n")
     res = invoke(runner, "cpm", out)
     assert res.exit_code == 0
-    assert f"Project finish: {pmosim.cpm(pmosim.load(xer)).finish:,.1f} working days" \
+    # the scenario format does not keep progress (fixed actual dates, releases), so the
+    # written scenario is scheduled without them: compare with the scenario itself
+    assert f"Project finish: {pmosim.cpm(pmosim.load(out)).finish:,.1f} working days" \
         in res.output
 
 

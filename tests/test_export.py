@@ -91,8 +91,8 @@ def test_xer_round_trip_through_a_csv_sidecar(tmp_path):
     w = "\n".join(out.warnings)
     assert "4 calendars used by tasks and lags: 640 (3333 tasks), 641 (662 tasks)" in w
     assert "1427 task constraints not written (ALAP 381, FO 786, SNET 256, SO 4)" in w
-    assert ("progress not written: 523 completed tasks (written with their remaining "
-            "duration 0, no actual dates), 170 in progress") in w
+    assert ("progress written as working-day offsets only: 523 completed tasks "
+            "(fixed_start/fixed_finish on the axis calendar), 170 in progress") in w
     assert "time 0 is the data date 2017-09-16 00:00" in w
     assert "costs from the schedule (cost, actual and remaining cost) of 72 tasks not written " \
         "(total cost 215,918,496.41)" in w

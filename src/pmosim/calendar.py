@@ -191,7 +191,8 @@ class WorkCalendar:
         start : date or str
             The project start (working day 0); must be a working day.
         t : float or array_like of float
-            Working times, >= 0.
+            Working times; negative ones are before ``start`` (progress: actual dates
+            before the data date).
 
         Returns
         -------
@@ -206,7 +207,10 @@ class WorkCalendar:
         Same parameters and returns as :meth:`start_dates`.
         """
         t = _check_times(t)
-        return self.workday(start, np.maximum(np.ceil(t - TIME_TOLERANCE) - 1, 0))
+        day = np.ceil(t - TIME_TOLERANCE) - 1
+        # a finish at time 0 shows on day 0; negative times (actual dates before the
+        # data date, which is time 0) count back: t = -3 ends working day -4
+        return self.workday(start, np.where(np.abs(t) <= TIME_TOLERANCE, 0.0, day))
 
     def task_dates(self, start, start_times, finish_times):
         """Start and finish dates of tasks, as MS Project shows them.
@@ -253,9 +257,9 @@ def _as_datetime64(dates):
 
 def _check_times(t):
     t = np.asarray(t, dtype=float)
-    if not np.all(np.isfinite(t)) or np.any(t < -TIME_TOLERANCE):
-        bad = t[~(np.isfinite(t) & (t >= -TIME_TOLERANCE))].ravel()[0]
-        raise ModelError(f"working times must be finite and >= 0, got {bad!r}")
+    if not np.all(np.isfinite(t)):
+        bad = t[~np.isfinite(t)].ravel()[0]
+        raise ModelError(f"working times must be finite, got {bad!r}")
     return t
 
 

@@ -19,7 +19,7 @@ from .distributions import N_KERNEL_PARAMS, Distribution, Fixed, TableStore, nor
 from .errors import ModelError
 from .model import (
     CONDITION_KINDS, LINK_CODES, RISK_MODES, Project, _probability, link_lag, link_type,
-    planned_duration, project_cost_rate, task_costs, task_duration,
+    planned_duration, project_cost_rate, task_costs, task_dates, task_duration,
 )
 
 
@@ -32,6 +32,10 @@ class KernelModel(NamedTuple):
     n_dur_vars: int
     var_pos: np.ndarray       # int64[n]       position of each duration variable
     var_corr: np.ndarray      # int64[n]       1 when the variable is in a correlation group
+    release: np.ndarray       # float64[n]     earliest start (start-no-earlier-than), default 0
+    fixed_on: bool            # any task has fixed (actual) dates
+    fixed_start: np.ndarray   # float64[n]     NaN, or the actual start of a completed task
+    fixed_dur: np.ndarray     # float64[n]     its actual duration (finish - start)
     pred_ptr: np.ndarray      # int64[n + 1]   CSR of predecessors
     pred_idx: np.ndarray      # int64[m]       predecessor position
     pred_type: np.ndarray     # int64[m]       0 FS, 1 SS, 2 FF, 3 SF
@@ -221,6 +225,7 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
     kernel = KernelModel(
         dur_code=dur_code, dur_par=dur_par, dur_var=np.asarray(order, dtype=np.int64),
         n_dur_vars=n, var_pos=position.copy(), var_corr=_corr_flags(project, node_index, n),
+        **_dates(project, task_ids, order),
         pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
         pred_lag=pred_lag, pred_lagvar=pred_lagvar, lag_code=lag_code, lag_par=lag_par,
         lag_var=np.arange(r, dtype=np.int64), n_lag_vars=r,
@@ -428,3 +433,20 @@ def _corr_flags(project, node_index, n) -> np.ndarray:
         for t in corr.tasks:
             flags[node_index[t]] = 1
     return flags
+
+
+def _dates(project, task_ids, order) -> dict:
+    """Release dates and fixed actual dates by position (see model.task_dates)."""
+    n = len(order)
+    release = np.zeros(n)
+    fixed_start = np.full(n, np.nan)
+    fixed_dur = np.zeros(n)
+    for p, i in enumerate(order):
+        t = task_ids[i]
+        rel, fs, ff = task_dates(t, project.graph.nodes[t])
+        release[p] = rel
+        if fs is not None:
+            fixed_start[p] = fs
+            fixed_dur[p] = ff - fs
+    return dict(release=release, fixed_on=bool(np.any(~np.isnan(fixed_start))),
+                fixed_start=fixed_start, fixed_dur=fixed_dur)

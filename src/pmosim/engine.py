@@ -106,7 +106,8 @@ def cpm(model) -> CPMResult:
     es, ef, lf, pf = _deterministic(compiled)
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
-    dur = compiled.planned[node]
+    k = compiled.kernel
+    dur = np.where(np.isnan(k.fixed_start), compiled.planned, k.fixed_dur)[node]
     es, ef, lf = es[node], ef[node], lf[node]
     ls = lf - dur
     tf = ls - es

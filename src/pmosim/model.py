@@ -297,6 +297,7 @@ class Project:
                 task_duration(task_id, data)
                 planned_duration(task_id, data)
                 task_costs(task_id, data)
+                task_dates(task_id, data)
             except ModelError as exc:
                 out.append(str(exc))
         try:
@@ -323,6 +324,7 @@ class Project:
             task_duration(task_id, data)
             planned_duration(task_id, data)
             task_costs(task_id, data)
+            task_dates(task_id, data)
         project_cost_rate(self)
         for u, v, data in self.graph.edges(data=True):
             link_type(u, v, data)
@@ -447,6 +449,33 @@ def task_costs(task_id, data) -> tuple[Distribution | None, Distribution | None]
     sampled duration), validated; None where not set."""
     return (_cost(f"task {task_id!r}: cost_fixed", data.get("cost_fixed")),
             _cost(f"task {task_id!r}: cost_rate", data.get("cost_rate")))
+
+
+def task_dates(task_id, data) -> tuple[float, float | None, float | None]:
+    """A task's ``release`` (earliest start: a start-no-earlier-than constraint or the
+    data date; default 0) and, for a completed task, its actual ``fixed_start`` and
+    ``fixed_finish`` (both or neither; may be negative: before time 0, the status or
+    data date). A fixed task keeps those dates in every iteration; its duration is
+    not sampled."""
+    def num(key, default=None):
+        value = data.get(key, default)
+        if value is None:
+            return None
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            raise ModelError(f"task {task_id!r}: {key} must be a number, got {value!r}") from None
+        if not math.isfinite(x):
+            raise ModelError(f"task {task_id!r}: {key} must be finite, got {value!r}")
+        return x
+    release = num("release", 0.0)
+    fs, ff = num("fixed_start"), num("fixed_finish")
+    if (fs is None) != (ff is None):
+        raise ModelError(f"task {task_id!r}: set both fixed_start and fixed_finish (actual "
+                         f"dates of a completed task) or neither; got {fs!r}, {ff!r}")
+    if fs is not None and ff < fs:
+        raise ModelError(f"task {task_id!r}: fixed_finish {ff:g} is before fixed_start {fs:g}")
+    return release, fs, ff
 
 
 def project_cost_rate(project) -> Distribution | None:

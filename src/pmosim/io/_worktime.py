@@ -445,7 +445,7 @@ def engine_hints(project) -> None:
 
     Sets ``release`` (earliest start from start-on/after or must-start-on constraints,
     >= 0) on not-started tasks and ``fixed_start``/``fixed_finish`` (<= 0) on completed
-    ones, using ``meta["axis_calendar"]``. The engine ignores them today.
+    ones, using ``meta["axis_calendar"]``; the engine honours both (model.task_dates).
     """
     meta = project.meta
     cal = meta["calendars"][meta["axis_calendar"]]

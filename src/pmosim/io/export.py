@@ -83,7 +83,8 @@ from .scenario import DISTRIBUTIONS, parse_predecessor
 __all__ = ["write_scenario", "ScenarioFile"]
 
 #: Node attributes the scenario format holds.
-_WRITTEN = {"duration", "name", "planned", "existence", "when", "cost_fixed", "cost_rate"}
+_WRITTEN = {"duration", "name", "planned", "existence", "when", "cost_fixed", "cost_rate",
+            "release", "fixed_start", "fixed_finish"}
 #: Node attributes covered by a dedicated warning, so not listed again among "other".
 _PROGRESS = ("status", "actual_start", "actual_finish", "percent_complete", "resume",
              "fixed_start", "fixed_finish", "expected_finish")
@@ -241,6 +242,10 @@ def _task(task_id, data, graph, ids, known) -> dict:
         toml.append(f"when = {{ task = {_toml_str(target)}, {when.kind} = "
                     f"{_toml_num(when.value)} }}")
     csv_ok = when is None and (name is None or (name == name.strip() and name != ""))
+    for key in ("release", "fixed_start", "fixed_finish"):
+        if data.get(key) is not None and (key != "release" or float(data[key]) != 0.0):
+            extra[key] = float(data[key])
+            toml.append(f"{key} = {_toml_num(extra[key])}")
     for key, cost in zip(("cost_fixed", "cost_rate"), task_costs(task_id, data)):
         if cost is not None:
             toml.append(f"{key} = {_toml_dist(cost)}")
@@ -300,7 +305,8 @@ def _link_text(pred: str, kind: str, lag: Distribution, known) -> str | None:
 
 _CSV_ORDER = ("id", "name", "duration", "dist", "value", "low", "mode", "high", "lamb",
               "low_pct", "high_pct", "mean", "sd", "values", "weights", "planned",
-              "existence", "cost_fixed", "cost_rate", "predecessors")
+              "existence", "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish",
+              "predecessors")
 
 
 def _csv_text(rows) -> str:
@@ -448,10 +454,10 @@ def _losses(project, ids) -> list[str]:
         data_date = meta.get("data_date")
         when = (f"; time 0 is the data date {data_date:%Y-%m-%d %H:%M}"
                 if isinstance(data_date, _dt.datetime) else "")
-        out.append(f"progress not written: {status.get('complete', 0)} completed tasks (written "
-                   f"with their remaining duration 0, no actual dates), "
-                   f"{status.get('in progress', 0)} in progress (written with their remaining "
-                   f"duration, no actual start){when}")
+        out.append(f"progress written as working-day offsets only: {status.get('complete', 0)} "
+                   "completed tasks (fixed_start/fixed_finish on the axis calendar), "
+                   f"{status.get('in progress', 0)} in progress (their remaining duration from "
+                   f"time 0){when}; actual dates and percent complete are not kept")
 
     costed = count(lambda d: any(_truthy(d.get(k)) for k in _COSTS))
     if costed:
@@ -470,9 +476,6 @@ def _losses(project, ids) -> list[str]:
     if elapsed or elapsed_lags:
         out.append(f"{elapsed} elapsed durations and {elapsed_lags} elapsed lags written as "
                    "their working-day approximation")
-    release = count(lambda d: _truthy(d.get("release")))
-    if release and not cons:
-        out.append(f"earliest starts (release) of {release} tasks not written")
 
     other = Counter(k for _, d in nodes for k, v in d.items()
                     if k not in _WRITTEN and k not in _COVERED and _truthy(v))

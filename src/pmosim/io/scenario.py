@@ -88,7 +88,7 @@ TOP_KEYS = ("project", "calendar", "tasks", "risks", "drivers", "correlations", 
 PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv", "cost_rate", "budget", "currency")
 CALENDAR_KEYS = ("workdays", "holidays")
 TASK_KEYS = ("id", "name", "duration", "planned", "predecessors", "existence", "when",
-             "cost_fixed", "cost_rate")
+             "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish")
 LINK_KEYS = ("id", "type", "lag")
 RISK_KEYS = ("id", "name", "probability", "tasks", "schedule_impact", "cost_impact", "mitigated")
 MITIGATED_KEYS = ("probability", "schedule_impact", "cost_impact")
@@ -99,7 +99,8 @@ OPTION_KEYS = ("probability", "tasks", "when")
 #: CSV columns: the task keys, the distribution parameters, and free-text notes.
 CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
                "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
-               "weights", "existence", "cost_fixed", "cost_rate", "notes")
+               "weights", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
+               "fixed_finish", "notes")
 TIME_UNITS = ("days",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
@@ -110,7 +111,8 @@ _LINK_RE = re.compile(r"^(?P<id>.*?)\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*
                       re.IGNORECASE)
 _DAY_SUFFIXES = ("", "d", "day", "days")
 #: Numeric CSV columns that belong to the task, not to its duration distribution.
-_CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate")
+_CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
+                     "fixed_finish")
 
 
 def load_scenario(path) -> Project:
@@ -423,6 +425,14 @@ class _Reader:
                 value = self.cost(f"{here}: {key}", entry[key], unit)
                 if value is not None:
                     extra[key] = value
+        for key in ("release", "fixed_start", "fixed_finish"):
+            if key in entry:
+                value = entry[key]
+                if _is_number(value) and math.isfinite(float(value)):
+                    extra[key] = float(value)
+                else:
+                    self.problem(here, f"{key} must be a number of working days from the "
+                                 f"project start (time 0), got {value!r}")
         if "when" in entry:
             cond = self.condition(f"{here}: when", entry["when"])
             if cond is not None:
@@ -587,7 +597,8 @@ class _Reader:
         here = f'{where} ("{task_id}")'
         numbers = {}
         for key in ("duration", "planned", "value", "low", "mode", "high", "lamb",
-                    "low_pct", "high_pct", "mean", "sd", "existence", "cost_fixed", "cost_rate"):
+                    "low_pct", "high_pct", "mean", "sd", "existence", "cost_fixed", "cost_rate",
+                    "release", "fixed_start", "fixed_finish"):
             if key in cells:
                 try:
                     numbers[key] = float(cells[key])
@@ -631,6 +642,9 @@ class _Reader:
                 value = self.cost(f"{here}: {key}", numbers[key], unit, label)
                 if value is not None:
                     extra[key] = value
+        for key in ("release", "fixed_start", "fixed_finish"):
+            if key in numbers:
+                extra[key] = numbers[key]
         self.add_task(project, where, label, task_id, cells.get("name"), duration, planned,
                       [(p, f"{here}: predecessors") for p in preds], extra)
 

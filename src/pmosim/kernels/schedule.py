@@ -200,6 +200,15 @@ def forward_pass(m, w, sub):
             else:
                 for lane in range(LANES):
                     es[p, lane] = max(es[p, lane], es[q, lane] + lagv[lane] - dur[p, lane])
+        rel = m.release[p]
+        if rel != 0.0:
+            for lane in range(LANES):
+                es[p, lane] = max(es[p, lane], rel)
+        if m.fixed_on and not np.isnan(m.fixed_start[p]):
+            # a completed task keeps its actual dates, whatever its predecessors did
+            for lane in range(LANES):
+                es[p, lane] = m.fixed_start[p]
+                dur[p, lane] = m.fixed_dur[p]
         for lane in range(LANES):
             ef[p, lane] = es[p, lane] + dur[p, lane]
             pf[lane] = max(pf[lane], ef[p, lane])
