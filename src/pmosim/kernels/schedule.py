@@ -497,60 +497,64 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
     n = w.dur.shape[0]
     n_bins = cash_hist.shape[1] - 2
     tc = w.tc
+    ex, cfix, crate, dur, occ, rcost = w.ex, w.cfix, w.crate, w.dur, w.occ, w.rcost
     for p in range(n):
         for lane in range(LANES):
             tc[p, lane] = 0.0
     for j in range(m.cfix_task.shape[0]):
         p = m.cfix_task[j]
         for lane in range(LANES):
-            tc[p, lane] += w.ex[p, lane] * w.cfix[j, lane]
+            tc[p, lane] += ex[p, lane] * cfix[j, lane]
     for j in range(m.crate_task.shape[0]):
         p = m.crate_task[j]
         for lane in range(LANES):
-            tc[p, lane] += w.crate[j, lane] * w.dur[p, lane]
+            tc[p, lane] += crate[j, lane] * dur[p, lane]
     for r in range(m.rcost_code.shape[0]):
         lo, hi = m.risk_task_ptr[r], m.risk_task_ptr[r + 1]
         share = 1.0 / (hi - lo)
         for k in range(lo, hi):
             p = m.risk_task_idx[k]
             for lane in range(LANES):
-                tc[p, lane] += w.occ[r, lane] * w.rcost[r, lane] * share
+                tc[p, lane] += occ[r, lane] * rcost[r, lane] * share
     has_rate = m.pcost_code.shape[0] > 0
     dt = m.cash_dt
+    inv_dt = 1.0 / dt
+    dw, da, ds = w.dw, w.da, w.ds
+    es, ef, pf, cost, pcost = w.es, w.ef, w.pf, w.cost, w.pcost
     for lane in range(n_lanes):
         total = 0.0
         for k in range(CASH_PERIODS + 1):
-            w.dw[k] = 0.0
-            w.da[k] = 0.0
-            w.ds[k] = 0.0
+            dw[k] = 0.0
+            da[k] = 0.0
+            ds[k] = 0.0
         for p in range(n):
             c = tc[p, lane]
             if c == 0.0:
                 continue
             total += c
-            a = w.es[p, lane]
-            b = w.ef[p, lane]
+            a = es[p, lane]
+            b = ef[p, lane]
             if b > a:
                 slope = c / (b - a)
-                _deposit_ramp(w, a, slope, dt)
-                _deposit_ramp(w, b, -slope, dt)
+                _deposit_ramp(dw, da, a, slope, inv_dt)
+                _deposit_ramp(dw, da, b, -slope, inv_dt)
             else:
-                k = int(math.ceil(a / dt))
+                k = int(math.ceil(a * inv_dt))
                 if k <= CASH_PERIODS:
-                    w.ds[k] += c
+                    ds[k] += c
         if has_rate:
-            rate = w.pcost[0, lane]
-            total += rate * w.pf[lane]
-            _deposit_ramp(w, 0.0, rate, dt)
-            _deposit_ramp(w, w.pf[lane], -rate, dt)
-        w.cost[lane] = total
+            rate = pcost[0, lane]
+            total += rate * pf[lane]
+            _deposit_ramp(dw, da, 0.0, rate, inv_dt)
+            _deposit_ramp(dw, da, pf[lane], -rate, inv_dt)
+        cost[lane] = total
         sw = 0.0
         sa = 0.0
         ss = 0.0
         for k in range(CASH_PERIODS + 1):
-            sw += w.dw[k]
-            sa += w.da[k]
-            ss += w.ds[k]
+            sw += dw[k]
+            sa += da[k]
+            ss += ds[k]
             x = (k * dt) * sw - sa + ss
             cash_min[k] = min(cash_min[k], x)
             cash_max[k] = max(cash_max[k], x)
@@ -564,12 +568,12 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
 
 
 @njit(**JIT)
-def _deposit_ramp(w, a, slope, dt):
+def _deposit_ramp(dw, da, a, slope, inv_dt):
     """A ramp max(0, t - a) * slope seen by grid points k with k * dt > a."""
-    k = int(math.floor(a / dt)) + 1
+    k = int(math.floor(a * inv_dt)) + 1
     if k <= CASH_PERIODS:
-        w.dw[k] += slope
-        w.da[k] += slope * a
+        dw[k] += slope
+        da[k] += slope * a
 
 
 @njit(**PARALLEL_JIT)
