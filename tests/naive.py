@@ -169,3 +169,53 @@ def planned_duration(data) -> float:
 def cpm(graph: nx.DiGraph) -> Schedule:
     """Deterministic CPM on planned durations (lags must be numbers or Fixed)."""
     return schedule(graph, {v: planned_duration(graph.nodes[v]) for v in graph.nodes})
+
+
+def adjusted_durations(project, seed, n_iter):
+    """Durations per iteration rebuilt in Python from the documented random streams:
+    base draws, driver factors, risk events (additive and percent), probabilistic tasks
+    and branches, exactly as the kernels combine them (see kernels.schedule)."""
+    from pmosim.distributions import kernel_ppf
+    from pmosim.kernels import rng
+
+    k0, k1 = np.random.SeedSequence(seed).generate_state(2, np.uint64)
+    its = np.arange(n_iter, dtype=np.int64)
+    ids = list(project.graph.nodes)
+
+    def u(var, stream):
+        return rng.uniforms(its, var, stream, k0, k1)
+
+    out = np.empty((n_iter, len(ids)))
+    for j, t in enumerate(ids):
+        out[:, j] = kernel_ppf(project.graph.nodes[t]["duration"], u(j, rng.STREAM_DURATION),
+                               nonnegative=True)
+    for d, drv in enumerate(project.drivers.values()):
+        occurs = u(d, rng.STREAM_DRIVER) < drv.probability
+        factor = np.where(occurs, kernel_ppf(drv.factor, u(d, rng.STREAM_DRIVER_FACTOR), True), 1.0)
+        for t in drv.tasks:
+            out[:, ids.index(t)] *= factor
+    base = out.copy()
+    add = np.zeros_like(out)
+    for r, risk in enumerate(project.risks.values()):
+        occurs = u(r, rng.STREAM_RISK) < risk.pre.probability
+        imp = kernel_ppf(risk.pre.schedule_impact.dist, u(r, rng.STREAM_RISK_IMPACT))
+        for t in risk.tasks:
+            j = ids.index(t)
+            add[:, j] += np.where(occurs, 0.01 * imp * base[:, j] if risk.pre.schedule_impact.pct
+                                  else imp, 0.0)
+    touched = [ids.index(t) for risk in project.risks.values() for t in risk.tasks]
+    out[:, touched] = np.maximum(base[:, touched] + add[:, touched], 0.0)
+    ex_rank = 0
+    for j, t in enumerate(ids):
+        prob = project.graph.nodes[t].get("existence", 1.0)
+        if prob < 1.0:
+            out[:, j] *= u(ex_rank, rng.STREAM_EXIST) < prob
+            ex_rank += 1
+    for b, branch in enumerate(project.branches.values()):
+        ub = u(b, rng.STREAM_BRANCH)
+        cum = np.cumsum([o.probability for o in branch.options])
+        chosen = np.minimum(np.searchsorted(cum, ub, side="right"), len(cum) - 1)
+        for k, option in enumerate(branch.options):
+            for t in option.tasks:
+                out[:, ids.index(t)] *= chosen == k
+    return out

@@ -5,6 +5,8 @@ reconstruction of every adjusted duration from the documented random streams.
 """
 
 import math
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -13,10 +15,11 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats as sps
 
 import pmosim
-from pmosim.distributions import kernel_ppf
 from pmosim.errors import ModelError
-from pmosim.kernels import rng
 from pmosim.stats import pearson_to_spearman, spearman_to_pearson
+
+sys.path.insert(0, str(Path(__file__).parent))
+import naive  # noqa: E402
 
 K = 5  # sigmas of Monte Carlo tolerance
 
@@ -278,52 +281,7 @@ def test_rank_risks_measures_each_risk_on_common_random_numbers():
     assert by_id["big"].mean_shift == pytest.approx(hits * 6, rel=0.2)
 
 
-# -- naive reconstruction of the adjusted durations ----------------------------------------
-
-def naive_durations(project, seed, n_iter):
-    """Durations per iteration rebuilt from the documented random streams, in Python."""
-    k0, k1 = np.random.SeedSequence(seed).generate_state(2, np.uint64)
-    its = np.arange(n_iter, dtype=np.int64)
-    ids = list(project.graph.nodes)
-
-    def u(var, stream):
-        return rng.uniforms(its, var, stream, k0, k1)
-
-    out = np.empty((n_iter, len(ids)))
-    for j, t in enumerate(ids):
-        out[:, j] = kernel_ppf(project.graph.nodes[t]["duration"], u(j, rng.STREAM_DURATION),
-                               nonnegative=True)
-    for d, drv in enumerate(project.drivers.values()):
-        occurs = u(d, rng.STREAM_DRIVER) < drv.probability
-        factor = np.where(occurs, kernel_ppf(drv.factor, u(d, rng.STREAM_DRIVER_FACTOR), True), 1.0)
-        for t in drv.tasks:
-            out[:, ids.index(t)] *= factor
-    base = out.copy()
-    add = np.zeros_like(out)
-    for r, risk in enumerate(project.risks.values()):
-        occurs = u(r, rng.STREAM_RISK) < risk.pre.probability
-        imp = kernel_ppf(risk.pre.schedule_impact.dist, u(r, rng.STREAM_RISK_IMPACT))
-        for t in risk.tasks:
-            j = ids.index(t)
-            add[:, j] += np.where(occurs, 0.01 * imp * base[:, j] if risk.pre.schedule_impact.pct
-                                  else imp, 0.0)
-    touched = [ids.index(t) for risk in project.risks.values() for t in risk.tasks]
-    out[:, touched] = np.maximum(base[:, touched] + add[:, touched], 0.0)
-    ex_rank = 0
-    for j, t in enumerate(ids):
-        prob = project.graph.nodes[t].get("existence", 1.0)
-        if prob < 1.0:
-            out[:, j] *= u(ex_rank, rng.STREAM_EXIST) < prob
-            ex_rank += 1
-    for b, branch in enumerate(project.branches.values()):
-        ub = u(b, rng.STREAM_BRANCH)
-        cum = np.cumsum([o.probability for o in branch.options])
-        chosen = np.minimum(np.searchsorted(cum, ub, side="right"), len(cum) - 1)
-        for k, option in enumerate(branch.options):
-            for t in option.tasks:
-                out[:, ids.index(t)] *= chosen == k
-    return out
-
+# -- the naive reconstruction of the adjusted durations (tests/naive.py) -------------------
 
 def test_kernel_durations_equal_the_naive_reconstruction():
     g = nx.DiGraph()
@@ -343,7 +301,7 @@ def test_kernel_durations_equal_the_naive_reconstruction():
     p.add_branch("B", [(0.5, ["e"]), (0.5, ["f"])])
     n = 300
     r = pmosim.simulate(p, n, seed=77, keep_samples=True)
-    assert_allclose(r.durations, naive_durations(p, 77, n), rtol=1e-12, atol=1e-12)
+    assert_allclose(r.durations, naive.adjusted_durations(p, 77, n), rtol=1e-12, atol=1e-12)
 
 
 def test_every_feature_on_is_bit_identical_across_threads_and_chunks():
