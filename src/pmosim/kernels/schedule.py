@@ -24,7 +24,7 @@ from .rng import (
     STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
     STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox4x64_lanes, to_unit,
 )
-from .sampling import qtable_value, sample_row
+from .sampling import FIXED, qtable_value, sample_row
 
 FS, SS, FF, SF = 0, 1, 2, 3
 _TWO32 = 4294967296.0
@@ -67,9 +67,9 @@ class Work(NamedTuple):
     pcost: np.ndarray     # float64[1]            sampled project cost rate
     tc: np.ndarray        # float64[n]            cost of each task in the iteration
     cost: np.ndarray      # float64[LANES]        project cost
-    dw: np.ndarray        # float64[CASH_PERIODS + 1] cash flow: slope deposits
-    da: np.ndarray        # float64[CASH_PERIODS + 1] cash flow: slope * time deposits
-    ds: np.ndarray        # float64[CASH_PERIODS + 1] cash flow: step deposits
+    dw: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope deposits
+    da: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope * time deposits
+    ds: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: step deposits
 
 
 @njit(**JIT)
@@ -97,8 +97,8 @@ def make_work(m):
         np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
         np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
-        np.zeros(LANES), np.zeros(CASH_PERIODS + 1), np.zeros(CASH_PERIODS + 1),
-        np.zeros(CASH_PERIODS + 1),
+        np.zeros(LANES), np.zeros((LANES, CASH_PERIODS + 1)),
+        np.zeros((LANES, CASH_PERIODS + 1)), np.zeros((LANES, CASH_PERIODS + 1)),
     )
 
 
@@ -325,10 +325,16 @@ def draw_costs(m, w, it0, k0, k1):
                                    (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.rcost),
                                    (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.pcost)):
         rows = code.shape[0]
-        if rows > 0:
+        random = False
+        for r in range(rows):
+            random |= code[r] != FIXED
+        if random:
             fill_uniforms(w.ucost[:rows], w.scratch, it0, stream, k0, k1)
-            for r in range(rows):
-                sample_row(code[r], par, r, m.tables, w.ucost, r, out, r)
+        for r in range(rows):
+            # constant costs need no uniform (and drawing them would cost as much as
+            # sampling the durations); the uniforms are keyed by row, so skipping them
+            # changes no other draw
+            sample_row(code[r], par, r, m.tables, w.ucost, r, out, r)
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -521,40 +527,43 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
     inv_dt = 1.0 / dt
     dw, da, ds = w.dw, w.da, w.ds
     es, ef, pf, cost, pcost = w.es, w.ef, w.pf, w.cost, w.pcost
-    for lane in range(n_lanes):
-        total = 0.0
+    # task by task, all lanes at once (contiguous rows); each lane's deposits still
+    # arrive in task order, so the sums are the same as lane by lane
+    for lane in range(LANES):
+        cost[lane] = 0.0
         for k in range(CASH_PERIODS + 1):
-            dw[k] = 0.0
-            da[k] = 0.0
-            ds[k] = 0.0
-        for p in range(n):
+            dw[lane, k] = 0.0
+            da[lane, k] = 0.0
+            ds[lane, k] = 0.0
+    for p in range(n):
+        for lane in range(LANES):
             c = tc[p, lane]
             if c == 0.0:
                 continue
-            total += c
+            cost[lane] += c
             a = es[p, lane]
             b = ef[p, lane]
             if b > a:
                 slope = c / (b - a)
-                _deposit_ramp(dw, da, a, slope, inv_dt)
-                _deposit_ramp(dw, da, b, -slope, inv_dt)
+                _deposit_ramp(dw, da, lane, a, slope, inv_dt)
+                _deposit_ramp(dw, da, lane, b, -slope, inv_dt)
             else:
                 k = int(math.ceil(a * inv_dt))
                 if k <= CASH_PERIODS:
-                    ds[k] += c
+                    ds[lane, k] += c
+    for lane in range(n_lanes):
         if has_rate:
             rate = pcost[0, lane]
-            total += rate * pf[lane]
-            _deposit_ramp(dw, da, 0.0, rate, inv_dt)
-            _deposit_ramp(dw, da, pf[lane], -rate, inv_dt)
-        cost[lane] = total
+            cost[lane] += rate * pf[lane]
+            _deposit_ramp(dw, da, lane, 0.0, rate, inv_dt)
+            _deposit_ramp(dw, da, lane, pf[lane], -rate, inv_dt)
         sw = 0.0
         sa = 0.0
         ss = 0.0
         for k in range(CASH_PERIODS + 1):
-            sw += dw[k]
-            sa += da[k]
-            ss += ds[k]
+            sw += dw[lane, k]
+            sa += da[lane, k]
+            ss += ds[lane, k]
             x = (k * dt) * sw - sa + ss
             cash_min[k] = min(cash_min[k], x)
             cash_max[k] = max(cash_max[k], x)
@@ -568,12 +577,12 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
 
 
 @njit(**JIT)
-def _deposit_ramp(dw, da, a, slope, inv_dt):
-    """A ramp max(0, t - a) * slope seen by grid points k with k * dt > a."""
+def _deposit_ramp(dw, da, lane, a, slope, inv_dt):
+    """A ramp max(0, t - a) * slope, in ``lane``, seen by grid points k with k * dt > a."""
     k = int(math.floor(a * inv_dt)) + 1
     if k <= CASH_PERIODS:
-        dw[k] += slope
-        da[k] += slope * a
+        dw[lane, k] += slope
+        da[lane, k] += slope * a
 
 
 @njit(**PARALLEL_JIT)
