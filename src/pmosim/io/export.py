@@ -67,7 +67,6 @@ import dataclasses
 import datetime as _dt
 import io
 import math
-import os
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path

@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from ..distributions import (
-    DISCRETE, FIXED, QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_OCT_FIRST, QT_OCT_LAST,
+    FIXED, QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_OCT_FIRST, QT_OCT_LAST,
     QT_TAIL, QT_UPPER, QTABLE, TRIANGULAR, UNIFORM,
 )
 from . import JIT, LANES

@@ -16,9 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from . import (  # noqa: F401
-    CASH_PERIODS, CRITICAL_RTOL, INLINE_JIT, JIT, LANES, N_MOMENT_ROWS, PARALLEL_JIT, SUPER,
-)
+from . import CASH_PERIODS, CRITICAL_RTOL, INLINE_JIT, JIT, LANES, PARALLEL_JIT, SUPER
 from .rng import (
     STREAM_BRANCH, STREAM_COST_FIXED, STREAM_COST_RATE, STREAM_DRIVER, STREAM_DRIVER_FACTOR,
     STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
@@ -440,7 +438,6 @@ def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist,
     order in which threads and chunks add their parts: the key to bit-identical
     results on any thread count and chunk size.
     """
-    n_bins = hist.shape[1] - 2
     s_shift = m.start_shift[p]
     f_shift = m.finish_shift[p]
     sc = m.mom_scale[p]
@@ -476,13 +473,7 @@ def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist,
     tmin[p] = fmin
     tmax[p] = fmax
     for lane in range(n_lanes):
-        b = (ef[p, lane] - lo) * scale
-        if b < 0.0:
-            hist[p, 0] += 1
-        elif b >= n_bins:
-            hist[p, n_bins + 1] += 1
-        else:
-            hist[p, int(b) + 1] += 1
+        count_in_bin(hist, p, (ef[p, lane] - lo) * scale)
 
 
 @njit(**JIT)
@@ -501,7 +492,6 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
     cash_min, cash_max : float64[CASH_PERIODS + 1]    their exact extremes
     """
     n = w.dur.shape[0]
-    n_bins = cash_hist.shape[1] - 2
     tc = w.tc
     ex, cfix, crate, dur, occ, rcost = w.ex, w.cfix, w.crate, w.dur, w.occ, w.rcost
     for p in range(n):
@@ -567,13 +557,20 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
             x = (k * dt) * sw - sa + ss
             cash_min[k] = min(cash_min[k], x)
             cash_max[k] = max(cash_max[k], x)
-            b = (x - m.cash_lo) * m.cash_scale
-            if b < 0.0:
-                cash_hist[k, 0] += 1
-            elif b >= n_bins:
-                cash_hist[k, n_bins + 1] += 1
-            else:
-                cash_hist[k, int(b) + 1] += 1
+            count_in_bin(cash_hist, k, (x - m.cash_lo) * m.cash_scale)
+
+
+@njit(**JIT)
+def count_in_bin(hist, row, b):
+    """Count a value at bin position ``b`` (value - lo) * scale in ``hist[row]``, whose first
+    and last columns are the open-ended under- and overflow bins."""
+    n_bins = hist.shape[1] - 2
+    if b < 0.0:
+        hist[row, 0] += 1
+    elif b >= n_bins:
+        hist[row, n_bins + 1] += 1
+    else:
+        hist[row, int(b) + 1] += 1
 
 
 @njit(**JIT)
@@ -614,7 +611,6 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
         Durations of the correlated tasks in global iterations ``0 .. n_corr_keep - 1``
         (to measure the achieved rank correlation).
     """
-    n = m.dur_code.shape[0]
     n_chunks = (n_iter + chunk - 1) // chunk
     for s in prange(n_slots):
         w = make_work(m)
