@@ -88,18 +88,15 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
         # tail (normal durations), p4 = 1 clamps tiny negative rounding to zero.
         off = int(p2)
         span = 1.0 - p3
-        n_tail = 0
         for lane in range(LANES):
             uu = p3 + u[urow, lane] * span
-            t = (uu - QT_TAIL) * _MID_SCALE
-            k = min(max(int(t), 0), QT_MID_CELLS - 1)
-            out[orow, lane] = p0 + p1 * _horner5(tables, off + QT_COEFS * k, t - k)
-            n_tail += (uu < QT_TAIL) | (uu > 1.0 - QT_TAIL)
-        if n_tail > 0:
-            for lane in range(LANES):
-                uu = p3 + u[urow, lane] * span
-                if uu < QT_TAIL or uu > 1.0 - QT_TAIL:
-                    out[orow, lane] = p0 + p1 * quantile_tail(tables, off, uu)
+            if uu < QT_TAIL or uu > 1.0 - QT_TAIL:
+                x = quantile_tail(tables, off, uu)
+            else:
+                t = (uu - QT_TAIL) * _MID_SCALE
+                k = min(int(t), QT_MID_CELLS - 1)
+                x = _horner5(tables, off + QT_COEFS * k, t - k)
+            out[orow, lane] = p0 + p1 * x
         if p4 > 0.0:
             for lane in range(LANES):
                 out[orow, lane] = max(out[orow, lane], 0.0)
