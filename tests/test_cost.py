@@ -135,3 +135,18 @@ def test_cost_results_are_bit_identical_across_threads_and_chunks():
     b = pmosim.simulate(p, 2_003, seed=10, threads=2, chunk_size=777)
     assert_array_equal(a.cost.samples, b.cost.samples)
     assert a.to_dict() == b.to_dict()
+
+
+def test_cash_flow_of_work_done_before_time_zero():
+    # a completed task (actual dates before the data date, time 0) has spent its whole cost
+    # by t = 0; its deposits must not land at negative grid indices
+    p = pmosim.Project()
+    p.add_task("done", 4, fixed_start=-6, fixed_finish=-2, cost_fixed=400.0)
+    p.add_task("next", 10, cost_fixed=1000.0)
+    p.add_link("done", "next")
+    cf = pmosim.simulate(p, 50, seed=1).cashflow
+    p50 = cf.percentile(50)
+    assert p50[0] == pytest.approx(400.0)
+    k = np.argmin(np.abs(cf.times - 5.0))
+    assert p50[k] == pytest.approx(400.0 + 100.0 * cf.times[k], rel=1e-9)
+    assert p50[-1] == pytest.approx(1400.0)

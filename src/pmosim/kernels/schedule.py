@@ -538,7 +538,7 @@ def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
                 _deposit_ramp(dw, da, lane, a, slope, inv_dt)
                 _deposit_ramp(dw, da, lane, b, -slope, inv_dt)
             else:
-                k = int(math.ceil(a * inv_dt))
+                k = max(int(math.ceil(a * inv_dt)), 0)    # before time 0: seen from t = 0
                 if k <= CASH_PERIODS:
                     ds[lane, k] += c
     for lane in range(n_lanes):
@@ -575,8 +575,9 @@ def count_in_bin(hist, row, b):
 
 @njit(**JIT)
 def _deposit_ramp(dw, da, lane, a, slope, inv_dt):
-    """A ramp max(0, t - a) * slope, in ``lane``, seen by grid points k with k * dt > a."""
-    k = int(math.floor(a * inv_dt)) + 1
+    """A ramp max(0, t - a) * slope, in ``lane``, seen by grid points k with k * dt > a
+    (all of them, from t = 0, when the ramp starts before time 0: progress)."""
+    k = max(int(math.floor(a * inv_dt)) + 1, 0)
     if k <= CASH_PERIODS:
         dw[lane, k] += slope
         da[lane, k] += slope * a
