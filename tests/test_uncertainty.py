@@ -285,3 +285,37 @@ def test_mspdi_summary_names_select_their_tasks():
              if "Production Phase" in d.get("summary", []) and d["duration"].value > 0}
     assert changed == under and len(under) > 0
     assert q.meta["uncertainty"]["tasks_per_rule"] == [len(under)]
+
+
+def test_uncertainty_tables_in_a_scenario(tmp_path):
+    path = tmp_path / "quick.toml"
+    path.write_text('''
+[[tasks]]
+id = "a"
+duration = 10
+wbs = "1.1"
+[[tasks]]
+id = "b"
+duration = 20
+wbs = "1.2"
+predecessors = ["a"]
+[[tasks]]
+id = "c"
+duration = { dist = "triangular", low = 1, mode = 2, high = 3 }
+predecessors = ["b"]
+[[uncertainty]]
+range = "triangular(-10%, 0, +25%)"
+[[uncertainty]]
+range = "pert(-5%, 0, +50%)"
+wbs = "1.1"
+''')
+    p = pmosim.load(path)
+    nodes = p.graph.nodes
+    assert nodes["a"]["duration"] == Pert(9.5, 10, 15)             # the later rule wins
+    assert nodes["b"]["duration"] == Triangular(18, 20, 25)
+    assert nodes["c"]["duration"] == Triangular(1, 2, 3)           # explicit ranges win
+    assert pmosim.cpm(p).finish == 32.0                              # planned durations kept
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[tasks]]\nid = "a"\nduration = 1\n[[uncertainty]]\nrange = "triangle(1)"\n')
+    with pytest.raises(pmosim.errors.ScenarioError, match=r"uncertainty\[0\]"):
+        pmosim.load(bad)

@@ -83,7 +83,7 @@ __all__ = ["write_scenario", "ScenarioFile"]
 
 #: Node attributes the scenario format holds.
 _WRITTEN = {"duration", "name", "planned", "existence", "when", "cost_fixed", "cost_rate",
-            "release", "fixed_start", "fixed_finish"}
+            "release", "fixed_start", "fixed_finish", "wbs"}
 #: Node attributes covered by a dedicated warning, so not listed again among "other".
 _PROGRESS = ("status", "actual_start", "actual_finish", "percent_complete", "resume",
              "fixed_start", "fixed_finish", "expected_finish")
@@ -241,6 +241,9 @@ def _task(task_id, data, graph, ids, known) -> dict:
         toml.append(f"when = {{ task = {_toml_str(target)}, {when.kind} = "
                     f"{_toml_num(when.value)} }}")
     csv_ok = when is None and (name is None or (name == name.strip() and name != ""))
+    if data.get("wbs"):
+        toml.append(f"wbs = {_toml_str(str(data['wbs']))}")
+        extra["wbs"] = str(data["wbs"])
     for key in ("release", "fixed_start", "fixed_finish"):
         if data.get(key) is not None and (key != "release" or float(data[key]) != 0.0):
             extra[key] = float(data[key])
@@ -282,7 +285,7 @@ def _task(task_id, data, graph, ids, known) -> dict:
                                    if isinstance(value, (tuple, list)) else _plain(value))
         if planned is not None:
             row["planned"] = _plain(planned)
-        row.update((k, _plain(v)) for k, v in extra.items())
+        row.update((k, v if isinstance(v, str) else _plain(v)) for k, v in extra.items())
     return {"toml": toml, "csv": row}
 
 
@@ -305,7 +308,7 @@ def _link_text(pred: str, kind: str, lag: Distribution, known) -> str | None:
 _CSV_ORDER = ("id", "name", "duration", "dist", "value", "low", "mode", "high", "lamb",
               "low_pct", "high_pct", "mean", "sd", "values", "weights", "planned",
               "existence", "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish",
-              "predecessors")
+              "wbs", "predecessors")
 
 
 def _csv_text(rows) -> str:

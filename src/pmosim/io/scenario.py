@@ -84,11 +84,12 @@ DISTRIBUTIONS = {
     "discrete": (Discrete, ("values", "weights"), ()),
 }
 
-TOP_KEYS = ("project", "calendar", "tasks", "risks", "drivers", "correlations", "branches")
+TOP_KEYS = ("project", "calendar", "tasks", "risks", "drivers", "correlations", "branches",
+            "uncertainty")
 PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv", "cost_rate", "budget", "currency")
 CALENDAR_KEYS = ("workdays", "holidays")
 TASK_KEYS = ("id", "name", "duration", "planned", "predecessors", "existence", "when",
-             "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish")
+             "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish", "wbs")
 LINK_KEYS = ("id", "type", "lag")
 RISK_KEYS = ("id", "name", "probability", "tasks", "schedule_impact", "cost_impact", "mitigated")
 MITIGATED_KEYS = ("probability", "schedule_impact", "cost_impact")
@@ -100,7 +101,7 @@ OPTION_KEYS = ("probability", "tasks", "when")
 CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
                "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
                "weights", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
-               "fixed_finish", "notes")
+               "fixed_finish", "wbs", "notes")
 TIME_UNITS = ("days",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
@@ -291,9 +292,28 @@ class _Reader:
             self.problem(None, "no tasks; add [[tasks]] tables or a tasks_csv file under [project]")
         self.read_links(project)
         self.read_uncertainty(project, doc)
+        if "uncertainty" in doc and not self.problems:
+            project = self.apply_ranges(project, doc["uncertainty"])
         if not self.problems:
             self.problems.extend(f"{self.label}: {p}" for p in project.problems())
         return project, self.problems
+
+    def apply_ranges(self, project, tables) -> Project:
+        """``[[uncertainty]]``: relative three-point ranges on deterministic tasks (QuickRisk)."""
+        from ..uncertainty import apply_uncertainty, parse_rule
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            self.problem("uncertainty", "must be an array of tables: write each rule under "
+                         '[[uncertainty]] with range = "triangular(-10%, 0, +25%)"')
+            return project
+        rules = []
+        for i, table in enumerate(tables):
+            try:
+                rules.append(parse_rule(table))
+            except ModelError as exc:
+                self.problem(f"uncertainty[{i}]", str(exc))
+        if len(rules) != len(tables):
+            return project
+        return apply_uncertainty(project, rules)
 
     def read_project(self, meta, cal) -> Project:
         project = Project()
@@ -425,6 +445,11 @@ class _Reader:
                 value = self.cost(f"{here}: {key}", entry[key], unit)
                 if value is not None:
                     extra[key] = value
+        if "wbs" in entry:
+            if isinstance(entry["wbs"], str):
+                extra["wbs"] = entry["wbs"]
+            else:
+                self.problem(here, f'wbs must be text like "1.2.3", got {entry["wbs"]!r}')
         for key in ("release", "fixed_start", "fixed_finish"):
             if key in entry:
                 value = entry[key]
@@ -645,6 +670,8 @@ class _Reader:
         for key in ("release", "fixed_start", "fixed_finish"):
             if key in numbers:
                 extra[key] = numbers[key]
+        if cells.get("wbs"):
+            extra["wbs"] = cells["wbs"]
         self.add_task(project, where, label, task_id, cells.get("name"), duration, planned,
                       [(p, f"{here}: predecessors") for p in preds], extra)
 
