@@ -815,32 +815,43 @@ class _Reader:
             return None if dist is None else {"pct": dist}
         return self.dist_or_problem(where, key, spec)
 
+    def event_name(self, here, entry) -> tuple[str | None, bool]:
+        """A risk's or driver's optional display name, and whether it is valid."""
+        name = entry.get("name")
+        if name is not None and not isinstance(name, str):
+            self.problem(here, f"name must be text, got {name!r}")
+            return name, False
+        return name, True
+
+    def required(self, here, entry, key, hint, read):
+        """``read(entry[key])``, or None after recording that the key is missing (with ``hint``)."""
+        if key not in entry:
+            self.problem(here, f"missing '{key}'; {hint}")
+            return None
+        return read(entry[key])
+
+    def factor(self, here, spec):
+        """A driver's multiplicative factor: a distribution that cannot go below zero."""
+        factor = self.dist_or_problem(here, "factor", spec)
+        if factor is not None and factor.support[0] < 0:
+            self.problem(here, f"factor {factor.describe()} can be negative; a duration "
+                         "multiplier must be >= 0 (1 means no change)")
+            return None
+        return factor
+
     def read_risk(self, project, entry, where) -> None:
         rid = self.event_id(entry, where, "risk")
         if rid is None:
             return
         here = f'{where} ("{rid}")'
         self.unknown_keys(here, entry, RISK_KEYS)
-        ok = True
-        name = entry.get("name")
-        if name is not None and not isinstance(name, str):
-            self.problem(here, f"name must be text, got {name!r}")
-            ok = False
-        if "probability" not in entry:
-            self.problem(here, "missing 'probability'; give the chance that the risk occurs "
-                         "in 0..1, e.g. probability = 0.3")
-            prob, ok = None, False
-        else:
-            prob = self.probability(here, "probability", entry["probability"])
-            ok &= prob is not None
-        tasks = None
-        if "tasks" not in entry:
-            self.problem(here, "missing 'tasks'; list the tasks the risk delays, "
-                         'e.g. tasks = ["build"]')
-            ok = False
-        else:
-            tasks = self.task_ids(here, entry["tasks"])
-            ok &= tasks is not None
+        name, ok = self.event_name(here, entry)
+        prob = self.required(
+            here, entry, "probability", "give the chance that the risk occurs in 0..1, "
+            "e.g. probability = 0.3", lambda v: self.probability(here, "probability", v))
+        tasks = self.required(here, entry, "tasks", "list the tasks the risk delays, "
+                              'e.g. tasks = ["build"]', lambda v: self.task_ids(here, v))
+        ok &= prob is not None and tasks is not None
         values = {}
         for key in ("schedule_impact", "cost_impact"):
             if key in entry:
@@ -886,39 +897,18 @@ class _Reader:
             return
         here = f'{where} ("{did}")'
         self.unknown_keys(here, entry, DRIVER_KEYS)
-        ok = True
-        name = entry.get("name")
-        if name is not None and not isinstance(name, str):
-            self.problem(here, f"name must be text, got {name!r}")
-            ok = False
-        prob = None
-        if "probability" not in entry:
-            self.problem(here, "missing 'probability'; give the chance that the driver "
-                         "occurs in 0..1 (probability = 1 for a driver that always applies)")
-            ok = False
-        else:
-            prob = self.probability(here, "probability", entry["probability"])
-            ok &= prob is not None
-        factor = None
-        if "factor" not in entry:
-            self.problem(here, "missing 'factor'; give the multiplier of the durations, e.g. "
-                         'factor = { dist = "triangular", low = 0.95, mode = 1.05, high = 1.3 }')
-            ok = False
-        else:
-            factor = self.dist_or_problem(here, "factor", entry["factor"])
-            if factor is not None and factor.support[0] < 0:
-                self.problem(here, f"factor {factor.describe()} can be negative; a duration "
-                             "multiplier must be >= 0 (1 means no change)")
-                factor = None
-            ok &= factor is not None
-        tasks = None
-        if "tasks" not in entry:
-            self.problem(here, "missing 'tasks'; list the tasks the driver scales, "
-                         'e.g. tasks = ["design", "build"]')
-            ok = False
-        else:
-            tasks = self.task_ids(here, entry["tasks"])
-            ok &= tasks is not None
+        name, ok = self.event_name(here, entry)
+        prob = self.required(
+            here, entry, "probability", "give the chance that the driver occurs in 0..1 "
+            "(probability = 1 for a driver that always applies)",
+            lambda v: self.probability(here, "probability", v))
+        factor = self.required(
+            here, entry, "factor", "give the multiplier of the durations, e.g. "
+            'factor = { dist = "triangular", low = 0.95, mode = 1.05, high = 1.3 }',
+            lambda v: self.factor(here, v))
+        tasks = self.required(here, entry, "tasks", "list the tasks the driver scales, "
+                              'e.g. tasks = ["design", "build"]', lambda v: self.task_ids(here, v))
+        ok &= prob is not None and factor is not None and tasks is not None
         if not ok:
             return
         try:
