@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from . import stats
 from .compile import CompiledModel, compile_project
 from .errors import SimulationError
 from .kernels import CASH_PERIODS, CRITICAL_RTOL, N_MOMENT_ROWS
-from .model import as_project
+from .model import Project, as_project
 from .results import (
     CashFlow, CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
     SimulationResult, TaskStats,
@@ -241,21 +242,43 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     >>> round(r.finish.mean, 1), r.criticality["a"]
     (6.5, 1.0)
     """
+    job = _prepare(model, iterations, seed, threads, chunk_size, risks)
+    n, n_iter = job.compiled.n_tasks, job.n_iter
+    if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
+        raise SimulationError(
+            f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
+            f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
+    run = job.execute(job.compiled.kernel, keep_samples, progress)
+    return _result(job.project, job.compiled, job.det, run, n_iter, job.seed, risks)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A validated, compiled run: what simulate() and rank_risks() share."""
+
+    project: Project
+    compiled: CompiledModel
+    det: tuple
+    n_iter: int
+    seed: int
+    key: tuple
+    n_slots: int
+    chunk: int
+
+    def execute(self, kernel, keep_samples=False, progress=None):
+        return _execute(self.compiled, kernel, self.det, self.n_iter, self.key, self.n_slots,
+                        self.chunk, keep_samples, progress)
+
+
+def _prepare(model, iterations, seed, threads, chunk_size, risks) -> _Job:
     project = as_project(model)
     n_iter = _check_int("iterations", iterations, 1)
     n_slots = _resolve_threads(threads)
     chunk = _resolve_chunk(chunk_size)
     seed_used, k0, k1 = resolve_seed(seed)
     compiled = compile_project(project, risks=risks)
-    n = compiled.n_tasks
-    if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
-        raise SimulationError(
-            f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
-            f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
-    det = _deterministic(compiled)
-    run = _execute(compiled, compiled.kernel, det, n_iter, (k0, k1), n_slots, chunk,
-                   keep_samples, progress)
-    return _result(project, compiled, det, run, n_iter, seed_used, risks)
+    return _Job(project, compiled, _deterministic(compiled), n_iter, seed_used, (k0, k1),
+                n_slots, chunk)
 
 
 class _Run:
@@ -418,19 +441,12 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     >>> [(r.id, r.percentile_shift) for r in pmosim.rank_risks(p, 2_000, seed=1).entries]
     [('big', 4.0), ('small', 1.0)]
     """
-    project = as_project(model)
-    n_iter = _check_int("iterations", iterations, 1)
     q = float(stats.check_q(percentile))
-    n_slots = _resolve_threads(threads)
-    chunk = _resolve_chunk(chunk_size)
-    seed_used, k0, k1 = resolve_seed(seed)
-    compiled = compile_project(project, risks=risks)
-    det = _deterministic(compiled)
-    key = (k0, k1)
+    job = _prepare(model, iterations, seed, threads, chunk_size, risks)
+    project, compiled = job.project, job.compiled
 
     def finish_of(kernel):
-        run = _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, False, None)
-        return run.finish
+        return job.execute(kernel).finish
 
     base_kernel = compiled.kernel
     base = finish_of(base_kernel)
@@ -454,5 +470,5 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
             percentile_shift=base_p - stats.percentile(off, q),
             mean_shift=base_mean - float(np.mean(off))))
     entries.sort(key=lambda e: (-e.percentile_shift, -e.mean_shift))
-    return RiskRanking(percentile=q, iterations=n_iter, seed=seed_used, risk_mode=risks,
+    return RiskRanking(percentile=q, iterations=job.n_iter, seed=job.seed, risk_mode=risks,
                        baseline_percentile=base_p, baseline_mean=base_mean, entries=entries)
