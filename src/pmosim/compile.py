@@ -39,8 +39,9 @@ class KernelModel(NamedTuple):
     pred_ptr: np.ndarray      # int64[n + 1]   CSR of predecessors
     pred_idx: np.ndarray      # int64[m]       predecessor position
     pred_type: np.ndarray     # int64[m]       0 FS, 1 SS, 2 FF, 3 SF
-    pred_lag: np.ndarray      # float64[m]     constant lag
-    pred_lagvar: np.ndarray   # int64[m]       -1, or the row of a sampled lag
+    pred_lag: np.ndarray      # float64[m]     constant lag (0 for a sampled lag)
+    pred_lagrow: np.ndarray   # int64[m]       row of the work lag array: 0 (all zeros) for a
+                              #                constant lag, 1 + r for sampled lag r
     lag_code: np.ndarray      # int64[r]
     lag_par: np.ndarray       # float64[r, 5]
     lag_var: np.ndarray       # int64[r]
@@ -194,9 +195,9 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
         kind = LINK_CODES[link_type(u, v, data)]
         lag = link_lag(u, v, data)
         if isinstance(lag, Fixed):
-            const, row = lag.value, -1
+            const, row = lag.value, 0
         else:
-            const, row = 0.0, len(lag_dists)
+            const, row = 0.0, 1 + len(lag_dists)
             lag_dists.append(lag)
             lag_edges.append((u, v))
         preds[position[node_index[v]]].append((position[node_index[u]], kind, const, row))
@@ -207,7 +208,7 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
     pred_idx = np.array([x[0] for x in flat], dtype=np.int64)
     pred_type = np.array([x[1] for x in flat], dtype=np.int64)
     pred_lag = np.array([x[2] for x in flat], dtype=np.float64)
-    pred_lagvar = np.array([x[3] for x in flat], dtype=np.int64)
+    pred_lagrow = np.array([x[3] for x in flat], dtype=np.int64)
 
     r = len(lag_dists)
     lag_code = np.empty(r, dtype=np.int64)
@@ -227,7 +228,7 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
         n_dur_vars=n, var_pos=position.copy(), var_corr=_corr_flags(project, node_index, n),
         **_dates(project, task_ids, order),
         pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
-        pred_lag=pred_lag, pred_lagvar=pred_lagvar, lag_code=lag_code, lag_par=lag_par,
+        pred_lag=pred_lag, pred_lagrow=pred_lagrow, lag_code=lag_code, lag_par=lag_par,
         lag_var=np.arange(r, dtype=np.int64), n_lag_vars=r,
         tables=tables.array(),
         start_shift=np.zeros(n), finish_shift=np.zeros(n), mom_scale=np.ones(n),

@@ -68,11 +68,11 @@ def _schedule_kernels():
 
 
 def _resolve_chunk(chunk_size) -> int:
-    """Iterations per chunk, rounded up to a multiple of LANES: lane blocks then always
-    hold the same iterations, which the per-block moment sums rely on."""
-    from .kernels import LANES
+    """Iterations per chunk, rounded up to a multiple of SUPER: super-blocks then always
+    hold the same iterations, which the per-super-block moment sums rely on."""
+    from .kernels import SUPER
     chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
-    return -(-chunk // LANES) * LANES
+    return -(-chunk // SUPER) * SUPER
 
 
 def _resolve_threads(threads):
@@ -219,7 +219,7 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         (``iterations * n_tasks * 24`` bytes: for small runs, tests and scripts).
     chunk_size : int, optional
         Iterations per unit of work handed to a thread (default 1024, rounded up to
-        a multiple of 16); it changes speed only, never results.
+        a multiple of 256); it changes speed only, never results.
     progress : callable, optional
         Called as ``progress(done, total)`` after each block of iterations.
     risks : {"pre", "post", "none"}

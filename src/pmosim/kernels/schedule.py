@@ -3,8 +3,9 @@
 Tasks are numbered by *position* in topological order. Links are stored per
 successor in CSR form: the predecessors of position ``p`` are
 ``pred_idx[pred_ptr[p]:pred_ptr[p + 1]]`` with types ``pred_type`` (0 FS, 1 SS,
-2 FF, 3 SF) and constant lags ``pred_lag``; ``pred_lagvar`` is -1 or the row of
-that link's sampled lag. All time arrays are ``float64[n_tasks, LANES]``: lane
+2 FF, 3 SF); a link's lag in lane ``l`` is ``pred_lag[k] + lag[pred_lagrow[k], l]``
+where row 0 of the work array ``lag`` is all zeros (constant lags) and row
+``1 + r`` holds sampled lag ``r``: one expression, no branch, for both kinds. All time arrays are ``float64[n_tasks, LANES]``: lane
 ``l`` is one iteration and every inner loop runs over all ``LANES`` lanes (a
 constant trip count, so it vectorises); lanes past the last iteration of a run
 are computed and then ignored.
@@ -14,7 +15,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import carray, njit, prange
 
 from . import CASH_PERIODS, CRITICAL_RTOL, INLINE_JIT, JIT, LANES, PARALLEL_JIT, SUPER
 from .rng import (
@@ -23,6 +24,7 @@ from .rng import (
     STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox4x64_lanes, to_unit,
 )
 from .sampling import FIXED, qtable_value, sample_row
+from .stack import _alloca_f64, _alloca_i64
 
 FS, SS, FF, SF = 0, 1, 2, 3
 _TWO32 = 4294967296.0
@@ -38,7 +40,7 @@ class Work(NamedTuple):
     ulag: np.ndarray      # float64[n_lag_vars]
     scratch: np.ndarray   # uint64[4]             Philox work space
     dur: np.ndarray       # float64[n]            durations (by position)
-    lag: np.ndarray       # float64[n_rlags]      sampled lags
+    lag: np.ndarray       # float64[1 + n_rlags]  zeros, then the sampled lags
     es: np.ndarray        # float64[n]            early start
     ef: np.ndarray        # float64[n]            early finish
     lf: np.ndarray        # float64[n]            late finish
@@ -57,7 +59,8 @@ class Work(NamedTuple):
     udf: np.ndarray       # float64[D]
     fac: np.ndarray       # float64[D]            factor (1 when the driver does not occur)
     zc: np.ndarray        # float64[max group]    correlated normals of one lane
-    acc_tmp: np.ndarray   # float64[4]            per-lane moment terms of one task
+    lsum: np.ndarray      # float64[LSUM_ROWS * n] per-lane running sums of each task over the
+                          #                       current super-block (see accumulate_task)
     ucost: np.ndarray     # float64[max(C1, C2, R, 1)]  cost uniforms (reused per stream)
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
@@ -85,32 +88,19 @@ def make_work(m):
         np.empty((n_sub * n, LANES)), np.empty((4 * n_sub, LANES)), np.empty((gmax, LANES)),
         np.empty((m.n_lag_vars, LANES)),
         np.empty((4, LANES), dtype=np.uint64), np.empty((n, LANES)),
-        np.empty((m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
+        np.zeros((1 + m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
         np.empty((n, LANES)), np.ones((n, LANES)), np.empty(LANES), np.empty(LANES),
         np.empty(LANES), np.empty((m.n_ex_vars, LANES)), np.empty((n_br, LANES)),
         np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
-        np.empty((4, LANES)),
+        _new_lane_sums(n),
         np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
         np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
         np.zeros(LANES), np.zeros((LANES, CASH_PERIODS + 1)),
         np.zeros((LANES, CASH_PERIODS + 1)), np.zeros((LANES, CASH_PERIODS + 1)),
     )
-
-
-@njit(**JIT)
-def _link_lag(m, lag, k, lagv):
-    """Lag of link ``k`` in every lane, into ``lagv`` (float64[LANES])."""
-    rv = m.pred_lagvar[k]
-    if rv < 0:
-        c = m.pred_lag[k]
-        for lane in range(LANES):
-            lagv[lane] = c
-    else:
-        for lane in range(LANES):
-            lagv[lane] = lag[rv, lane]
 
 
 @njit(**INLINE_JIT)
@@ -169,87 +159,136 @@ def forward_pass(m, w, sub):
     sampled super-block ``w.dsb`` and adjusted by drivers, risks and existence just
     before the pass needs it; with ``sub < 0``, ``w.dur`` is used as it is. Reads
     ``w.lag``; writes ``w.dur``, ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf``.
+
+    Every lane loop writes either a stack buffer or the row it reads (see
+    :mod:`.stack`), so that LLVM vectorises it.
     """
-    dur, es, ef, pf, lagv = w.dur, w.es, w.ef, w.pf, w.lagv
+    dur, es, ef, lag, dsb = w.dur, w.es, w.ef, w.lag, w.dsb
+    pred_ptr, pred_idx, pred_type = m.pred_ptr, m.pred_idx, m.pred_type
+    pred_lag, pred_lagrow, release = m.pred_lag, m.pred_lagrow, m.release
+    adjust = (m.task_drv_idx.shape[0] > 0 or m.task_risk_idx.shape[0] > 0 or m.exist_on)
+    fixed_on, fixed_start, fixed_dur = m.fixed_on, m.fixed_start, m.fixed_dur
     n = dur.shape[0]
+    start = carray(_alloca_f64(LANES), LANES)
+    d = carray(_alloca_f64(LANES), LANES)
+    fin = carray(_alloca_f64(LANES), LANES)
     for lane in range(LANES):
-        pf[lane] = 0.0
+        fin[lane] = 0.0
     for p in range(n):
         if sub >= 0:
             row = sub * n + p
             for lane in range(LANES):
-                dur[p, lane] = w.dsb[row, lane]
-            _adjust_duration(m, w, p)
+                d[lane] = dsb[row, lane]
+            for lane in range(LANES):
+                dur[p, lane] = d[lane]
+            if adjust:
+                _adjust_duration(m, w, p)
+                for lane in range(LANES):
+                    d[lane] = dur[p, lane]
+        else:
+            for lane in range(LANES):
+                d[lane] = dur[p, lane]
         for lane in range(LANES):
-            es[p, lane] = 0.0
-        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
-            q = m.pred_idx[k]
-            t = m.pred_type[k]
-            _link_lag(m, w.lag, k, lagv)
+            start[lane] = 0.0
+        for k in range(pred_ptr[p], pred_ptr[p + 1]):
+            q = pred_idx[k]
+            t = pred_type[k]
+            c = pred_lag[k]
+            r = pred_lagrow[k]
             if t == FS:
                 for lane in range(LANES):
-                    es[p, lane] = max(es[p, lane], ef[q, lane] + lagv[lane])
+                    start[lane] = max(start[lane], ef[q, lane] + (c + lag[r, lane]))
             elif t == SS:
                 for lane in range(LANES):
-                    es[p, lane] = max(es[p, lane], es[q, lane] + lagv[lane])
+                    start[lane] = max(start[lane], es[q, lane] + (c + lag[r, lane]))
             elif t == FF:
                 for lane in range(LANES):
-                    es[p, lane] = max(es[p, lane], ef[q, lane] + lagv[lane] - dur[p, lane])
+                    start[lane] = max(start[lane], ef[q, lane] + (c + lag[r, lane]) - d[lane])
             else:
                 for lane in range(LANES):
-                    es[p, lane] = max(es[p, lane], es[q, lane] + lagv[lane] - dur[p, lane])
-        rel = m.release[p]
+                    start[lane] = max(start[lane], es[q, lane] + (c + lag[r, lane]) - d[lane])
+        rel = release[p]
         if rel != 0.0:
             for lane in range(LANES):
-                es[p, lane] = max(es[p, lane], rel)
-        if m.fixed_on and not np.isnan(m.fixed_start[p]):
+                start[lane] = max(start[lane], rel)
+        if fixed_on and not np.isnan(fixed_start[p]):
             # a completed task keeps its actual dates, whatever its predecessors did
+            fs, fd = fixed_start[p], fixed_dur[p]
             for lane in range(LANES):
-                es[p, lane] = m.fixed_start[p]
-                dur[p, lane] = m.fixed_dur[p]
+                start[lane] = fs
+                d[lane] = fd
+            for lane in range(LANES):
+                dur[p, lane] = fd
         for lane in range(LANES):
-            ef[p, lane] = es[p, lane] + dur[p, lane]
-            pf[lane] = max(pf[lane], ef[p, lane])
+            es[p, lane] = start[lane]
+        for lane in range(LANES):
+            ef[p, lane] = start[lane] + d[lane]
+        for lane in range(LANES):
+            fin[lane] = max(fin[lane], start[lane] + d[lane])
+    pf = w.pf
+    for lane in range(LANES):
+        pf[lane] = fin[lane]
 
 
 @njit(**JIT)
-def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
+def backward_pass(m, w, n_lanes, acc, hist):
     """Late finish of every task given the project finish (push style), into ``w.lf``.
 
     Late start is ``lf - dur``. A task's late finish is final once the pass reaches
     it (all its successors come later in topological order), so with ``acc`` its
     statistics are added there and then, while its rows are still in cache (see
-    :func:`accumulate_task`).
+    :func:`accumulate_task`). Lane loops write a stack buffer or the row they read
+    (see :mod:`.stack`).
     """
-    dur, lf, pf, lagv = w.dur, w.lf, w.pf, w.lagv
+    dur, lf, lag, pf = w.dur, w.lf, w.lag, w.pf
+    pred_ptr, pred_idx, pred_type = m.pred_ptr, m.pred_idx, m.pred_type
+    pred_lag, pred_lagrow = m.pred_lag, m.pred_lagrow
     n = dur.shape[0]
-    tol = np.empty(LANES)
+    es, ef, ex, lsum = w.es, w.ef, w.ex, w.lsum
+    s_shift, f_shift, mom_scale = m.start_shift, m.finish_shift, m.mom_scale
+    hist_lo, hist_scale = m.hist_lo, m.hist_scale
+    tol = carray(_alloca_f64(LANES), LANES)
+    lp = carray(_alloca_f64(LANES), LANES)
+    dp = carray(_alloca_f64(LANES), LANES)
+    dq = carray(_alloca_f64(LANES), LANES)
     for lane in range(LANES):
-        tol[lane] = CRITICAL_RTOL * max(1.0, pf[lane])
+        lp[lane] = pf[lane]
+    for lane in range(LANES):
+        tol[lane] = CRITICAL_RTOL * max(1.0, lp[lane])
     for p in range(n):
         for lane in range(LANES):
-            lf[p, lane] = pf[lane]
+            lf[p, lane] = lp[lane]
     for p in range(n - 1, -1, -1):
         if acc:
-            accumulate_task(m, p, dur, w.es, w.ef, lf, w.ex, w.acc_tmp, tol, n_lanes,
-                            crit, mom, hist, tmin, tmax)
-        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
-            q = m.pred_idx[k]
-            t = m.pred_type[k]
-            _link_lag(m, w.lag, k, lagv)
+            accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift[p], f_shift[p],
+                            mom_scale[p], hist_lo[p], hist_scale[p], hist)
+        k0, k1 = pred_ptr[p], pred_ptr[p + 1]
+        if k1 == k0:
+            continue
+        for lane in range(LANES):
+            lp[lane] = lf[p, lane]
+        for lane in range(LANES):
+            dp[lane] = dur[p, lane]
+        for k in range(k0, k1):
+            q = pred_idx[k]
+            t = pred_type[k]
+            c = pred_lag[k]
+            r = pred_lagrow[k]
             if t == FS:
                 for lane in range(LANES):
-                    lf[q, lane] = min(lf[q, lane], lf[p, lane] - dur[p, lane] - lagv[lane])
-            elif t == SS:
-                for lane in range(LANES):
-                    lf[q, lane] = min(lf[q, lane],
-                                      lf[p, lane] - dur[p, lane] - lagv[lane] + dur[q, lane])
+                    lf[q, lane] = min(lf[q, lane], lp[lane] - dp[lane] - (c + lag[r, lane]))
             elif t == FF:
                 for lane in range(LANES):
-                    lf[q, lane] = min(lf[q, lane], lf[p, lane] - lagv[lane])
+                    lf[q, lane] = min(lf[q, lane], lp[lane] - (c + lag[r, lane]))
             else:
                 for lane in range(LANES):
-                    lf[q, lane] = min(lf[q, lane], lf[p, lane] - lagv[lane] + dur[q, lane])
+                    dq[lane] = dur[q, lane]
+                if t == SS:
+                    for lane in range(LANES):
+                        lf[q, lane] = min(lf[q, lane], lp[lane] - dp[lane] - (c + lag[r, lane]) + dq[lane])
+                else:
+                    for lane in range(LANES):
+                        lf[q, lane] = min(lf[q, lane], lp[lane] - (c + lag[r, lane]) + dq[lane])
 
 
 @njit(**JIT)
@@ -270,10 +309,10 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
                               when occurring (times risk_scale / drv_scale), of every
                               risk then driver, over the first ``n_lanes`` lanes
     """
-    if w.lag.shape[0] > 0:
+    if m.lag_code.shape[0] > 0:
         fill_uniforms(w.ulag, w.scratch, it0, STREAM_LAG, k0, k1)
-        for r in range(w.lag.shape[0]):
-            sample_row(m.lag_code[r], m.lag_par, r, m.tables, w.ulag, m.lag_var[r], w.lag, r)
+        for r in range(m.lag_code.shape[0]):
+            sample_row(m.lag_code[r], m.lag_par, r, m.tables, w.ulag, m.lag_var[r], w.lag, r + 1)
     if m.n_ex_vars > 0:
         fill_uniforms(w.uex, w.scratch, it0, STREAM_EXIST, k0, k1)
     n_br = m.br_ptr.shape[0] - 1
@@ -416,64 +455,130 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
                 sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, sub * n + p)
 
 
+#: Rows of per-lane running sums kept per task (see accumulate_task).
+LSUM_ROWS = 7
+
+
 @njit(**JIT)
-def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist, tmin, tmax):
+def _new_lane_sums(n):
+    lsum = np.empty((LSUM_ROWS * n, LANES))
+    reset_lane_sums(lsum)
+    return lsum
+
+
+@njit(**JIT)
+def reset_lane_sums(lsum):
+    """Zero the sums and counts, +/-inf the extremes (see :func:`accumulate_task`)."""
+    for r0 in range(0, lsum.shape[0], LSUM_ROWS):
+        for q in range(5):
+            for lane in range(LANES):
+                lsum[r0 + q, lane] = 0.0
+        for lane in range(LANES):
+            lsum[r0 + 5, lane] = np.inf
+            lsum[r0 + 6, lane] = -np.inf
+
+
+@njit(**JIT)
+def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift, sc, lo, scale,
+                    hist):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
     dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
-    t : float64[4, LANES]                  work space
     tol : float64[LANES]                   critical when total float <= tol (per lane)
+    lsum : float64[LSUM_ROWS * n_tasks, LANES]
+        Per lane, over the lane blocks of the current super-block, rows
+        ``LSUM_ROWS * p + (0..6)``: sums of d = (start - s_shift) * sc and d**2, of
+        the same for the finish, the critical count, the least and greatest
+        finish. :func:`flush_lane_sums` moves them into the exact totals at the end
+        of each super-block; ``sc`` is a power of two that makes |d| <~ 1.
+    hist : int64[n_tasks, n_bins + 2]      finish histogram; bin (finish - lo) * scale,
+                                           under- and overflow in the end columns
+
+    The first loop only writes stack buffers and the others each only the row
+    they read, so all of them vectorise (see :mod:`.stack`).
+    """
+    nl = es.shape[1]    # == LANES, read at run time so that LLVM vectorises
+    ds = carray(_alloca_f64(LANES), LANES)
+    df = carray(_alloca_f64(LANES), LANES)
+    fin = carray(_alloca_f64(LANES), LANES)
+    crit = carray(_alloca_f64(LANES), LANES)
+    bins = carray(_alloca_i64(LANES), LANES)
+    top = hist.shape[1] - 1.0
+    for lane in range(nl):
+        e = es[p, lane]
+        f = ef[p, lane]
+        # a task that does not exist in the iteration is never critical
+        c = (lf[p, lane] - dur[p, lane] - e <= tol[lane]) & (ex[p, lane] > 0.0)
+        crit[lane] = 1.0 if c else 0.0
+        ds[lane] = (e - s_shift) * sc
+        df[lane] = (f - f_shift) * sc
+        fin[lane] = f
+        bins[lane] = np.int64(min(max((f - lo) * scale + 1.0, 0.0), top))
+    if n_lanes < LANES:
+        # the last block of a run: lanes past its end add nothing
+        for lane in range(n_lanes, LANES):
+            crit[lane] = 0.0
+            ds[lane] = 0.0
+            df[lane] = 0.0
+            fin[lane] = fin[0]
+    # one loop per row: LLVM cannot tell rows of one array apart (their stride is a
+    # run-time value), so a loop that writes several of them stays scalar
+    r = LSUM_ROWS * p
+    for lane in range(nl):
+        lsum[r, lane] += ds[lane]
+    for lane in range(nl):
+        lsum[r + 1, lane] += ds[lane] * ds[lane]
+    for lane in range(nl):
+        lsum[r + 2, lane] += df[lane]
+    for lane in range(nl):
+        lsum[r + 3, lane] += df[lane] * df[lane]
+    for lane in range(nl):
+        lsum[r + 4, lane] += crit[lane]
+    for lane in range(nl):
+        lsum[r + 5, lane] = min(lsum[r + 5, lane], fin[lane])
+    for lane in range(nl):
+        lsum[r + 6, lane] = max(lsum[r + 6, lane], fin[lane])
+    for lane in range(n_lanes):
+        hist[p, bins[lane]] += 1
+
+
+@njit(**JIT)
+def flush_lane_sums(lsum, crit, mom, tmin, tmax):
+    """Add the per-lane sums of a finished super-block to the exact totals, and reset them.
+
     crit : int64[n_tasks]                  iterations in which the task was critical
-    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums, over lane blocks, of the block sums
-                                           of d = (start - shift) * mom_scale, d**2, and
-                                           the same for the finish: each as an integer
-                                           part and a count of 2**-32 units (rounded to
-                                           nearest); mom_scale is a power of two that makes
-                                           |d| <~ 1, so the resolution is relative to each
-                                           task's spread
-    hist : int64[n_tasks, n_bins + 2]      finish histogram (under/overflow at the ends)
+    mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of the start/finish moment terms,
+                                           each as an integer part and a count of 2**-32
+                                           units (rounded to nearest)
     tmin, tmax : float64[n_tasks]          extreme finishes
 
-    Integer addition is associative, so the totals are the same whatever the
-    order in which threads and chunks add their parts: the key to bit-identical
-    results on any thread count and chunk size.
+    Super-blocks are aligned to multiples of SUPER iterations (chunks are multiples
+    of SUPER), so each holds the same iterations on any thread count and chunk
+    size, and the lane sums are added in a fixed order (lanes pairwise): the float
+    sum of a super-block is reproducible, and integer totals then make the result
+    independent of the order in which threads add their super-blocks.
     """
-    s_shift = m.start_shift[p]
-    f_shift = m.finish_shift[p]
-    sc = m.mom_scale[p]
-    lo = m.hist_lo[p]
-    scale = m.hist_scale[p]
-    n_crit = 0
-    fmin = tmin[p]
-    fmax = tmax[p]
-    for lane in range(LANES):
-        # a task that does not exist in the iteration is never critical
-        live = lane < n_lanes
-        n_crit += (lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]) & (ex[p, lane] > 0.0) & live
-        ds = (es[p, lane] - s_shift) * sc if live else 0.0
-        df = (ef[p, lane] - f_shift) * sc if live else 0.0
-        t[0, lane] = ds
-        t[1, lane] = ds * ds
-        t[2, lane] = df
-        t[3, lane] = df * df
-        if live:
-            fmin = min(fmin, ef[p, lane])
-            fmax = max(fmax, ef[p, lane])
-    # sum the lanes in a fixed pairwise order (vectorised, no reassociation): the
-    # 16 iterations of a lane block are always the same ones (blocks are aligned to
-    # multiples of LANES), so this float sum is reproducible; one exact fixed-point
-    # addition per block then makes the total independent of thread and chunk order
-    for width in (8, 4, 2, 1):
-        for q in range(4):
-            for lane in range(width):
-                t[q, lane] += t[q, lane + width]
-    crit[p] += n_crit
-    for q in range(4):
-        _add_fixed(mom, 2 * q, p, t[q, 0])
-    tmin[p] = fmin
-    tmax[p] = fmax
-    for lane in range(n_lanes):
-        count_in_bin(hist, p, (ef[p, lane] - lo) * scale)
+    t = np.empty(LANES)
+    for p in range(crit.shape[0]):
+        r = LSUM_ROWS * p
+        for q in range(5):
+            for lane in range(LANES):
+                t[lane] = lsum[r + q, lane]
+            for width in (8, 4, 2, 1):
+                for lane in range(width):
+                    t[lane] += t[lane + width]
+            if q < 4:
+                _add_fixed(mom, 2 * q, p, t[0])
+            else:
+                crit[p] += np.int64(t[0])
+        fmin = tmin[p]
+        fmax = tmax[p]
+        for lane in range(LANES):
+            fmin = min(fmin, lsum[r + 5, lane])
+            fmax = max(fmax, lsum[r + 6, lane])
+        tmin[p] = fmin
+        tmax[p] = fmax
+    reset_lane_sums(lsum)
 
 
 @njit(**JIT)
@@ -628,21 +733,20 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
                     b0 = s0 + sub * LANES
                     nl = min(LANES, c1 - b0)
                     _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out,
-                                    crit_s, mom_s, hist_s, tmin_s, tmax_s, rstat_s, cash_hist_s,
-                                    cash_min_s, cash_max_s, keep, dur_out, es_out, ef_out,
-                                    corr_out)
+                                    hist_s, rstat_s, cash_hist_s, cash_min_s, cash_max_s, keep,
+                                    dur_out, es_out, ef_out, corr_out)
+                flush_lane_sums(w.lsum, crit_s, mom_s, tmin_s, tmax_s)
 
 
 @njit(**JIT)
-def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, crit_s, mom_s,
-                    hist_s, tmin_s, tmax_s, rstat_s, cash_hist_s, cash_min_s, cash_max_s, keep,
-                    dur_out, es_out, ef_out, corr_out):
+def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, hist_s, rstat_s,
+                    cash_hist_s, cash_min_s, cash_max_s, keep, dur_out, es_out, ef_out, corr_out):
     """Schedule sub-block ``sub`` of the current super-block (iterations from ``b0``)."""
     n = m.dur_code.shape[0]
     n_corr_keep = corr_out.shape[0]
     draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
     forward_pass(m, w, sub)
-    backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
+    backward_pass(m, w, nl, True, hist_s)
     for lane in range(nl):
         finish_out[b0 + lane] = w.pf[lane]
     if m.cost_on:
@@ -674,9 +778,7 @@ def deterministic_pass(m, dur1, lag1):
     for p in range(dur1.shape[0]):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
-        w.lag[r, :] = lag1[r]
-    none_i = np.zeros((1, 1), dtype=np.int64)
-    none_f = np.zeros(1)
+        w.lag[r + 1, :] = lag1[r]
     forward_pass(m, w, -1)
-    backward_pass(m, w, 1, False, none_i[0], none_i, none_i, none_f, none_f)
+    backward_pass(m, w, 1, False, np.zeros((1, 1), dtype=np.int64))
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
