@@ -160,12 +160,19 @@ def test_philox_equals_numpy_bit_for_bit(counter, key):
 def test_lane_blocked_philox_equals_numpy_bit_for_bit():
     from pmosim.kernels import LANES
     for key in KEYS:
-        counters = [COUNTERS[i % len(COUNTERS)] for i in range(LANES)]
-        counters[-1] = (LANES * 1000 + 3, 5, 0, 0)
-        x = np.array(counters, dtype=np.uint64).T.copy()
-        rng.philox4x64_lanes(x, np.uint64(key[0]), np.uint64(key[1]))
-        for lane, counter in enumerate(counters):
-            assert [int(w) for w in x[:, lane]] == [int(w) for w in numpy_block(counter, key)]
+        for it0, group, stream in ((0, 0, 0), (2 ** 40 + 5, 7, 3), (2 ** 63 - LANES, 2 ** 33, 11)):
+            out = np.zeros((9, LANES))
+            rng.philox_uniforms(it0, group, stream, np.uint64(key[0]), np.uint64(key[1]),
+                                out, 1, 2, 0, 4)
+            part = np.zeros((3, LANES))
+            rng.philox_uniforms(it0, group, stream, np.uint64(key[0]), np.uint64(key[1]),
+                                part, 0, 1, 1, 2)
+            for lane in range(LANES):
+                words = numpy_block((it0 + lane, group, stream, 0), key)
+                want = [((int(x) >> 12) + 0.5) * 2.0 ** -52 for x in words]
+                assert list(out[1:9:2, lane]) == want
+                assert list(part[:2, lane]) == want[1:3] and part[2, lane] == 0.0
+            assert not out[0::2].any()
 
 
 def test_philox_stream_equals_numpy_stream():

@@ -12,9 +12,10 @@ uniforms of four consecutive variables of one stream.
 """
 
 import numpy as np
-from numba import njit
+from numba import carray, njit
 
-from . import JIT, LANES
+from . import INLINE_JIT, JIT, LANES
+from .stack import _alloca_f64
 
 _M0 = np.uint64(0xD2E7470EE14C6C93)
 _M1 = np.uint64(0xCA5A826395121157)
@@ -85,52 +86,86 @@ _M1_LO = _M1 & _LO32
 _M1_HI = _M1 >> _S32
 
 
-@njit(**JIT)
-def philox4x64_lanes(x, k0, k1):
-    """Philox4x64-10 of ``LANES`` counters at once, in place.
+@njit(**INLINE_JIT)
+def _round(x0, x1, x2, x3, k0, k1):
+    """One Philox4x64 round, the 128-bit products from 32-bit partial products (which
+    vectorise; LLVM has no vector 64x64->128 multiply)."""
+    b0l = x0 & _LO32
+    b0h = x0 >> _S32
+    p0 = _M0_LO * b0l
+    p1 = _M0_LO * b0h
+    p2 = _M0_HI * b0l
+    mid = (p0 >> _S32) + (p1 & _LO32) + (p2 & _LO32)
+    hi0 = _M0_HI * b0h + (p1 >> _S32) + (p2 >> _S32) + (mid >> _S32)
+    b2l = x2 & _LO32
+    b2h = x2 >> _S32
+    q0 = _M1_LO * b2l
+    q1 = _M1_LO * b2h
+    q2 = _M1_HI * b2l
+    mid2 = (q0 >> _S32) + (q1 & _LO32) + (q2 & _LO32)
+    hi1 = _M1_HI * b2h + (q1 >> _S32) + (q2 >> _S32) + (mid2 >> _S32)
+    return hi1 ^ x1 ^ k0, _M1 * x2, hi0 ^ x3 ^ k1, _M0 * x0
 
-    ``x`` is uint64[4, LANES]: counter words in, random words out. Written with
-    32-bit partial products over a constant lane count so that LLVM vectorises
-    the lane loop (8 lanes per AVX-512 register); equal to :func:`philox4x64`.
+
+@njit(**JIT)
+def philox_uniforms(iteration0, group, stream, k0, k1, out, row0, stride, j0, count):
+    """Uniforms of one Philox block for ``LANES`` consecutive iterations.
+
+    Lane ``l`` is counter (iteration0 + l, group, stream, 0); its words ``j0 ..
+    j0 + count - 1``, mapped by :func:`to_unit`, go to ``out[row0 + (j - j0) *
+    stride, l]`` (float64[:, LANES]). The ten rounds are written out and the lane
+    loop has a run-time trip count and writes only stack buffers, so LLVM keeps
+    the state in vector registers (see :mod:`.stack`); equal to :func:`philox4x64`.
     """
-    for r in range(10):
-        if r > 0:
-            k0 = k0 + _W0
-            k1 = k1 + _W1
-        for lane in range(LANES):
-            b0 = x[0, lane]
-            b2 = x[2, lane]
-            b0l = b0 & _LO32
-            b0h = b0 >> _S32
-            p0 = _M0_LO * b0l
-            p1 = _M0_LO * b0h
-            p2 = _M0_HI * b0l
-            mid = (p0 >> _S32) + (p1 & _LO32) + (p2 & _LO32)
-            hi0 = _M0_HI * b0h + (p1 >> _S32) + (p2 >> _S32) + (mid >> _S32)
-            b2l = b2 & _LO32
-            b2h = b2 >> _S32
-            q0 = _M1_LO * b2l
-            q1 = _M1_LO * b2h
-            q2 = _M1_HI * b2l
-            mid2 = (q0 >> _S32) + (q1 & _LO32) + (q2 & _LO32)
-            hi1 = _M1_HI * b2h + (q1 >> _S32) + (q2 >> _S32) + (mid2 >> _S32)
-            lo0 = _M0 * b0
-            x[0, lane] = hi1 ^ x[1, lane] ^ k0
-            x[1, lane] = _M1 * b2
-            x[2, lane] = hi0 ^ x[3, lane] ^ k1
-            x[3, lane] = lo0
+    nl = out.shape[1]   # == LANES
+    u0 = carray(_alloca_f64(LANES), LANES)
+    u1 = carray(_alloca_f64(LANES), LANES)
+    u2 = carray(_alloca_f64(LANES), LANES)
+    u3 = carray(_alloca_f64(LANES), LANES)
+    a0, a1 = k0, k1
+    b0, b1 = a0 + _W0, a1 + _W1
+    c0, c1 = b0 + _W0, b1 + _W1
+    d0, d1 = c0 + _W0, c1 + _W1
+    e0, e1 = d0 + _W0, d1 + _W1
+    f0, f1 = e0 + _W0, e1 + _W1
+    g0, g1 = f0 + _W0, f1 + _W1
+    h0, h1 = g0 + _W0, g1 + _W1
+    i0, i1 = h0 + _W0, h1 + _W1
+    j0_, j1_ = i0 + _W0, i1 + _W1
+    x1g = np.uint64(group)
+    x2s = np.uint64(stream)
+    for lane in range(nl):
+        x0, x1, x2, x3 = np.uint64(iteration0 + lane), x1g, x2s, np.uint64(0)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, a0, a1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, b0, b1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, c0, c1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, d0, d1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, e0, e1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, f0, f1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, g0, g1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, h0, h1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, i0, i1)
+        x0, x1, x2, x3 = _round(x0, x1, x2, x3, j0_, j1_)
+        u0[lane] = to_unit(x0)
+        u1[lane] = to_unit(x1)
+        u2[lane] = to_unit(x2)
+        u3[lane] = to_unit(x3)
+    words = (u0, u1, u2, u3)
+    for j in range(j0, j0 + count):
+        src = words[j]
+        row = row0 + (j - j0) * stride
+        for lane in range(nl):
+            out[row, lane] = src[lane]
 
 
 @njit(**JIT)
-def fill_uniforms(out, scratch, iteration0, stream, k0, k1):
+def fill_uniforms(out, iteration0, stream, k0, k1):
     """Uniforms of variables ``0..out.shape[0]-1`` for ``LANES`` consecutive iterations.
 
     Parameters
     ----------
     out : float64[n_vars, LANES]
         Receives ``u[v, l]`` for iteration ``iteration0 + l`` and variable ``v``.
-    scratch : uint64[4, LANES]
-        Work space.
     iteration0 : int64
         Global index of the first iteration (lane 0).
     stream : int64
@@ -139,18 +174,8 @@ def fill_uniforms(out, scratch, iteration0, stream, k0, k1):
         The key.
     """
     n_vars = out.shape[0]
-    s = np.uint64(stream)
     for g in range((n_vars + 3) // 4):
-        for lane in range(LANES):
-            scratch[0, lane] = np.uint64(iteration0 + lane)
-            scratch[1, lane] = np.uint64(g)
-            scratch[2, lane] = s
-            scratch[3, lane] = np.uint64(0)
-        philox4x64_lanes(scratch, k0, k1)
-        v = 4 * g
-        for j in range(min(4, n_vars - v)):
-            for lane in range(LANES):
-                out[v + j, lane] = to_unit(scratch[j, lane])
+        philox_uniforms(iteration0, g, stream, k0, k1, out, 4 * g, 1, 0, min(4, n_vars - 4 * g))
 
 
 @njit(**JIT)

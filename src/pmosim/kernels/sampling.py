@@ -7,13 +7,14 @@ so the distribution switch sits outside the lane loop and the lane loop vectoris
 import math
 
 import numpy as np
-from numba import njit
+from numba import carray, njit
 
 from ..distributions import (
     FIXED, QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_OCT_FIRST, QT_OCT_LAST,
     QT_TAIL, QT_UPPER, QTABLE, TRIANGULAR, UNIFORM,
 )
 from . import JIT, LANES
+from .stack import _alloca_f64
 
 _MID_SCALE = QT_MID_CELLS / (1.0 - 2.0 * QT_TAIL)
 
@@ -68,6 +69,10 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
         Samples out, into row ``orow``.
     """
     p0, p1, p2, p3, p4 = par[row, 0], par[row, 1], par[row, 2], par[row, 3], par[row, 4]
+    # samples go to a stack buffer first and the buffer to ``out``: a loop that stores
+    # into ``out`` while loading ``u`` or ``tables`` cannot be vectorised or reordered
+    # (see .stack); ``nl`` (== LANES) is read at run time so that LLVM vectorises
+    nl = u.shape[1]
     if code == FIXED:
         for lane in range(LANES):
             out[orow, lane] = p0
@@ -78,16 +83,20 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
         # p0 = low, p1 = mode, p2 = high, p3 = (mode - low) / (high - low)
         wl = (p2 - p0) * (p1 - p0)
         wr = (p2 - p0) * (p2 - p1)
-        for lane in range(LANES):
+        buf = carray(_alloca_f64(LANES), LANES)
+        for lane in range(nl):
             x = u[urow, lane]
             left = x < p3
             root = math.sqrt(x * wl if left else (1.0 - x) * wr)
-            out[orow, lane] = p0 + root if left else p2 - root
+            buf[lane] = p0 + root if left else p2 - root
+        for lane in range(nl):
+            out[orow, lane] = buf[lane]
     elif code == QTABLE:
         # value = p0 + p1 * table(p3 + u * (1 - p3)); p3 > 0 truncates the left
         # tail (normal durations), p4 = 1 clamps tiny negative rounding to zero.
         off = int(p2)
         span = 1.0 - p3
+        buf = carray(_alloca_f64(LANES), LANES)
         for lane in range(LANES):
             uu = p3 + u[urow, lane] * span
             if uu < QT_TAIL or uu > 1.0 - QT_TAIL:
@@ -96,10 +105,12 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
                 t = (uu - QT_TAIL) * _MID_SCALE
                 k = min(int(t), QT_MID_CELLS - 1)
                 x = _horner5(tables, off + QT_COEFS * k, t - k)
-            out[orow, lane] = p0 + p1 * x
+            buf[lane] = p0 + p1 * x
         if p4 > 0.0:
-            for lane in range(LANES):
-                out[orow, lane] = max(out[orow, lane], 0.0)
+            for lane in range(nl):
+                buf[lane] = max(buf[lane], 0.0)
+        for lane in range(nl):
+            out[orow, lane] = buf[lane]
     else:  # DISCRETE: p0 = table offset (cumulative weights, then values), p1 = count
         off = int(p0)
         n = int(p1)

@@ -21,7 +21,7 @@ from . import CASH_PERIODS, CRITICAL_RTOL, INLINE_JIT, JIT, LANES, PARALLEL_JIT,
 from .rng import (
     STREAM_BRANCH, STREAM_COST_FIXED, STREAM_COST_RATE, STREAM_DRIVER, STREAM_DRIVER_FACTOR,
     STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
-    STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox4x64_lanes, to_unit,
+    STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox_uniforms,
 )
 from .sampling import FIXED, qtable_value, sample_row
 from .stack import _alloca_f64, _alloca_i64
@@ -38,7 +38,6 @@ class Work(NamedTuple):
     ug: np.ndarray        # float64[4 * SUPER / LANES]  one Philox group's uniforms
     ucorr: np.ndarray     # float64[max group]    a correlation group's uniforms
     ulag: np.ndarray      # float64[n_lag_vars]
-    scratch: np.ndarray   # uint64[4]             Philox work space
     dur: np.ndarray       # float64[n]            durations (by position)
     lag: np.ndarray       # float64[1 + n_rlags]  zeros, then the sampled lags
     es: np.ndarray        # float64[n]            early start
@@ -86,8 +85,7 @@ def make_work(m):
     n_sub = SUPER // LANES
     return Work(
         np.empty((n_sub * n, LANES)), np.empty((4 * n_sub, LANES)), np.empty((gmax, LANES)),
-        np.empty((m.n_lag_vars, LANES)),
-        np.empty((4, LANES), dtype=np.uint64), np.empty((n, LANES)),
+        np.empty((m.n_lag_vars, LANES)), np.empty((n, LANES)),
         np.zeros((1 + m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
         np.empty((n, LANES)), np.ones((n, LANES)), np.empty(LANES), np.empty(LANES),
         np.empty(LANES), np.empty((m.n_ex_vars, LANES)), np.empty((n_br, LANES)),
@@ -310,14 +308,14 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
                               risk then driver, over the first ``n_lanes`` lanes
     """
     if m.lag_code.shape[0] > 0:
-        fill_uniforms(w.ulag, w.scratch, it0, STREAM_LAG, k0, k1)
+        fill_uniforms(w.ulag, it0, STREAM_LAG, k0, k1)
         for r in range(m.lag_code.shape[0]):
             sample_row(m.lag_code[r], m.lag_par, r, m.tables, w.ulag, m.lag_var[r], w.lag, r + 1)
     if m.n_ex_vars > 0:
-        fill_uniforms(w.uex, w.scratch, it0, STREAM_EXIST, k0, k1)
+        fill_uniforms(w.uex, it0, STREAM_EXIST, k0, k1)
     n_br = m.br_ptr.shape[0] - 1
     if n_br > 0:
-        fill_uniforms(w.ubr, w.scratch, it0, STREAM_BRANCH, k0, k1)
+        fill_uniforms(w.ubr, it0, STREAM_BRANCH, k0, k1)
         for b in range(n_br):
             lo, hi = m.br_ptr[b], m.br_ptr[b + 1]
             for lane in range(LANES):
@@ -327,8 +325,8 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
                 w.chosen[b, lane] = j
     n_risk = m.risk_p.shape[0]
     if n_risk > 0:
-        fill_uniforms(w.urisk, w.scratch, it0, STREAM_RISK, k0, k1)
-        fill_uniforms(w.uimp, w.scratch, it0, STREAM_RISK_IMPACT, k0, k1)
+        fill_uniforms(w.urisk, it0, STREAM_RISK, k0, k1)
+        fill_uniforms(w.uimp, it0, STREAM_RISK_IMPACT, k0, k1)
         for r in range(n_risk):
             sample_row(m.risk_code[r], m.risk_par, r, m.tables, w.uimp, m.risk_var[r], w.imp, r)
             for lane in range(LANES):
@@ -339,8 +337,8 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
                     _add_fixed(rstat, 1, r, w.imp[r, lane] * m.risk_scale[r])
     n_drv = m.drv_p.shape[0]
     if n_drv > 0:
-        fill_uniforms(w.udrv, w.scratch, it0, STREAM_DRIVER, k0, k1)
-        fill_uniforms(w.udf, w.scratch, it0, STREAM_DRIVER_FACTOR, k0, k1)
+        fill_uniforms(w.udrv, it0, STREAM_DRIVER, k0, k1)
+        fill_uniforms(w.udf, it0, STREAM_DRIVER_FACTOR, k0, k1)
         for d in range(n_drv):
             sample_row(m.drv_code[d], m.drv_par, d, m.tables, w.udf, d, w.fac, d)
             for lane in range(LANES):
@@ -366,7 +364,7 @@ def draw_costs(m, w, it0, k0, k1):
         for r in range(rows):
             random |= code[r] != FIXED
         if random:
-            fill_uniforms(w.ucost[:rows], w.scratch, it0, stream, k0, k1)
+            fill_uniforms(w.ucost[:rows], it0, stream, k0, k1)
         for r in range(rows):
             # constant costs need no uniform (and drawing them would cost as much as
             # sampling the durations); the uniforms are keyed by row, so skipping them
@@ -388,19 +386,10 @@ def sample_durations(m, w, it0, n_sub, k0, k1):
     """
     n = w.dur.shape[0]
     n_vars = m.n_dur_vars
-    scratch, ug, dsb = w.scratch, w.ug, w.dsb   # hoisted: each w.x in a loop costs a refcount
-    s = np.uint64(STREAM_DURATION)
+    ug, dsb = w.ug, w.dsb   # hoisted: each w.x in a loop costs a refcount
     for g in range((n_vars + 3) // 4):
         for sub in range(n_sub):
-            for lane in range(LANES):
-                scratch[0, lane] = np.uint64(it0 + sub * LANES + lane)
-                scratch[1, lane] = np.uint64(g)
-                scratch[2, lane] = s
-                scratch[3, lane] = np.uint64(0)
-            philox4x64_lanes(scratch, k0, k1)
-            for j in range(4):
-                for lane in range(LANES):
-                    ug[j * n_sub + sub, lane] = to_unit(scratch[j, lane])
+            philox_uniforms(it0 + sub * LANES, g, STREAM_DURATION, k0, k1, ug, sub, n_sub, 0, 4)
         for j in range(min(4, n_vars - 4 * g)):
             v = 4 * g + j
             if m.var_corr[v]:
@@ -424,7 +413,6 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
     is (6/pi) asin(r/2) for the Pearson r of L L^T.
     """
     n = w.dur.shape[0]
-    s = np.uint64(STREAM_DURATION)
     for g in range(m.corr_ptr.shape[0] - 1):
         v0 = m.corr_ptr[g]
         k = m.corr_ptr[g + 1] - v0
@@ -432,14 +420,9 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
         for sub in range(n_sub):
             for i in range(k):
                 v = m.corr_var[v0 + i]
+                philox_uniforms(it0 + sub * LANES, v // 4, STREAM_DURATION, k0, k1, w.ucorr, i, 1,
+                                v % 4, 1)
                 for lane in range(LANES):
-                    w.scratch[0, lane] = np.uint64(it0 + sub * LANES + lane)
-                    w.scratch[1, lane] = np.uint64(v // 4)
-                    w.scratch[2, lane] = s
-                    w.scratch[3, lane] = np.uint64(0)
-                philox4x64_lanes(w.scratch, k0, k1)
-                for lane in range(LANES):
-                    w.ucorr[i, lane] = to_unit(w.scratch[v % 4, lane])
                     w.zc[i, lane] = 0.0
             for j in range(k):
                 for lane in range(LANES):
