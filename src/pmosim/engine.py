@@ -26,7 +26,7 @@ from .results import (
 )
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
-HISTOGRAM_BINS = 256
+HISTOGRAM_BINS = 254   # + under- and overflow = kernels.HIST_COLUMNS
 #: Iterations of the pilot that sets each task's histogram range (the first ones of the run).
 PILOT_ITERATIONS = 2048
 #: Default iterations per chunk handed to a thread.

@@ -19,6 +19,11 @@ CRITICAL_RTOL = 1e-9
 #: Rows of the integer moment accumulator (see schedule.accumulate_task).
 N_MOMENT_ROWS = 8
 
+#: Columns of a task's finish histogram: its bins plus under- and overflow. At most
+#: 256, so that a column fits the uint8 buffer that defers the counting (see
+#: schedule.flush_lane_sums).
+HIST_COLUMNS = 256
+
 #: Points of the cash-flow time grid (after t = 0).
 CASH_PERIODS = 100
 

@@ -27,6 +27,8 @@ from .sampling import FIXED, qtable_value, sample_row
 from .stack import _alloca_f64, _alloca_i64
 
 FS, SS, FF, SF = 0, 1, 2, 3
+#: Sub-blocks (of LANES iterations) per super-block.
+N_SUB = SUPER // LANES
 _TWO32 = 4294967296.0
 
 
@@ -34,7 +36,11 @@ class Work(NamedTuple):
     """One thread's per-lane work arrays (all ``[rows, LANES]``)."""
 
     dsb: np.ndarray       # float64[SUPER / LANES * n]  base durations of a super-block:
-                          #                       row sub * n + p is task p, sub-block sub
+                          #                       row p * SUPER / LANES + sub is task p,
+                          #                       sub-block sub (a task's rows are
+                          #                       contiguous: sampling writes them in a
+                          #                       row; rows n * 128 B apart would all
+                          #                       fall in one cache set)
     ug: np.ndarray        # float64[4 * SUPER / LANES]  one Philox group's uniforms
     ucorr: np.ndarray     # float64[max group]    a correlation group's uniforms
     ulag: np.ndarray      # float64[n_lag_vars]
@@ -60,6 +66,8 @@ class Work(NamedTuple):
     zc: np.ndarray        # float64[max group]    correlated normals of one lane
     lsum: np.ndarray      # float64[LSUM_ROWS * n] per-lane running sums of each task over the
                           #                       current super-block (see accumulate_task)
+    hbin: np.ndarray      # uint8[n, SUPER]       finish-histogram bin of each task in each
+                          #                       iteration of the current super-block
     ucost: np.ndarray     # float64[max(C1, C2, R, 1)]  cost uniforms (reused per stream)
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
@@ -82,9 +90,13 @@ def make_work(m):
     gmax = 0
     for g in range(m.corr_ptr.shape[0] - 1):
         gmax = max(gmax, m.corr_ptr[g + 1] - m.corr_ptr[g])
-    n_sub = SUPER // LANES
+    dsb = np.empty((N_SUB * n, LANES))
+    for p in range(n):
+        if m.dur_code[p] == FIXED:
+            # constant in every iteration: written once, skipped by sample_durations
+            dsb[p * N_SUB:(p + 1) * N_SUB, :] = m.dur_par[p, 0]
     return Work(
-        np.empty((n_sub * n, LANES)), np.empty((4 * n_sub, LANES)), np.empty((gmax, LANES)),
+        dsb, np.empty((4 * N_SUB, LANES)), np.empty((gmax, LANES)),
         np.empty((m.n_lag_vars, LANES)), np.empty((n, LANES)),
         np.zeros((1 + m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
         np.empty((n, LANES)), np.ones((n, LANES)), np.empty(LANES), np.empty(LANES),
@@ -92,7 +104,7 @@ def make_work(m):
         np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
-        _new_lane_sums(n),
+        _new_lane_sums(n), np.zeros((n, SUPER), dtype=np.uint8),
         np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
         np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
@@ -174,7 +186,7 @@ def forward_pass(m, w, sub):
         fin[lane] = 0.0
     for p in range(n):
         if sub >= 0:
-            row = sub * n + p
+            row = p * N_SUB + sub
             for lane in range(LANES):
                 d[lane] = dsb[row, lane]
             for lane in range(LANES):
@@ -229,7 +241,7 @@ def forward_pass(m, w, sub):
 
 
 @njit(**JIT)
-def backward_pass(m, w, n_lanes, acc, hist):
+def backward_pass(m, w, n_lanes, acc, sub, top):
     """Late finish of every task given the project finish (push style), into ``w.lf``.
 
     Late start is ``lf - dur``. A task's late finish is final once the pass reaches
@@ -242,7 +254,7 @@ def backward_pass(m, w, n_lanes, acc, hist):
     pred_ptr, pred_idx, pred_type = m.pred_ptr, m.pred_idx, m.pred_type
     pred_lag, pred_lagrow = m.pred_lag, m.pred_lagrow
     n = dur.shape[0]
-    es, ef, ex, lsum = w.es, w.ef, w.ex, w.lsum
+    es, ef, ex, lsum, hbin = w.es, w.ef, w.ex, w.lsum, w.hbin
     s_shift, f_shift, mom_scale = m.start_shift, m.finish_shift, m.mom_scale
     hist_lo, hist_scale = m.hist_lo, m.hist_scale
     tol = carray(_alloca_f64(LANES), LANES)
@@ -259,7 +271,7 @@ def backward_pass(m, w, n_lanes, acc, hist):
     for p in range(n - 1, -1, -1):
         if acc:
             accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift[p], f_shift[p],
-                            mom_scale[p], hist_lo[p], hist_scale[p], hist)
+                            mom_scale[p], hist_lo[p], hist_scale[p], hbin, sub * LANES, top)
         k0, k1 = pred_ptr[p], pred_ptr[p + 1]
         if k1 == k0:
             continue
@@ -384,20 +396,29 @@ def sample_durations(m, w, it0, n_sub, k0, k1):
     ``n_sub`` sub-blocks sampled in a row, so its inverse-CDF table stays in cache;
     correlated variables are left to :func:`sample_correlated`.
     """
-    n = w.dur.shape[0]
     n_vars = m.n_dur_vars
-    ug, dsb = w.ug, w.dsb   # hoisted: each w.x in a loop costs a refcount
+    # hoisted: each w.x or m.x in a loop costs a refcount
+    ug, dsb, tables, dur_code, dur_par = w.ug, w.dsb, m.tables, m.dur_code, m.dur_par
+    var_corr, var_pos = m.var_corr, m.var_pos
     for g in range((n_vars + 3) // 4):
+        n_in = min(4, n_vars - 4 * g)
+        # fixed durations were written once by make_work; correlated ones come later
+        drawn = 0
+        for j in range(n_in):
+            v = 4 * g + j
+            drawn += not var_corr[v] and dur_code[var_pos[v]] != FIXED
+        if drawn == 0:
+            continue
         for sub in range(n_sub):
             philox_uniforms(it0 + sub * LANES, g, STREAM_DURATION, k0, k1, ug, sub, n_sub, 0, 4)
-        for j in range(min(4, n_vars - 4 * g)):
+        for j in range(n_in):
             v = 4 * g + j
-            if m.var_corr[v]:
+            p = var_pos[v]
+            code = dur_code[p]
+            if var_corr[v] or code == FIXED:
                 continue
-            p = m.var_pos[v]
             for sub in range(n_sub):
-                sample_row(m.dur_code[p], m.dur_par, p, m.tables, ug, j * n_sub + sub,
-                           dsb, sub * n + p)
+                sample_row(code, dur_par, p, tables, ug, j * n_sub + sub, dsb, p * N_SUB + sub)
     if m.corr_ptr.shape[0] > 1:
         sample_correlated(m, w, it0, n_sub, k0, k1)
 
@@ -412,7 +433,6 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
     every marginal distribution is kept, and the rank correlation of the durations
     is (6/pi) asin(r/2) for the Pearson r of L L^T.
     """
-    n = w.dur.shape[0]
     for g in range(m.corr_ptr.shape[0] - 1):
         v0 = m.corr_ptr[g]
         k = m.corr_ptr[g + 1] - v0
@@ -435,7 +455,7 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
                     w.ucorr[i, lane] = min(max(x, _U_MIN), 1.0 - _U_MIN)
                 v = m.corr_var[v0 + i]
                 p = m.var_pos[v]
-                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, sub * n + p)
+                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, p * N_SUB + sub)
 
 
 #: Rows of per-lane running sums kept per task (see accumulate_task).
@@ -463,7 +483,7 @@ def reset_lane_sums(lsum):
 
 @njit(**JIT)
 def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift, sc, lo, scale,
-                    hist):
+                    hbin, col, top):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
     dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
@@ -474,8 +494,11 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
         the same for the finish, the critical count, the least and greatest
         finish. :func:`flush_lane_sums` moves them into the exact totals at the end
         of each super-block; ``sc`` is a power of two that makes |d| <~ 1.
-    hist : int64[n_tasks, n_bins + 2]      finish histogram; bin (finish - lo) * scale,
-                                           under- and overflow in the end columns
+    hbin : uint8[n_tasks, SUPER]           finish-histogram column of each iteration of the
+                                           super-block, from column ``col``: bin
+                                           (finish - lo) * scale, under- and overflow in
+                                           the end columns (column ``top``); counted by
+                                           flush_lane_sums
 
     The first loop only writes stack buffers and the others each only the row
     they read, so all of them vectorise (see :mod:`.stack`).
@@ -486,7 +509,6 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
     fin = carray(_alloca_f64(LANES), LANES)
     crit = carray(_alloca_f64(LANES), LANES)
     bins = carray(_alloca_i64(LANES), LANES)
-    top = hist.shape[1] - 1.0
     for lane in range(nl):
         e = es[p, lane]
         f = ef[p, lane]
@@ -521,18 +543,22 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
         lsum[r + 5, lane] = min(lsum[r + 5, lane], fin[lane])
     for lane in range(nl):
         lsum[r + 6, lane] = max(lsum[r + 6, lane], fin[lane])
-    for lane in range(n_lanes):
-        hist[p, bins[lane]] += 1
+    for lane in range(nl):
+        hbin[p, col + lane] = np.uint8(bins[lane])
 
 
 @njit(**JIT)
-def flush_lane_sums(lsum, crit, mom, tmin, tmax):
+def flush_lane_sums(lsum, hbin, n_live, crit, mom, hist, tmin, tmax):
     """Add the per-lane sums of a finished super-block to the exact totals, and reset them.
 
     crit : int64[n_tasks]                  iterations in which the task was critical
     mom : int64[N_MOMENT_ROWS, n_tasks]    exact sums of the start/finish moment terms,
                                            each as an integer part and a count of 2**-32
                                            units (rounded to nearest)
+    hist : int64[n_tasks, n_bins + 2]      finish histograms; ``n_live`` iterations of the
+                                           super-block are counted from ``hbin``, a task's
+                                           row at a time (kept in cache, unlike counting
+                                           each lane block into rows of all tasks)
     tmin, tmax : float64[n_tasks]          extreme finishes
 
     Super-blocks are aligned to multiples of SUPER iterations (chunks are multiples
@@ -561,6 +587,8 @@ def flush_lane_sums(lsum, crit, mom, tmin, tmax):
             fmax = max(fmax, lsum[r + 6, lane])
         tmin[p] = fmin
         tmax[p] = fmax
+        for i in range(n_live):
+            hist[p, hbin[p, i]] += 1
     reset_lane_sums(lsum)
 
 
@@ -701,6 +729,7 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
         (to measure the achieved rank correlation).
     """
     n_chunks = (n_iter + chunk - 1) // chunk
+    hist_top = hist.shape[2] - 1.0    # the overflow column
     for s in prange(n_slots):
         w = make_work(m)
         crit_s, mom_s, hist_s, tmin_s, tmax_s = crit[s], mom[s], hist[s], tmin[s], tmax[s]
@@ -716,20 +745,21 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
                     b0 = s0 + sub * LANES
                     nl = min(LANES, c1 - b0)
                     _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out,
-                                    hist_s, rstat_s, cash_hist_s, cash_min_s, cash_max_s, keep,
+                                    hist_top, rstat_s, cash_hist_s, cash_min_s, cash_max_s, keep,
                                     dur_out, es_out, ef_out, corr_out)
-                flush_lane_sums(w.lsum, crit_s, mom_s, tmin_s, tmax_s)
+                flush_lane_sums(w.lsum, w.hbin, min(SUPER, c1 - s0), crit_s, mom_s, hist_s,
+                                tmin_s, tmax_s)
 
 
 @njit(**JIT)
-def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, hist_s, rstat_s,
+def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, hist_top, rstat_s,
                     cash_hist_s, cash_min_s, cash_max_s, keep, dur_out, es_out, ef_out, corr_out):
     """Schedule sub-block ``sub`` of the current super-block (iterations from ``b0``)."""
     n = m.dur_code.shape[0]
     n_corr_keep = corr_out.shape[0]
     draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
     forward_pass(m, w, sub)
-    backward_pass(m, w, nl, True, hist_s)
+    backward_pass(m, w, nl, True, sub, hist_top)
     for lane in range(nl):
         finish_out[b0 + lane] = w.pf[lane]
     if m.cost_on:
@@ -763,5 +793,5 @@ def deterministic_pass(m, dur1, lag1):
     for r in range(lag1.shape[0]):
         w.lag[r + 1, :] = lag1[r]
     forward_pass(m, w, -1)
-    backward_pass(m, w, 1, False, np.zeros((1, 1), dtype=np.int64))
+    backward_pass(m, w, 1, False, 0, 0.0)
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
