@@ -91,7 +91,7 @@ def test_threads_do_not_change_a_bit(g):
         assert_results_identical(runs[0], other)
 
 
-@pytest.mark.parametrize("chunk", [1, 300, 2000, 4096])   # 256, 512, 2048, 4096 (default 1024)
+@pytest.mark.parametrize("chunk", [1, 300, 2000, 4096])   # 512, 512, 2048, 4096 (default 1024)
 def test_chunk_size_does_not_change_a_bit(chunk):
     ref = pmosim.simulate(NETWORK_LAGS, N_ITER, seed=5, keep_samples=True)
     got = pmosim.simulate(NETWORK_LAGS, N_ITER, seed=5, chunk_size=chunk, threads=2,

@@ -219,7 +219,7 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         (``iterations * n_tasks * 24`` bytes: for small runs, tests and scripts).
     chunk_size : int, optional
         Iterations per unit of work handed to a thread (default 1024, rounded up to
-        a multiple of 256); it changes speed only, never results.
+        a multiple of 512, the super-block); it changes speed only, never results.
     progress : callable, optional
         Called as ``progress(done, total)`` after each block of iterations.
     risks : {"pre", "post", "none"}
