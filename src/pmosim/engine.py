@@ -84,14 +84,27 @@ def _resolve_threads(threads):
 
 
 def _deterministic(compiled: CompiledModel):
-    return _schedule_kernels().deterministic_pass(
-        compiled.kernel, compiled.planned, compiled.planned_lags)
+    """Early start, early finish, late finish and project finish on planned values (in
+    working days of the axis calendar in the wall-clock mode)."""
+    kernels = _schedule_kernels()
+    k = compiled.kernel
+    if k.cal_on:
+        out = kernels.deterministic_pass_cal(k, compiled.planned, compiled.planned_lags)
+        return out[5], out[6], out[8], out[10]
+    return kernels.deterministic_pass(k, compiled.planned, compiled.planned_lags)
 
 
 def cpm(model) -> CPMResult:
     """Deterministic critical path method on planned durations (and planned lags).
 
     A task is critical when its total float is ``<= 1e-9 * max(1, finish)``.
+
+    A project with working calendars per task or lag (an MS Project or P6 import;
+    see :func:`pmosim.compile.uses_calendars`) is scheduled on the wall clock, each
+    task on its own calendar, as the scheduling tool does. Its times are then
+    working days of the axis calendar (``meta["axis_calendar"]``) from the data
+    date, durations and total float are working days of each task's own calendar,
+    and the exact moments are in ``early_start_date`` .. ``late_finish_date``.
 
     Examples
     --------
@@ -103,11 +116,14 @@ def cpm(model) -> CPMResult:
     >>> r.finish, r.critical_path
     (7.0, ['a', 'c'])
     """
-    compiled = compile_project(as_project(model))
-    es, ef, lf, pf = _deterministic(compiled)
+    project = as_project(model)
+    compiled = compile_project(project)
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
     k = compiled.kernel
+    if k.cal_on:
+        return _cpm_wallclock(project, compiled, node)
+    es, ef, lf, pf = _deterministic(compiled)
     dur = np.where(np.isnan(k.fixed_start), compiled.planned, k.fixed_dur)[node]
     es, ef, lf = es[node], ef[node], lf[node]
     ls = lf - dur
@@ -116,6 +132,29 @@ def cpm(model) -> CPMResult:
         task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur,
         early_start=es, early_finish=ef, late_start=ls, late_finish=lf, total_float=tf,
         critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+    )
+
+
+def _cpm_wallclock(project, compiled, node) -> CPMResult:
+    """:func:`cpm` of a project with working calendars (the wall-clock kernel)."""
+    import datetime as dt
+
+    (es_h, ef_h, ls_h, lf_h, tf, es, ef, ls, lf, _, pf, dur) = \
+        _schedule_kernels().deterministic_pass_cal(
+            compiled.kernel, compiled.planned, compiled.planned_lags)
+    origin = project.meta["data_date"]
+
+    def dates(hours):
+        return [origin + dt.timedelta(seconds=round(float(h) * 3600)) for h in hours[node]]
+
+    tf = tf[node]
+    return CPMResult(
+        task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur[node],
+        early_start=es[node], early_finish=ef[node], late_start=ls[node], late_finish=lf[node],
+        total_float=tf, critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+        early_start_date=dates(es_h), early_finish_date=dates(ef_h),
+        late_start_date=dates(ls_h), late_finish_date=dates(lf_h),
+        calendar=project.meta["axis_calendar"],
     )
 
 

@@ -23,8 +23,10 @@ from .rng import (
     STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox4x64_lanes, to_unit,
 )
 from .sampling import FIXED, qtable_value, sample_row
+from .worktime import EPS, finish_at, start_at, work
 
 FS, SS, FF, SF = 0, 1, 2, 3
+KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR = 0, 1, 2   # as pmosim.compile
 _TWO32 = 4294967296.0
 
 
@@ -68,6 +70,11 @@ class Work(NamedTuple):
     dw: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope deposits
     da: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope * time deposits
     ds: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: step deposits
+    fl: np.ndarray        # float64[LANES]        total float of one task
+    los: np.ndarray       # float64[LANES]        wall-clock mode: one task's start bound
+    lof: np.ndarray       # float64[LANES]        ... its finish bound
+    ls: np.ndarray        # float64[n or 0]       ... late start (elapsed hours)
+    tf: np.ndarray        # float64[n or 0]       ... total float (task's working days)
 
 
 @njit(**JIT)
@@ -81,6 +88,7 @@ def make_work(m):
     for g in range(m.corr_ptr.shape[0] - 1):
         gmax = max(gmax, m.corr_ptr[g + 1] - m.corr_ptr[g])
     n_sub = SUPER // LANES
+    n_cal = n if m.cal_on else 0
     return Work(
         np.empty((n_sub * n, LANES)), np.empty((4 * n_sub, LANES)), np.empty((gmax, LANES)),
         np.empty((m.n_lag_vars, LANES)),
@@ -97,6 +105,8 @@ def make_work(m):
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
         np.zeros(LANES), np.zeros((LANES, CASH_PERIODS + 1)),
         np.zeros((LANES, CASH_PERIODS + 1)), np.zeros((LANES, CASH_PERIODS + 1)),
+        np.empty(LANES), np.empty(LANES), np.empty(LANES),
+        np.empty((n_cal, LANES)), np.empty((n_cal, LANES)),
     )
 
 
@@ -231,7 +241,9 @@ def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
             lf[p, lane] = pf[lane]
     for p in range(n - 1, -1, -1):
         if acc:
-            accumulate_task(m, p, dur, w.es, w.ef, lf, w.ex, w.acc_tmp, tol, n_lanes,
+            for lane in range(LANES):
+                w.fl[lane] = lf[p, lane] - dur[p, lane] - w.es[p, lane]
+            accumulate_task(m, p, w.fl, w.es, w.ef, w.ex, w.acc_tmp, tol, n_lanes,
                             crit, mom, hist, tmin, tmax)
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
@@ -250,6 +262,232 @@ def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
             else:
                 for lane in range(LANES):
                     lf[q, lane] = min(lf[q, lane], lf[p, lane] - lagv[lane] + dur[q, lane])
+
+
+# -- wall-clock mode: working calendars per task and lag ---------------------------------
+# Times are elapsed hours from the data date while scheduling (kernels.worktime); the
+# passes apply the rules of the reference pmosim.io._worktime.schedule_dates, lane by lane.
+
+@njit(**JIT)
+def forward_pass_cal(m, w, sub):
+    """:func:`forward_pass` of the wall-clock mode: early start/finish in elapsed hours.
+
+    Each link bound is computed in the lag's calendar (``finish_at(work(t) + lag)``);
+    a task starts at the next working moment of its own calendar and finishes
+    ``duration * hours_per_day`` working hours later; finish bounds (FF, SF, finish
+    constraints) move its start later; finish milestones stay at the end of a
+    working period, connectors exactly on their bound; completed tasks keep their
+    actual dates; as-late-as-possible tasks are then moved as late as their
+    successors allow. Writes ``w.dur`` (working days of each task's calendar),
+    ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf`` (elapsed hours).
+    """
+    dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.los, w.lof
+    n = dur.shape[0]
+    for lane in range(LANES):
+        pf[lane] = 0.0
+    for p in range(n):
+        if sub >= 0:
+            row = sub * n + p
+            for lane in range(LANES):
+                dur[p, lane] = w.dsb[row, lane]
+            _adjust_duration(m, w, p)
+        c = m.task_cal[p]
+        hp = m.cal_hpd[c]
+        if not np.isnan(m.fix_ef[p]):
+            a, b = m.fix_es[p], m.fix_ef[p]
+            d = (work(m, c, b) - work(m, c, a)) / hp
+            for lane in range(LANES):
+                es[p, lane] = a
+                ef[p, lane] = b
+                dur[p, lane] = d
+                pf[lane] = max(pf[lane], b)
+            continue
+        lo0, lf0 = m.lo_start[p], m.lo_finish[p]
+        for lane in range(LANES):
+            los[lane] = lo0
+            lof[lane] = lf0
+        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
+            q = m.pred_idx[k]
+            t = m.pred_type[k]
+            lc = m.lag_cal[k]
+            lh = m.cal_hpd[lc]
+            el = m.lag_el[k]
+            _link_lag(m, w.lag, k, lagv)
+            src = ef if t == FS or t == FF else es
+            fixed_base = m.link_base[k]
+            bound = los if t == FS or t == SS else lof
+            for lane in range(LANES):
+                b = src[q, lane] if np.isnan(fixed_base) else fixed_base
+                lag_h = lagv[lane] * lh
+                if not np.isnan(el):
+                    b += lagv[lane] * el
+                elif lag_h != 0.0:
+                    b = finish_at(m, lc, work(m, lc, b) + lag_h)
+                bound[lane] = max(bound[lane], b)
+        kind = m.task_kind[p]
+        els = m.el_scale[p]
+        for lane in range(LANES):
+            lo_s, lo_f = los[lane], lof[lane]
+            if kind == KIND_CONNECTOR:
+                st = fi = max(lo_s, lo_f)
+            elif kind == KIND_FINISH_MILESTONE:
+                x = max(lo_s, lo_f)
+                wx = work(m, c, x)
+                st = fi = x if abs(finish_at(m, c, wx) - x) <= EPS else start_at(m, c, wx)
+            elif not np.isnan(els):
+                st = start_at(m, c, work(m, c, lo_s))
+                fi = max(st + dur[p, lane] * els, lo_f)
+            else:
+                st = start_at(m, c, work(m, c, lo_s))
+                dh = dur[p, lane] * hp
+                fi = finish_at(m, c, work(m, c, st) + dh) if dh > 0.0 else st
+                if lo_f > fi + EPS:
+                    # a finish bound on a period boundary is kept as it is (MS Project
+                    # shows an SF successor finishing at the 08:00 its predecessor starts)
+                    wf = work(m, c, lo_f)
+                    on_boundary = min(abs(finish_at(m, c, wf) - lo_f),
+                                      abs(start_at(m, c, wf) - lo_f)) <= EPS
+                    fi = lo_f if on_boundary else finish_at(m, c, wf)
+                    st = start_at(m, c, wf - dh) if dh > 0.0 else fi
+            es[p, lane] = st
+            ef[p, lane] = fi
+            pf[lane] = max(pf[lane], fi)
+        rep = m.rep_start[p]
+        if not np.isnan(rep):
+            for lane in range(LANES):
+                es[p, lane] = rep
+    for j in range(m.alap_pos.shape[0]):
+        _move_alap(m, w, m.alap_pos[j])
+
+
+@njit(**JIT)
+def _move_alap(m, w, p):
+    """Move as-late-as-possible task ``p`` as late as its successors' early dates allow."""
+    dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.los
+    c = m.task_cal[p]
+    hp = m.cal_hpd[c]
+    for lane in range(LANES):
+        latest[lane] = w.pf[lane]
+    for j in range(m.succ_ptr[p], m.succ_ptr[p + 1]):
+        k = m.succ_link[j]
+        s = np.searchsorted(m.pred_ptr, k, side="right") - 1
+        t = m.pred_type[k]
+        lc = m.lag_cal[k]
+        lh = m.cal_hpd[lc]
+        _link_lag(m, w.lag, k, lagv)
+        src = es if t == FS or t == SS else ef
+        for lane in range(LANES):
+            b = finish_at(m, lc, work(m, lc, src[s, lane]) - lagv[lane] * lh)
+            if t == SS or t == SF:
+                b = finish_at(m, c, work(m, c, b) + dur[p, lane] * hp)
+            latest[lane] = min(latest[lane], b)
+    milestone = m.task_kind[p] == KIND_FINISH_MILESTONE
+    for lane in range(LANES):
+        x = latest[lane]
+        if x > ef[p, lane] + EPS:
+            if milestone:
+                es[p, lane] = ef[p, lane] = x
+            else:
+                wf = work(m, c, x)
+                dh = dur[p, lane] * hp
+                es[p, lane] = start_at(m, c, wf - dh)
+                ef[p, lane] = finish_at(m, c, wf) if dh > 0.0 else es[p, lane]
+
+
+@njit(**JIT)
+def backward_pass_cal(m, w):
+    """Late start/finish (elapsed hours) and total float of the wall-clock mode.
+
+    Mirrors :func:`forward_pass_cal`: a task's late finish is the earliest bound
+    its successors put on it, each computed back in the lag's calendar
+    (``finish_at(work(t) - lag)``); its late start is ``duration`` working hours of
+    its own calendar before that (the late finish snapped back to the end of its
+    working time); a start bound on a predecessor becomes a finish bound
+    ``duration`` working hours after it. Total float is measured in working days
+    of the task's own calendar: ``(work(lf) - work(ef)) / hours_per_day``. Writes
+    ``w.lf``, ``w.ls`` and ``w.tf``.
+    """
+    dur, lf, ls, tf, lagv = w.dur, w.lf, w.ls, w.tf, w.lagv
+    n = dur.shape[0]
+    for p in range(n):
+        for lane in range(LANES):
+            lf[p, lane] = w.pf[lane]
+    for p in range(n - 1, -1, -1):
+        c = m.task_cal[p]
+        hp = m.cal_hpd[c]
+        kind = m.task_kind[p]
+        els = m.el_scale[p]
+        for lane in range(LANES):
+            x = lf[p, lane]
+            if kind != KIND_TASK:
+                ls[p, lane] = x
+            elif not np.isnan(els):
+                ls[p, lane] = x - dur[p, lane] * els
+            else:
+                dh = dur[p, lane] * hp
+                ls[p, lane] = start_at(m, c, work(m, c, x) - dh) if dh > 0.0 else x
+            tf[p, lane] = (work(m, c, x) - work(m, c, w.ef[p, lane])) / hp
+        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
+            q = m.pred_idx[k]
+            t = m.pred_type[k]
+            lc = m.lag_cal[k]
+            lh = m.cal_hpd[lc]
+            el = m.lag_el[k]
+            qc = m.task_cal[q]
+            qhp = m.cal_hpd[qc]
+            q_task = m.task_kind[q] == KIND_TASK
+            qels = m.el_scale[q]
+            _link_lag(m, w.lag, k, lagv)
+            src = ls if t == FS or t == SS else lf
+            for lane in range(LANES):
+                b = src[p, lane]
+                lag_h = lagv[lane] * lh
+                if not np.isnan(el):
+                    b -= lagv[lane] * el
+                elif lag_h != 0.0:
+                    b = finish_at(m, lc, work(m, lc, b) - lag_h)
+                if (t == SS or t == SF) and q_task:
+                    # a bound on the predecessor's start: its finish is its duration later
+                    if not np.isnan(qels):
+                        b += dur[q, lane] * qels
+                    elif dur[q, lane] > 0.0:
+                        b = finish_at(m, qc, work(m, qc, b) + dur[q, lane] * qhp)
+                lf[q, lane] = min(lf[q, lane], b)
+
+
+@njit(**JIT)
+def to_axis_days(m, x):
+    """Elapsed hours -> working days of the axis calendar, in place (float64[rows, LANES])."""
+    a = m.axis_cal
+    inv = 1.0 / m.cal_hpd[a]
+    for p in range(x.shape[0]):
+        for lane in range(x.shape[1]):
+            x[p, lane] = work(m, a, x[p, lane]) * inv
+
+
+@njit(**JIT)
+def _passes_cal(m, w, sub, n_lanes, acc, crit, mom, hist, tmin, tmax):
+    """Both wall-clock passes, then every time in working days of the axis calendar.
+
+    Criticality keeps its meaning: total float (working days of the task's
+    calendar) <= CRITICAL_RTOL * max(1, finish in axis working days).
+    """
+    forward_pass_cal(m, w, sub)
+    backward_pass_cal(m, w)
+    to_axis_days(m, w.es)
+    to_axis_days(m, w.ef)
+    to_axis_days(m, w.lf)
+    to_axis_days(m, w.ls)
+    a = m.axis_cal
+    inv = 1.0 / m.cal_hpd[a]
+    tol = np.empty(LANES)
+    for lane in range(LANES):
+        w.pf[lane] = work(m, a, w.pf[lane]) * inv
+        tol[lane] = CRITICAL_RTOL * max(1.0, w.pf[lane])
+    if acc:
+        for p in range(w.dur.shape[0]):
+            accumulate_task(m, p, w.tf[p], w.es, w.ef, w.ex, w.acc_tmp, tol, n_lanes,
+                            crit, mom, hist, tmin, tmax)
 
 
 @njit(**JIT)
@@ -417,10 +655,11 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
 
 
 @njit(**JIT)
-def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist, tmin, tmax):
+def accumulate_task(m, p, fl, es, ef, ex, t, tol, n_lanes, crit, mom, hist, tmin, tmax):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
-    dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
+    fl : float64[LANES]                    the task's total float in each lane
+    es, ef, ex : float64[n_tasks, LANES]   the lanes' dates and existence
     t : float64[4, LANES]                  work space
     tol : float64[LANES]                   critical when total float <= tol (per lane)
     crit : int64[n_tasks]                  iterations in which the task was critical
@@ -449,7 +688,7 @@ def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist,
     for lane in range(LANES):
         # a task that does not exist in the iteration is never critical
         live = lane < n_lanes
-        n_crit += (lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]) & (ex[p, lane] > 0.0) & live
+        n_crit += (fl[lane] <= tol[lane]) & (ex[p, lane] > 0.0) & live
         ds = (es[p, lane] - s_shift) * sc if live else 0.0
         df = (ef[p, lane] - f_shift) * sc if live else 0.0
         t[0, lane] = ds
@@ -641,8 +880,11 @@ def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, c
     n = m.dur_code.shape[0]
     n_corr_keep = corr_out.shape[0]
     draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
-    forward_pass(m, w, sub)
-    backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
+    if m.cal_on:
+        _passes_cal(m, w, sub, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
+    else:
+        forward_pass(m, w, sub)
+        backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
     for lane in range(nl):
         finish_out[b0 + lane] = w.pf[lane]
     if m.cost_on:
@@ -680,3 +922,30 @@ def deterministic_pass(m, dur1, lag1):
     forward_pass(m, w, -1)
     backward_pass(m, w, 1, False, none_i[0], none_i, none_i, none_f, none_f)
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
+
+
+@njit(**JIT)
+def deterministic_pass_cal(m, dur1, lag1):
+    """:func:`deterministic_pass` of the wall-clock mode.
+
+    Returns early start, early finish, late start, late finish (float64[n_tasks]
+    each, elapsed hours), total float (working days of each task's calendar), the
+    same four dates in working days of the axis calendar, the project finish in
+    elapsed hours and in axis working days, and the durations (working days of each
+    task's calendar; a completed task's actual one).
+    """
+    w = make_work(m)
+    for p in range(dur1.shape[0]):
+        w.dur[p, :] = dur1[p]
+    for r in range(lag1.shape[0]):
+        w.lag[r, :] = lag1[r]
+    forward_pass_cal(m, w, -1)
+    backward_pass_cal(m, w)
+    hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy())
+    pf = w.pf[0]
+    none_i = np.zeros((1, 1), dtype=np.int64)
+    none_f = np.zeros(1)
+    _passes_cal(m, w, -1, 1, False, none_i[0], none_i, none_i, none_f, none_f)
+    return (hours[0], hours[1], hours[2], hours[3], w.tf[:, 0].copy(), w.es[:, 0].copy(),
+            w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
+            w.dur[:, 0].copy())
