@@ -106,6 +106,12 @@ class KernelModel(NamedTuple):
     # wall-clock mode (working calendars per task and lag; see kernels.worktime):
     # times in elapsed hours from the data date while scheduling
     cal_on: bool              # use the wall-clock passes
+
+
+class CalendarModel(NamedTuple):
+    """The arrays of the wall-clock mode (see pmosim.kernels.worktime); a separate
+    kernel argument because numba's parallel regions take at most 100 tuple fields."""
+
     task_cal: np.ndarray      # int64[n]       calendar of each task
     lag_cal: np.ndarray       # int64[m]       calendar of each link's lag
     axis_cal: int             # the calendar whose working days results are reported in
@@ -153,6 +159,8 @@ class CompiledModel:
         By position; ``lags`` the distributions of the random lags.
     lag_edges : list of (u, v)
         The links whose lag is random, in kernel row order.
+    calendars : CalendarModel
+        The wall-clock arrays (empty unless ``kernel.cal_on``).
     """
 
     task_ids: list
@@ -169,6 +177,7 @@ class CompiledModel:
     risk_ids: list = field(default_factory=list)
     driver_ids: list = field(default_factory=list)
     correlations: list = field(default_factory=list)
+    calendars: "CalendarModel | None" = None
 
     @property
     def n_tasks(self) -> int:
@@ -189,11 +198,16 @@ class CompiledCorrelation:
     repaired: np.ndarray
 
 
-def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
+def compile_project(project: Project, risks: str = "pre", wallclock: bool | None = None
+                    ) -> CompiledModel:
     """Validate ``project`` and build its :class:`CompiledModel`.
 
     ``risks`` selects the risk register: ``"pre"`` (before mitigation), ``"post"``
     (mitigated values where given) or ``"none"`` (risk events off; drivers stay).
+    ``wallclock`` selects the kernel mode: True schedules a project with working
+    calendars (``meta["calendars"]``) on the wall clock, each task on its own
+    calendar; False on the working-day axis; None (default) as
+    :func:`uses_calendars` says.
     """
     if risks not in RISK_MODES:
         raise ModelError(f"risks must be one of {', '.join(RISK_MODES)}, got {risks!r}")
@@ -250,10 +264,15 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
         planned_lags[k] = dist.mode if dist.mode is not None else dist.mean
 
     extra = _uncertainty(project, task_ids, node_index, position, order, tables, risks)
-    wallclock = _wallclock(project, task_ids, order, position, flat, planned)
-    if wallclock["cal_on"]:
-        extra["kernel"]["cond_value"] = _condition_times(wallclock, extra["kernel"]["cond_value"])
-    extra["kernel"].update(wallclock)
+    if wallclock is None:
+        wallclock = uses_calendars(project)
+    cal = _wallclock(project, task_ids, order, position, flat, planned) \
+        if wallclock and has_calendars(project) else _no_wallclock()
+    cal_on = cal.task_cal.shape[0] > 0
+    if cal_on:
+        extra["kernel"]["cond_value"] = _condition_times(cal, extra["kernel"]["cond_value"])
+    extra["kernel"]["cal_on"] = cal_on
+    extra["calendars"] = cal
     extra["kernel"].update(_costs(project, task_ids, position, order, tables, risks, planned))
     extra["planned_cost"] = extra["kernel"].pop("planned_cost")
     pc = project_cost_rate(project)
@@ -500,6 +519,14 @@ _WEEK_HOURS = 168.0
 WORK_EPS = 1e-6
 
 
+def has_calendars(project: Project) -> bool:
+    """Whether ``project`` has working calendars the wall-clock mode can use: the
+    ``meta["calendars"]``, ``["axis_calendar"]`` and ``["data_date"]`` of an import."""
+    meta = project.meta
+    return bool(meta.get("calendars") and meta.get("axis_calendar") is not None
+                and meta.get("data_date") is not None)
+
+
 def uses_calendars(project: Project) -> bool:
     """Whether ``project`` needs the wall-clock (multi-calendar) kernel.
 
@@ -510,10 +537,9 @@ def uses_calendars(project: Project) -> bool:
     finish or as-late-as-possible constraint, or a resume date. Every other
     project keeps the single-axis kernel.
     """
-    meta = project.meta
-    if not (meta.get("calendars") and meta.get("axis_calendar") is not None
-            and meta.get("data_date") is not None):
+    if not has_calendars(project):
         return False
+    meta = project.meta
     axis = meta["axis_calendar"]
     graph = project.graph
     for _, d in graph.nodes(data=True):
@@ -583,15 +609,14 @@ def _hours(origin, moment) -> float:
     return (moment - origin).total_seconds() / 3600
 
 
-def _wallclock(project: Project, task_ids, order, position, preds_flat, planned) -> dict:
-    """Kernel arrays of the wall-clock mode (see kernels.worktime), or empty ones.
+def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
+               ) -> CalendarModel:
+    """Kernel arrays of the wall-clock mode (see kernels.worktime).
 
     ``preds_flat`` holds the links in CSR order as (pred position, type, lag, row,
     (u, v)).
     """
     n, m = len(order), len(preds_flat)
-    if not uses_calendars(project):
-        return _no_wallclock(n, m)
     meta = project.meta
     graph = project.graph
     origin = meta["data_date"]
@@ -673,7 +698,8 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned)
                    "finish milestone": KIND_FINISH_MILESTONE}.get(d.get("kind"), KIND_TASK)
         if d.get("elapsed_hours") is not None:
             el_scale[p] = d["elapsed_hours"] / planned[p] if planned[p] > 0 else 0.0
-        if in_progress_actual and d.get("status") == "in progress" and d.get("actual_start"):
+        if (in_progress_actual and d.get("status") == "in progress" and d.get("actual_start")
+                and kind[p] == KIND_TASK and np.isnan(el_scale[p])):
             rep_start[p] = _hours(origin, d["actual_start"])
 
     lag_cal = np.array([cal_index[k] for k in link_cal], dtype=np.int64)
@@ -691,8 +717,8 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned)
             link_base[k] = _hours(origin, started)
         succ[q].append(k)
     succ_ptr, succ_link = _csr(succ)
-    return dict(
-        cal_on=True, task_cal=tcal, lag_cal=lag_cal, axis_cal=0,
+    return CalendarModel(
+        task_cal=tcal, lag_cal=lag_cal, axis_cal=0,
         cal_hpd=np.array([float(calendars[k]["hours_per_day"]) for k in keys]),
         cal_ptr=ptr, cal_s=np.concatenate([t[0] for t in tables]),
         cal_e=np.concatenate([t[1] for t in tables]),
@@ -710,10 +736,10 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned)
     )
 
 
-def _no_wallclock(n, m) -> dict:
+def _no_wallclock() -> CalendarModel:
     f0, i0 = np.zeros(0), np.zeros(0, dtype=np.int64)
-    return dict(
-        cal_on=False, task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
+    return CalendarModel(
+        task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
         cal_s=f0, cal_e=f0, cal_cs=f0, cal_ce=f0, cal_wptr=i0, cal_ws=f0, cal_we=f0,
         cal_wcs=f0, cal_wce=f0, cal_t0=f0, cal_t1=f0, lo_start=f0, lo_finish=f0,
         task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
@@ -721,27 +747,27 @@ def _no_wallclock(n, m) -> dict:
     )
 
 
-def _condition_times(wc: dict, values: np.ndarray) -> np.ndarray:
+def _condition_times(cal: CalendarModel, values: np.ndarray) -> np.ndarray:
     """Condition thresholds in working days of the axis calendar -> elapsed hours.
 
     A finish ``x`` (elapsed) is after ``v`` working days when the axis calendar has
     more than ``v * hours_per_day`` working hours done at ``x``: when ``x`` is after
     the moment that work starts again (kernels.worktime.start_at).
     """
-    c = wc["axis_cal"]
-    lo, hi = wc["cal_ptr"][c], wc["cal_ptr"][c + 1]
-    s, cs, ce = wc["cal_s"][lo:hi], wc["cal_cs"][lo:hi], wc["cal_ce"][lo:hi]
-    wlo, whi = wc["cal_wptr"][c], wc["cal_wptr"][c + 1]
-    ws, wcs, wce = wc["cal_ws"][wlo:whi], wc["cal_wcs"][wlo:whi], wc["cal_wce"][wlo:whi]
+    c = cal.axis_cal
+    lo, hi = cal.cal_ptr[c], cal.cal_ptr[c + 1]
+    s, cs, ce = cal.cal_s[lo:hi], cal.cal_cs[lo:hi], cal.cal_ce[lo:hi]
+    wlo, whi = cal.cal_wptr[c], cal.cal_wptr[c + 1]
+    ws, wcs, wce = cal.cal_ws[wlo:whi], cal.cal_wcs[wlo:whi], cal.cal_wce[wlo:whi]
     week = wce[-1]
     out = np.empty_like(values)
     for j, v in enumerate(values):
-        w = v * wc["cal_hpd"][c]
+        w = v * cal.cal_hpd[c]
         i = np.searchsorted(ce, w + WORK_EPS, side="right")
         if cs[0] <= w + WORK_EPS and i < s.size:
             out[j] = s[i] + max(0.0, w - cs[i])
             continue
-        base_t, base_w = (wc["cal_t1"][c], ce[-1]) if i >= s.size else (wc["cal_t0"][c], cs[0])
+        base_t, base_w = (cal.cal_t1[c], ce[-1]) if i >= s.size else (cal.cal_t0[c], cs[0])
         k = np.floor((w - base_w) / week)
         r = w - base_w - k * week
         i = np.searchsorted(wce, r + WORK_EPS, side="right")

@@ -269,7 +269,7 @@ def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
 # passes apply the rules of the reference pmosim.io._worktime.schedule_dates, lane by lane.
 
 @njit(**JIT)
-def forward_pass_cal(m, w, sub):
+def forward_pass_cal(m, cm, w, sub):
     """:func:`forward_pass` of the wall-clock mode: early start/finish in elapsed hours.
 
     Each link bound is computed in the lag's calendar (``finish_at(work(t) + lag)``);
@@ -291,30 +291,30 @@ def forward_pass_cal(m, w, sub):
             for lane in range(LANES):
                 dur[p, lane] = w.dsb[row, lane]
             _adjust_duration(m, w, p)
-        c = m.task_cal[p]
-        hp = m.cal_hpd[c]
-        if not np.isnan(m.fix_ef[p]):
-            a, b = m.fix_es[p], m.fix_ef[p]
-            d = (work(m, c, b) - work(m, c, a)) / hp
+        c = cm.task_cal[p]
+        hp = cm.cal_hpd[c]
+        if not np.isnan(cm.fix_ef[p]):
+            a, b = cm.fix_es[p], cm.fix_ef[p]
+            d = (work(cm, c, b) - work(cm, c, a)) / hp
             for lane in range(LANES):
                 es[p, lane] = a
                 ef[p, lane] = b
                 dur[p, lane] = d
                 pf[lane] = max(pf[lane], b)
             continue
-        lo0, lf0 = m.lo_start[p], m.lo_finish[p]
+        lo0, lf0 = cm.lo_start[p], cm.lo_finish[p]
         for lane in range(LANES):
             los[lane] = lo0
             lof[lane] = lf0
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
-            lc = m.lag_cal[k]
-            lh = m.cal_hpd[lc]
-            el = m.lag_el[k]
+            lc = cm.lag_cal[k]
+            lh = cm.cal_hpd[lc]
+            el = cm.lag_el[k]
             _link_lag(m, w.lag, k, lagv)
             src = ef if t == FS or t == FF else es
-            fixed_base = m.link_base[k]
+            fixed_base = cm.link_base[k]
             bound = los if t == FS or t == SS else lof
             for lane in range(LANES):
                 b = src[q, lane] if np.isnan(fixed_base) else fixed_base
@@ -322,87 +322,87 @@ def forward_pass_cal(m, w, sub):
                 if not np.isnan(el):
                     b += lagv[lane] * el
                 elif lag_h != 0.0:
-                    b = finish_at(m, lc, work(m, lc, b) + lag_h)
+                    b = finish_at(cm, lc, work(cm, lc, b) + lag_h)
                 bound[lane] = max(bound[lane], b)
-        kind = m.task_kind[p]
-        els = m.el_scale[p]
+        kind = cm.task_kind[p]
+        els = cm.el_scale[p]
         for lane in range(LANES):
             lo_s, lo_f = los[lane], lof[lane]
             if kind == KIND_CONNECTOR:
                 st = fi = max(lo_s, lo_f)
             elif kind == KIND_FINISH_MILESTONE:
                 x = max(lo_s, lo_f)
-                wx = work(m, c, x)
-                st = fi = x if abs(finish_at(m, c, wx) - x) <= EPS else start_at(m, c, wx)
+                wx = work(cm, c, x)
+                st = fi = x if abs(finish_at(cm, c, wx) - x) <= EPS else start_at(cm, c, wx)
             elif not np.isnan(els):
-                st = start_at(m, c, work(m, c, lo_s))
+                st = start_at(cm, c, work(cm, c, lo_s))
                 fi = max(st + dur[p, lane] * els, lo_f)
             else:
-                st = start_at(m, c, work(m, c, lo_s))
+                st = start_at(cm, c, work(cm, c, lo_s))
                 dh = dur[p, lane] * hp
-                fi = finish_at(m, c, work(m, c, st) + dh) if dh > 0.0 else st
+                fi = finish_at(cm, c, work(cm, c, st) + dh) if dh > 0.0 else st
                 if lo_f > fi + EPS:
                     # a finish bound on a period boundary is kept as it is (MS Project
                     # shows an SF successor finishing at the 08:00 its predecessor starts)
-                    wf = work(m, c, lo_f)
-                    on_boundary = min(abs(finish_at(m, c, wf) - lo_f),
-                                      abs(start_at(m, c, wf) - lo_f)) <= EPS
-                    fi = lo_f if on_boundary else finish_at(m, c, wf)
-                    st = start_at(m, c, wf - dh) if dh > 0.0 else fi
+                    wf = work(cm, c, lo_f)
+                    on_boundary = min(abs(finish_at(cm, c, wf) - lo_f),
+                                      abs(start_at(cm, c, wf) - lo_f)) <= EPS
+                    fi = lo_f if on_boundary else finish_at(cm, c, wf)
+                    st = start_at(cm, c, wf - dh) if dh > 0.0 else fi
             es[p, lane] = st
             ef[p, lane] = fi
             pf[lane] = max(pf[lane], fi)
-        rep = m.rep_start[p]
+        rep = cm.rep_start[p]
         if not np.isnan(rep):
             for lane in range(LANES):
                 es[p, lane] = rep
-    for j in range(m.alap_pos.shape[0]):
-        _move_alap(m, w, m.alap_pos[j])
+    for j in range(cm.alap_pos.shape[0]):
+        _move_alap(m, cm, w, cm.alap_pos[j])
 
 
 @njit(**JIT)
-def _move_alap(m, w, p):
+def _move_alap(m, cm, w, p):
     """Move as-late-as-possible task ``p`` as late as its successors' early dates allow."""
     dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.los
-    c = m.task_cal[p]
-    hp = m.cal_hpd[c]
+    c = cm.task_cal[p]
+    hp = cm.cal_hpd[c]
     for lane in range(LANES):
         latest[lane] = w.pf[lane]
-    for j in range(m.succ_ptr[p], m.succ_ptr[p + 1]):
-        k = m.succ_link[j]
+    for j in range(cm.succ_ptr[p], cm.succ_ptr[p + 1]):
+        k = cm.succ_link[j]
         s = np.searchsorted(m.pred_ptr, k, side="right") - 1
         t = m.pred_type[k]
-        lc = m.lag_cal[k]
-        lh = m.cal_hpd[lc]
+        lc = cm.lag_cal[k]
+        lh = cm.cal_hpd[lc]
         _link_lag(m, w.lag, k, lagv)
         src = es if t == FS or t == SS else ef
         for lane in range(LANES):
-            b = finish_at(m, lc, work(m, lc, src[s, lane]) - lagv[lane] * lh)
+            b = finish_at(cm, lc, work(cm, lc, src[s, lane]) - lagv[lane] * lh)
             if t == SS or t == SF:
-                b = finish_at(m, c, work(m, c, b) + dur[p, lane] * hp)
+                b = finish_at(cm, c, work(cm, c, b) + dur[p, lane] * hp)
             latest[lane] = min(latest[lane], b)
-    milestone = m.task_kind[p] == KIND_FINISH_MILESTONE
+    milestone = cm.task_kind[p] == KIND_FINISH_MILESTONE
     for lane in range(LANES):
         x = latest[lane]
         if x > ef[p, lane] + EPS:
             if milestone:
                 es[p, lane] = ef[p, lane] = x
             else:
-                wf = work(m, c, x)
+                wf = work(cm, c, x)
                 dh = dur[p, lane] * hp
-                es[p, lane] = start_at(m, c, wf - dh)
-                ef[p, lane] = finish_at(m, c, wf) if dh > 0.0 else es[p, lane]
+                es[p, lane] = start_at(cm, c, wf - dh)
+                ef[p, lane] = finish_at(cm, c, wf) if dh > 0.0 else es[p, lane]
 
 
 @njit(**JIT)
-def backward_pass_cal(m, w):
+def backward_pass_cal(m, cm, w):
     """Late start/finish (elapsed hours) and total float of the wall-clock mode.
 
     Mirrors :func:`forward_pass_cal`: a task's late finish is the earliest bound
     its successors put on it, each computed back in the lag's calendar
     (``finish_at(work(t) - lag)``); its late start is ``duration`` working hours of
-    its own calendar before that (the late finish snapped back to the end of its
-    working time); a start bound on a predecessor becomes a finish bound
+    its own calendar before that; the late finish itself is snapped back to the end
+    of the task's working time (connectors stay on their bound); a start bound on a predecessor becomes a finish bound
     ``duration`` working hours after it. Total float is measured in working days
     of the task's own calendar: ``(work(lf) - work(ef)) / hours_per_day``. Writes
     ``w.lf``, ``w.ls`` and ``w.tf``.
@@ -413,30 +413,34 @@ def backward_pass_cal(m, w):
         for lane in range(LANES):
             lf[p, lane] = w.pf[lane]
     for p in range(n - 1, -1, -1):
-        c = m.task_cal[p]
-        hp = m.cal_hpd[c]
-        kind = m.task_kind[p]
-        els = m.el_scale[p]
+        c = cm.task_cal[p]
+        hp = cm.cal_hpd[c]
+        kind = cm.task_kind[p]
+        els = cm.el_scale[p]
         for lane in range(LANES):
             x = lf[p, lane]
+            if kind != KIND_CONNECTOR:
+                # a late finish is shown at the end of the task's working time
+                x = finish_at(cm, c, work(cm, c, x))
+                lf[p, lane] = x
             if kind != KIND_TASK:
                 ls[p, lane] = x
             elif not np.isnan(els):
                 ls[p, lane] = x - dur[p, lane] * els
             else:
                 dh = dur[p, lane] * hp
-                ls[p, lane] = start_at(m, c, work(m, c, x) - dh) if dh > 0.0 else x
-            tf[p, lane] = (work(m, c, x) - work(m, c, w.ef[p, lane])) / hp
+                ls[p, lane] = start_at(cm, c, work(cm, c, x) - dh) if dh > 0.0 else x
+            tf[p, lane] = (work(cm, c, x) - work(cm, c, w.ef[p, lane])) / hp
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
-            lc = m.lag_cal[k]
-            lh = m.cal_hpd[lc]
-            el = m.lag_el[k]
-            qc = m.task_cal[q]
-            qhp = m.cal_hpd[qc]
-            q_task = m.task_kind[q] == KIND_TASK
-            qels = m.el_scale[q]
+            lc = cm.lag_cal[k]
+            lh = cm.cal_hpd[lc]
+            el = cm.lag_el[k]
+            qc = cm.task_cal[q]
+            qhp = cm.cal_hpd[qc]
+            q_task = cm.task_kind[q] == KIND_TASK
+            qels = cm.el_scale[q]
             _link_lag(m, w.lag, k, lagv)
             src = ls if t == FS or t == SS else lf
             for lane in range(LANES):
@@ -445,44 +449,44 @@ def backward_pass_cal(m, w):
                 if not np.isnan(el):
                     b -= lagv[lane] * el
                 elif lag_h != 0.0:
-                    b = finish_at(m, lc, work(m, lc, b) - lag_h)
+                    b = finish_at(cm, lc, work(cm, lc, b) - lag_h)
                 if (t == SS or t == SF) and q_task:
                     # a bound on the predecessor's start: its finish is its duration later
                     if not np.isnan(qels):
                         b += dur[q, lane] * qels
                     elif dur[q, lane] > 0.0:
-                        b = finish_at(m, qc, work(m, qc, b) + dur[q, lane] * qhp)
+                        b = finish_at(cm, qc, work(cm, qc, b) + dur[q, lane] * qhp)
                 lf[q, lane] = min(lf[q, lane], b)
 
 
 @njit(**JIT)
-def to_axis_days(m, x):
+def to_axis_days(cm, x):
     """Elapsed hours -> working days of the axis calendar, in place (float64[rows, LANES])."""
-    a = m.axis_cal
-    inv = 1.0 / m.cal_hpd[a]
+    a = cm.axis_cal
+    inv = 1.0 / cm.cal_hpd[a]
     for p in range(x.shape[0]):
         for lane in range(x.shape[1]):
-            x[p, lane] = work(m, a, x[p, lane]) * inv
+            x[p, lane] = work(cm, a, x[p, lane]) * inv
 
 
 @njit(**JIT)
-def _passes_cal(m, w, sub, n_lanes, acc, crit, mom, hist, tmin, tmax):
+def _passes_cal(m, cm, w, sub, n_lanes, acc, crit, mom, hist, tmin, tmax):
     """Both wall-clock passes, then every time in working days of the axis calendar.
 
     Criticality keeps its meaning: total float (working days of the task's
     calendar) <= CRITICAL_RTOL * max(1, finish in axis working days).
     """
-    forward_pass_cal(m, w, sub)
-    backward_pass_cal(m, w)
-    to_axis_days(m, w.es)
-    to_axis_days(m, w.ef)
-    to_axis_days(m, w.lf)
-    to_axis_days(m, w.ls)
-    a = m.axis_cal
-    inv = 1.0 / m.cal_hpd[a]
+    forward_pass_cal(m, cm, w, sub)
+    backward_pass_cal(m, cm, w)
+    to_axis_days(cm, w.es)
+    to_axis_days(cm, w.ef)
+    to_axis_days(cm, w.lf)
+    to_axis_days(cm, w.ls)
+    a = cm.axis_cal
+    inv = 1.0 / cm.cal_hpd[a]
     tol = np.empty(LANES)
     for lane in range(LANES):
-        w.pf[lane] = work(m, a, w.pf[lane]) * inv
+        w.pf[lane] = work(cm, a, w.pf[lane]) * inv
         tol[lane] = CRITICAL_RTOL * max(1.0, w.pf[lane])
     if acc:
         for p in range(w.dur.shape[0]):
@@ -823,7 +827,7 @@ def _deposit_ramp(dw, da, lane, a, slope, inv_dt):
 
 
 @njit(**PARALLEL_JIT)
-def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cost_out,
+def simulate_chunks(m, cm, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cost_out,
                     crit, mom, hist, tmin, tmax, rstat, cash_hist, cash_min, cash_max,
                     keep, dur_out, es_out, ef_out, corr_out):
     """Simulate iterations ``it_start .. it_start + n_iter - 1``; the fused parallel driver.
@@ -835,6 +839,7 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
     Parameters
     ----------
     m : KernelModel
+    cm : CalendarModel                   the wall-clock arrays (used when m.cal_on)
     k0, k1 : uint64                      Philox key
     finish_out : float64[n_iter]         out: project finish of every iteration
     crit : int64[n_slots, n_tasks]
@@ -866,14 +871,14 @@ def simulate_chunks(m, k0, k1, it_start, n_iter, chunk, n_slots, finish_out, cos
                 for sub in range(n_sub):
                     b0 = s0 + sub * LANES
                     nl = min(LANES, c1 - b0)
-                    _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out,
+                    _schedule_lanes(m, cm, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out,
                                     crit_s, mom_s, hist_s, tmin_s, tmax_s, rstat_s, cash_hist_s,
                                     cash_min_s, cash_max_s, keep, dur_out, es_out, ef_out,
                                     corr_out)
 
 
 @njit(**JIT)
-def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, crit_s, mom_s,
+def _schedule_lanes(m, cm, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, crit_s, mom_s,
                     hist_s, tmin_s, tmax_s, rstat_s, cash_hist_s, cash_min_s, cash_max_s, keep,
                     dur_out, es_out, ef_out, corr_out):
     """Schedule sub-block ``sub`` of the current super-block (iterations from ``b0``)."""
@@ -881,7 +886,7 @@ def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, c
     n_corr_keep = corr_out.shape[0]
     draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
     if m.cal_on:
-        _passes_cal(m, w, sub, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
+        _passes_cal(m, cm, w, sub, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
     else:
         forward_pass(m, w, sub)
         backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
@@ -925,7 +930,7 @@ def deterministic_pass(m, dur1, lag1):
 
 
 @njit(**JIT)
-def deterministic_pass_cal(m, dur1, lag1):
+def deterministic_pass_cal(m, cm, dur1, lag1):
     """:func:`deterministic_pass` of the wall-clock mode.
 
     Returns early start, early finish, late start, late finish (float64[n_tasks]
@@ -939,13 +944,13 @@ def deterministic_pass_cal(m, dur1, lag1):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
         w.lag[r, :] = lag1[r]
-    forward_pass_cal(m, w, -1)
-    backward_pass_cal(m, w)
+    forward_pass_cal(m, cm, w, -1)
+    backward_pass_cal(m, cm, w)
     hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy())
     pf = w.pf[0]
     none_i = np.zeros((1, 1), dtype=np.int64)
     none_f = np.zeros(1)
-    _passes_cal(m, w, -1, 1, False, none_i[0], none_i, none_i, none_f, none_f)
+    _passes_cal(m, cm, w, -1, 1, False, none_i[0], none_i, none_i, none_f, none_f)
     return (hours[0], hours[1], hours[2], hours[3], w.tf[:, 0].copy(), w.es[:, 0].copy(),
             w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
             w.dur[:, 0].copy())
