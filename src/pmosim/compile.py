@@ -645,8 +645,10 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
                              f"the project's calendars ({', '.join(map(str, calendars))})")
     cal_index = {k: i for i, k in enumerate(keys)}
 
-    # the tables span every date of the project and every exception (within a century of
-    # the data date); the weekly pattern continues them exactly on both sides
+    # the tables span every date of the project and every later exception (within a
+    # century of the data date); the weekly pattern continues them exactly after that,
+    # and before it (two weeks before the earliest date, as io._worktime.schedule_dates)
+    # up to exceptions no scheduled time reaches
     dates = [origin]
     for _, d in graph.nodes(data=True):
         dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("resume"),
@@ -655,8 +657,8 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     century = _dt.timedelta(days=36525)
     for key in keys:
         for day in calendars[key].get("exceptions") or {}:
-            if origin.date() - century <= day <= origin.date() + century:
-                lo_day, hi_day = min(lo_day, day), max(hi_day, day)
+            if hi_day < day <= origin.date() + century:
+                hi_day = day
     first = _monday(lo_day - _dt.timedelta(days=14))
     last = _monday(hi_day + _dt.timedelta(days=21))
     tables = [_calendar_table(k, calendars[k], origin, first, last) for k in keys]

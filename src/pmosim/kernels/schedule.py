@@ -400,12 +400,17 @@ def backward_pass_cal(m, cm, w):
 
     Mirrors :func:`forward_pass_cal`: a task's late finish is the earliest bound
     its successors put on it, each computed back in the lag's calendar
-    (``finish_at(work(t) - lag)``); its late start is ``duration`` working hours of
-    its own calendar before that; the late finish itself is snapped back to the end
-    of the task's working time (connectors stay on their bound); a start bound on a predecessor becomes a finish bound
-    ``duration`` working hours after it. Total float is measured in working days
-    of the task's own calendar: ``(work(lf) - work(ef)) / hours_per_day``. Writes
-    ``w.lf``, ``w.ls`` and ``w.tf``.
+    (``finish_at(work(t) - lag)``), then snapped back to the end of the task's
+    working time (connectors stay on their bound); its late start is ``duration``
+    working hours of its own calendar before that; a start bound on a predecessor
+    becomes a finish bound ``duration`` working hours after it. Total float is
+    measured in working days of the task's own calendar:
+    ``(work(lf) - work(ef)) / hours_per_day``. Writes ``w.lf``, ``w.ls`` and ``w.tf``.
+
+    Constraints act on the early dates only: late dates come from the successors
+    and the project finish alone (P6 also applies finish-on and must-finish
+    constraints to late dates; pmosim does not), and a completed task's late dates
+    are those its successors allow.
     """
     dur, lf, ls, tf, lagv = w.dur, w.lf, w.ls, w.tf, w.lagv
     n = dur.shape[0]
