@@ -338,9 +338,11 @@ def forward_pass_cal(m, cm, w, sub):
                 st = start_at(cm, c, work(cm, c, lo_s))
                 fi = max(st + dur[p, lane] * els, lo_f)
             else:
-                st = start_at(cm, c, work(cm, c, lo_s))
+                # work(start_at(w)) is w: the start's working hours need no second search
+                w_st = work(cm, c, lo_s)
+                st = start_at(cm, c, w_st)
                 dh = dur[p, lane] * hp
-                fi = finish_at(cm, c, work(cm, c, st) + dh) if dh > 0.0 else st
+                fi = finish_at(cm, c, w_st + dh) if dh > 0.0 else st
                 if lo_f > fi + EPS:
                     # a finish bound on a period boundary is kept as it is (MS Project
                     # shows an SF successor finishing at the 08:00 its predecessor starts)
@@ -424,9 +426,11 @@ def backward_pass_cal(m, cm, w):
         els = cm.el_scale[p]
         for lane in range(LANES):
             x = lf[p, lane]
+            wx = work(cm, c, x)
             if kind != KIND_CONNECTOR:
-                # a late finish is shown at the end of the task's working time
-                x = finish_at(cm, c, work(cm, c, x))
+                # a late finish is shown at the end of the task's working time (which
+                # has the same working hours done)
+                x = finish_at(cm, c, wx)
                 lf[p, lane] = x
             if kind != KIND_TASK:
                 ls[p, lane] = x
@@ -434,8 +438,8 @@ def backward_pass_cal(m, cm, w):
                 ls[p, lane] = x - dur[p, lane] * els
             else:
                 dh = dur[p, lane] * hp
-                ls[p, lane] = start_at(cm, c, work(cm, c, x) - dh) if dh > 0.0 else x
-            tf[p, lane] = (work(cm, c, x) - work(cm, c, w.ef[p, lane])) / hp
+                ls[p, lane] = start_at(cm, c, wx - dh) if dh > 0.0 else x
+            tf[p, lane] = (wx - work(cm, c, w.ef[p, lane])) / hp
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
