@@ -243,3 +243,27 @@ def test_cli_cpm_shows_the_exact_dates():
             f"{last:%Y-%m-%d %H:%M}") in res.output
     # task 5 finishes at 08:00 on Monday, where MS Project shows it
     assert "2006-09-25 08:00" in res.output
+
+
+def test_condition_thresholds_use_the_kernels_working_time():
+    """Conditions compare an elapsed-hour finish with a threshold in axis working days:
+    the compiler's conversion (numpy) equals the kernel's start_at, inside the table
+    and in its weekly continuation on both sides."""
+    from numba import njit
+
+    from pmosim.compile import _condition_times
+    from pmosim.kernels.worktime import start_at
+
+    @njit
+    def kernel_times(cal, values):
+        out = np.empty_like(values)
+        for j in range(values.shape[0]):
+            out[j] = start_at(cal.cal_tab, cal.cal_week, cal.cal_ptr, cal.cal_wptr,
+                              cal.cal_range, cal.axis_cal,
+                              values[j] * cal.cal_hpd[cal.axis_cal])
+        return out
+
+    cal = compile_project(random_calendar_project(5)).calendars
+    values = np.concatenate([np.linspace(-300.0, 900.0, 2001), [0.0, 1.0, 2.5]])
+    assert -300 * 8 < cal.cal_range[0, 0] and cal.cal_range[0, 1] < 900 * 8
+    assert_allclose(_condition_times(cal, values), kernel_times(cal, values), rtol=0, atol=1e-9)

@@ -116,18 +116,13 @@ class CalendarModel(NamedTuple):
     lag_cal: np.ndarray       # int64[m]       calendar of each link's lag
     axis_cal: int             # the calendar whose working days results are reported in
     cal_hpd: np.ndarray       # float64[C]     hours per working day of each calendar
-    cal_ptr: np.ndarray       # int64[C + 1]   CSR of each calendar's working intervals:
-    cal_s: np.ndarray         # float64[:]     start (elapsed hours)
-    cal_e: np.ndarray         # float64[:]     end
-    cal_cs: np.ndarray        # float64[:]     working hours done at the start
-    cal_ce: np.ndarray        # float64[:]     ... at the end
-    cal_wptr: np.ndarray      # int64[C + 1]   CSR of the weekly patterns (hours from
-    cal_ws: np.ndarray        # float64[:]     Monday 00:00) that continue the tables:
-    cal_we: np.ndarray        # float64[:]     starts, ends, working hours of the week
-    cal_wcs: np.ndarray       # float64[:]     done at the starts and the ends
-    cal_wce: np.ndarray       # float64[:]
-    cal_t0: np.ndarray        # float64[C]     table range: a Monday 00:00 ...
-    cal_t1: np.ndarray        # float64[C]     ... to a later Monday 00:00
+    cal_ptr: np.ndarray       # int64[C + 1]   CSR of each calendar's working intervals,
+    cal_tab: np.ndarray       # float64[4, :]  rows: start, end (elapsed hours), working
+                              #                hours done at the start, at the end
+    cal_wptr: np.ndarray      # int64[C + 1]   CSR of the weekly patterns that continue
+    cal_week: np.ndarray      # float64[4, :]  the tables, rows as cal_tab (hours from
+                              #                Monday 00:00, working hours of the week)
+    cal_range: np.ndarray     # float64[C, 2]  table range: a Monday 00:00, a later one
     lo_start: np.ndarray      # float64[n]     start bound (data date, constraint, resume)
     lo_finish: np.ndarray     # float64[n]     finish bound (finish constraint) or -inf
     task_kind: np.ndarray     # int64[n]       KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR
@@ -722,15 +717,10 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     return CalendarModel(
         task_cal=tcal, lag_cal=lag_cal, axis_cal=0,
         cal_hpd=np.array([float(calendars[k]["hours_per_day"]) for k in keys]),
-        cal_ptr=ptr, cal_s=np.concatenate([t[0] for t in tables]),
-        cal_e=np.concatenate([t[1] for t in tables]),
-        cal_cs=np.concatenate([t[2] for t in tables]),
-        cal_ce=np.concatenate([t[3] for t in tables]),
-        cal_wptr=wptr, cal_ws=np.concatenate([t[4] for t in tables]),
-        cal_we=np.concatenate([t[5] for t in tables]),
-        cal_wcs=np.concatenate([t[6] for t in tables]),
-        cal_wce=np.concatenate([t[7] for t in tables]),
-        cal_t0=np.array([t[8] for t in tables]), cal_t1=np.array([t[9] for t in tables]),
+        cal_ptr=ptr, cal_tab=np.array([np.concatenate([t[r] for t in tables]) for r in range(4)]),
+        cal_wptr=wptr,
+        cal_week=np.array([np.concatenate([t[r] for t in tables]) for r in range(4, 8)]),
+        cal_range=np.array([[t[8], t[9]] for t in tables]),
         lo_start=lo_start, lo_finish=lo_finish, task_kind=kind, el_scale=el_scale,
         fix_es=fix_es, fix_ef=fix_ef, rep_start=rep_start,
         alap_pos=np.array(sorted(alap, reverse=True), dtype=np.int64),
@@ -742,8 +732,8 @@ def _no_wallclock() -> CalendarModel:
     f0, i0 = np.zeros(0), np.zeros(0, dtype=np.int64)
     return CalendarModel(
         task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
-        cal_s=f0, cal_e=f0, cal_cs=f0, cal_ce=f0, cal_wptr=i0, cal_ws=f0, cal_we=f0,
-        cal_wcs=f0, cal_wce=f0, cal_t0=f0, cal_t1=f0, lo_start=f0, lo_finish=f0,
+        cal_tab=np.zeros((4, 0)), cal_wptr=i0, cal_week=np.zeros((4, 0)),
+        cal_range=np.zeros((0, 2)), lo_start=f0, lo_finish=f0,
         task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
         lag_el=f0, link_base=f0, succ_ptr=i0, succ_link=i0,
     )
@@ -758,9 +748,9 @@ def _condition_times(cal: CalendarModel, values: np.ndarray) -> np.ndarray:
     """
     c = cal.axis_cal
     lo, hi = cal.cal_ptr[c], cal.cal_ptr[c + 1]
-    s, cs, ce = cal.cal_s[lo:hi], cal.cal_cs[lo:hi], cal.cal_ce[lo:hi]
+    s, cs, ce = cal.cal_tab[0, lo:hi], cal.cal_tab[2, lo:hi], cal.cal_tab[3, lo:hi]
     wlo, whi = cal.cal_wptr[c], cal.cal_wptr[c + 1]
-    ws, wcs, wce = cal.cal_ws[wlo:whi], cal.cal_wcs[wlo:whi], cal.cal_wce[wlo:whi]
+    ws, wcs, wce = cal.cal_week[0, wlo:whi], cal.cal_week[2, wlo:whi], cal.cal_week[3, wlo:whi]
     week = wce[-1]
     out = np.empty_like(values)
     for j, v in enumerate(values):
@@ -769,7 +759,8 @@ def _condition_times(cal: CalendarModel, values: np.ndarray) -> np.ndarray:
         if cs[0] <= w + WORK_EPS and i < s.size:
             out[j] = s[i] + max(0.0, w - cs[i])
             continue
-        base_t, base_w = (cal.cal_t1[c], ce[-1]) if i >= s.size else (cal.cal_t0[c], cs[0])
+        base_t, base_w = (cal.cal_range[c, 1], ce[-1]) if i >= s.size \
+            else (cal.cal_range[c, 0], cs[0])
         k = np.floor((w - base_w) / week)
         r = w - base_w - k * week
         i = np.searchsorted(wce, r + WORK_EPS, side="right")

@@ -23,7 +23,7 @@ from .rng import (
     STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox4x64_lanes, to_unit,
 )
 from .sampling import FIXED, qtable_value, sample_row
-from .worktime import EPS, finish_at, start_at, work
+from .worktime import EPS, finish_at, shift, start_at, work
 
 FS, SS, FF, SF = 0, 1, 2, 3
 KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR = 0, 1, 2   # as pmosim.compile
@@ -282,6 +282,7 @@ def forward_pass_cal(m, cm, w, sub):
     ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf`` (elapsed hours).
     """
     dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.los, w.lof
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     n = dur.shape[0]
     for lane in range(LANES):
         pf[lane] = 0.0
@@ -295,7 +296,7 @@ def forward_pass_cal(m, cm, w, sub):
         hp = cm.cal_hpd[c]
         if not np.isnan(cm.fix_ef[p]):
             a, b = cm.fix_es[p], cm.fix_ef[p]
-            d = (work(cm, c, b) - work(cm, c, a)) / hp
+            d = (work(tab, wk, ptr, wptr, rng, c, b) - work(tab, wk, ptr, wptr, rng, c, a)) / hp
             for lane in range(LANES):
                 es[p, lane] = a
                 ef[p, lane] = b
@@ -322,7 +323,7 @@ def forward_pass_cal(m, cm, w, sub):
                 if not np.isnan(el):
                     b += lagv[lane] * el
                 elif lag_h != 0.0:
-                    b = finish_at(cm, lc, work(cm, lc, b) + lag_h)
+                    b = shift(tab, wk, ptr, wptr, rng, lc, b, lag_h)
                 bound[lane] = max(bound[lane], b)
         kind = cm.task_kind[p]
         els = cm.el_scale[p]
@@ -332,25 +333,27 @@ def forward_pass_cal(m, cm, w, sub):
                 st = fi = max(lo_s, lo_f)
             elif kind == KIND_FINISH_MILESTONE:
                 x = max(lo_s, lo_f)
-                wx = work(cm, c, x)
-                st = fi = x if abs(finish_at(cm, c, wx) - x) <= EPS else start_at(cm, c, wx)
+                wx = work(tab, wk, ptr, wptr, rng, c, x)
+                st = fi = x
+                if abs(finish_at(tab, wk, ptr, wptr, rng, c, wx) - x) > EPS:
+                    st = fi = start_at(tab, wk, ptr, wptr, rng, c, wx)
             elif not np.isnan(els):
-                st = start_at(cm, c, work(cm, c, lo_s))
+                st = start_at(tab, wk, ptr, wptr, rng, c, work(tab, wk, ptr, wptr, rng, c, lo_s))
                 fi = max(st + dur[p, lane] * els, lo_f)
             else:
                 # work(start_at(w)) is w: the start's working hours need no second search
-                w_st = work(cm, c, lo_s)
-                st = start_at(cm, c, w_st)
+                w_st = work(tab, wk, ptr, wptr, rng, c, lo_s)
+                st = start_at(tab, wk, ptr, wptr, rng, c, w_st)
                 dh = dur[p, lane] * hp
-                fi = finish_at(cm, c, w_st + dh) if dh > 0.0 else st
+                fi = finish_at(tab, wk, ptr, wptr, rng, c, w_st + dh) if dh > 0.0 else st
                 if lo_f > fi + EPS:
                     # a finish bound on a period boundary is kept as it is (MS Project
                     # shows an SF successor finishing at the 08:00 its predecessor starts)
-                    wf = work(cm, c, lo_f)
-                    on_boundary = min(abs(finish_at(cm, c, wf) - lo_f),
-                                      abs(start_at(cm, c, wf) - lo_f)) <= EPS
-                    fi = lo_f if on_boundary else finish_at(cm, c, wf)
-                    st = start_at(cm, c, wf - dh) if dh > 0.0 else fi
+                    wf = work(tab, wk, ptr, wptr, rng, c, lo_f)
+                    on_boundary = min(abs(finish_at(tab, wk, ptr, wptr, rng, c, wf) - lo_f),
+                                      abs(start_at(tab, wk, ptr, wptr, rng, c, wf) - lo_f)) <= EPS
+                    fi = lo_f if on_boundary else finish_at(tab, wk, ptr, wptr, rng, c, wf)
+                    st = start_at(tab, wk, ptr, wptr, rng, c, wf - dh) if dh > 0.0 else fi
             es[p, lane] = st
             ef[p, lane] = fi
             pf[lane] = max(pf[lane], fi)
@@ -366,6 +369,7 @@ def forward_pass_cal(m, cm, w, sub):
 def _move_alap(m, cm, w, p):
     """Move as-late-as-possible task ``p`` as late as its successors' early dates allow."""
     dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.los
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     c = cm.task_cal[p]
     hp = cm.cal_hpd[c]
     for lane in range(LANES):
@@ -379,9 +383,9 @@ def _move_alap(m, cm, w, p):
         _link_lag(m, w.lag, k, lagv)
         src = es if t == FS or t == SS else ef
         for lane in range(LANES):
-            b = finish_at(cm, lc, work(cm, lc, src[s, lane]) - lagv[lane] * lh)
+            b = shift(tab, wk, ptr, wptr, rng, lc, src[s, lane], -lagv[lane] * lh)
             if t == SS or t == SF:
-                b = finish_at(cm, c, work(cm, c, b) + dur[p, lane] * hp)
+                b = shift(tab, wk, ptr, wptr, rng, c, b, dur[p, lane] * hp)
             latest[lane] = min(latest[lane], b)
     milestone = cm.task_kind[p] == KIND_FINISH_MILESTONE
     for lane in range(LANES):
@@ -390,10 +394,10 @@ def _move_alap(m, cm, w, p):
             if milestone:
                 es[p, lane] = ef[p, lane] = x
             else:
-                wf = work(cm, c, x)
+                wf = work(tab, wk, ptr, wptr, rng, c, x)
                 dh = dur[p, lane] * hp
-                es[p, lane] = start_at(cm, c, wf - dh)
-                ef[p, lane] = finish_at(cm, c, wf) if dh > 0.0 else es[p, lane]
+                es[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wf - dh)
+                ef[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, wf) if dh > 0.0 else es[p, lane]
 
 
 @njit(**JIT)
@@ -415,6 +419,7 @@ def backward_pass_cal(m, cm, w):
     are those its successors allow.
     """
     dur, lf, ls, tf, lagv = w.dur, w.lf, w.ls, w.tf, w.lagv
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     n = dur.shape[0]
     for p in range(n):
         for lane in range(LANES):
@@ -426,11 +431,11 @@ def backward_pass_cal(m, cm, w):
         els = cm.el_scale[p]
         for lane in range(LANES):
             x = lf[p, lane]
-            wx = work(cm, c, x)
+            wx = work(tab, wk, ptr, wptr, rng, c, x)
             if kind != KIND_CONNECTOR:
                 # a late finish is shown at the end of the task's working time (which
                 # has the same working hours done)
-                x = finish_at(cm, c, wx)
+                x = finish_at(tab, wk, ptr, wptr, rng, c, wx)
                 lf[p, lane] = x
             if kind != KIND_TASK:
                 ls[p, lane] = x
@@ -438,8 +443,8 @@ def backward_pass_cal(m, cm, w):
                 ls[p, lane] = x - dur[p, lane] * els
             else:
                 dh = dur[p, lane] * hp
-                ls[p, lane] = start_at(cm, c, wx - dh) if dh > 0.0 else x
-            tf[p, lane] = (wx - work(cm, c, w.ef[p, lane])) / hp
+                ls[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wx - dh) if dh > 0.0 else x
+            tf[p, lane] = (wx - work(tab, wk, ptr, wptr, rng, c, w.ef[p, lane])) / hp
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
@@ -458,24 +463,25 @@ def backward_pass_cal(m, cm, w):
                 if not np.isnan(el):
                     b -= lagv[lane] * el
                 elif lag_h != 0.0:
-                    b = finish_at(cm, lc, work(cm, lc, b) - lag_h)
+                    b = shift(tab, wk, ptr, wptr, rng, lc, b, -lag_h)
                 if (t == SS or t == SF) and q_task:
                     # a bound on the predecessor's start: its finish is its duration later
                     if not np.isnan(qels):
                         b += dur[q, lane] * qels
                     elif dur[q, lane] > 0.0:
-                        b = finish_at(cm, qc, work(cm, qc, b) + dur[q, lane] * qhp)
+                        b = shift(tab, wk, ptr, wptr, rng, qc, b, dur[q, lane] * qhp)
                 lf[q, lane] = min(lf[q, lane], b)
 
 
 @njit(**JIT)
 def to_axis_days(cm, x):
     """Elapsed hours -> working days of the axis calendar, in place (float64[rows, LANES])."""
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     a = cm.axis_cal
     inv = 1.0 / cm.cal_hpd[a]
     for p in range(x.shape[0]):
         for lane in range(x.shape[1]):
-            x[p, lane] = work(cm, a, x[p, lane]) * inv
+            x[p, lane] = work(tab, wk, ptr, wptr, rng, a, x[p, lane]) * inv
 
 
 @njit(**JIT)
@@ -491,11 +497,12 @@ def _passes_cal(m, cm, w, sub, n_lanes, acc, crit, mom, hist, tmin, tmax):
     to_axis_days(cm, w.ef)
     to_axis_days(cm, w.lf)
     to_axis_days(cm, w.ls)
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     a = cm.axis_cal
     inv = 1.0 / cm.cal_hpd[a]
     tol = np.empty(LANES)
     for lane in range(LANES):
-        w.pf[lane] = work(cm, a, w.pf[lane]) * inv
+        w.pf[lane] = work(tab, wk, ptr, wptr, rng, a, w.pf[lane]) * inv
         tol[lane] = CRITICAL_RTOL * max(1.0, w.pf[lane])
     if acc:
         for p in range(w.dur.shape[0]):
