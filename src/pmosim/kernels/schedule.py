@@ -70,7 +70,6 @@ class Work(NamedTuple):
     dw: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope deposits
     da: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope * time deposits
     ds: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: step deposits
-    fl: np.ndarray        # float64[LANES]        total float of one task
     los: np.ndarray       # float64[LANES]        wall-clock mode: one task's start bound
     lof: np.ndarray       # float64[LANES]        ... its finish bound
     ls: np.ndarray        # float64[n or 0]       ... late start (elapsed hours)
@@ -105,7 +104,7 @@ def make_work(m):
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
         np.zeros(LANES), np.zeros((LANES, CASH_PERIODS + 1)),
         np.zeros((LANES, CASH_PERIODS + 1)), np.zeros((LANES, CASH_PERIODS + 1)),
-        np.empty(LANES), np.empty(LANES), np.empty(LANES),
+        np.empty(LANES), np.empty(LANES),
         np.empty((n_cal, LANES)), np.empty((n_cal, LANES)),
     )
 
@@ -241,9 +240,7 @@ def backward_pass(m, w, n_lanes, acc, crit, mom, hist, tmin, tmax):
             lf[p, lane] = pf[lane]
     for p in range(n - 1, -1, -1):
         if acc:
-            for lane in range(LANES):
-                w.fl[lane] = lf[p, lane] - dur[p, lane] - w.es[p, lane]
-            accumulate_task(m, p, w.fl, w.es, w.ef, w.ex, w.acc_tmp, tol, n_lanes,
+            accumulate_task(m, p, dur, w.es, w.ef, lf, w.ex, w.acc_tmp, tol, n_lanes,
                             crit, mom, hist, tmin, tmax)
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
@@ -505,8 +502,14 @@ def _passes_cal(m, cm, w, sub, n_lanes, acc, crit, mom, hist, tmin, tmax):
         w.pf[lane] = work(tab, wk, ptr, wptr, rng, a, w.pf[lane]) * inv
         tol[lane] = CRITICAL_RTOL * max(1.0, w.pf[lane])
     if acc:
-        for p in range(w.dur.shape[0]):
-            accumulate_task(m, p, w.tf[p], w.es, w.ef, w.ex, w.acc_tmp, tol, n_lanes,
+        # accumulate_task reads the total float as lf - dur - es; the wall-clock float
+        # is in the task's own working days, so lf is set to match (the late finish
+        # in axis days is not needed after this)
+        es, ef, lf, dur, tf = w.es, w.ef, w.lf, w.dur, w.tf
+        for p in range(dur.shape[0]):
+            for lane in range(LANES):
+                lf[p, lane] = es[p, lane] + dur[p, lane] + tf[p, lane]
+            accumulate_task(m, p, dur, es, ef, lf, w.ex, w.acc_tmp, tol, n_lanes,
                             crit, mom, hist, tmin, tmax)
 
 
@@ -675,11 +678,10 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
 
 
 @njit(**JIT)
-def accumulate_task(m, p, fl, es, ef, ex, t, tol, n_lanes, crit, mom, hist, tmin, tmax):
+def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist, tmin, tmax):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
-    fl : float64[LANES]                    the task's total float in each lane
-    es, ef, ex : float64[n_tasks, LANES]   the lanes' dates and existence
+    dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
     t : float64[4, LANES]                  work space
     tol : float64[LANES]                   critical when total float <= tol (per lane)
     crit : int64[n_tasks]                  iterations in which the task was critical
@@ -708,7 +710,7 @@ def accumulate_task(m, p, fl, es, ef, ex, t, tol, n_lanes, crit, mom, hist, tmin
     for lane in range(LANES):
         # a task that does not exist in the iteration is never critical
         live = lane < n_lanes
-        n_crit += (fl[lane] <= tol[lane]) & (ex[p, lane] > 0.0) & live
+        n_crit += (lf[p, lane] - dur[p, lane] - es[p, lane] <= tol[lane]) & (ex[p, lane] > 0.0) & live
         ds = (es[p, lane] - s_shift) * sc if live else 0.0
         df = (ef[p, lane] - f_shift) * sc if live else 0.0
         t[0, lane] = ds
