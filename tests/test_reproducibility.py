@@ -6,6 +6,8 @@ must equal numpy.random.Philox bit for bit.
 
 import dataclasses
 import json
+import sys
+from pathlib import Path
 
 import networkx as nx
 import numba
@@ -15,7 +17,11 @@ from numpy.testing import assert_array_equal
 
 import pmosim
 from pmosim import Discrete, Exponential, Normal, Pert, Triangular, Uniform
+from pmosim.compile import uses_calendars
 from pmosim.kernels import rng
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _calendars import random_calendar_project  # noqa: E402
 
 LINK_TYPES = ("FS", "SS", "FF", "SF")
 DISTS = [Triangular(1, 3, 8), Pert(2, 4, 9), Uniform(1, 5), Normal(4, 1.5), Exponential(2),
@@ -97,6 +103,18 @@ def test_chunk_size_does_not_change_a_bit(chunk):
     got = pmosim.simulate(NETWORK_LAGS, N_ITER, seed=5, chunk_size=chunk, threads=2,
                           keep_samples=True)
     assert_results_identical(ref, got)
+
+
+def test_calendars_threads_and_chunks_do_not_change_a_bit():
+    """The wall-clock kernel (working calendars per task and lag) is as reproducible."""
+    p = random_calendar_project(4, n_tasks=60, random_durations=True)
+    assert uses_calendars(p)
+    n_threads = max(2, numba.config.NUMBA_NUM_THREADS)
+    ref = pmosim.simulate(p, N_ITER, seed=31, threads=1, keep_samples=True)
+    for threads, chunk in ((2, None), (n_threads, 7), (2, 1000)):
+        got = pmosim.simulate(p, N_ITER, seed=31, threads=threads, chunk_size=chunk,
+                              keep_samples=True)
+        assert_results_identical(ref, got)
 
 
 def test_keep_samples_does_not_change_the_statistics():

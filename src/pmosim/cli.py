@@ -604,8 +604,10 @@ def cpm(scenario):
     """Print the deterministic critical path schedule of SCENARIO.
 
     One row per task on planned durations: early and late start and finish
-    (dates when the scenario has a start date, else working days), total float
-    and whether the task is critical.
+    (dates when the scenario has a start date, else working days; date and time
+    for an imported schedule with working calendars, each task on its own
+    calendar), total float (working days of the task's calendar) and whether the
+    task is critical.
 
     \b
     Examples:
@@ -619,7 +621,14 @@ def cpm(scenario):
         res = run_cpm(project)
     ids = [str(t) for t in res.task_ids]
     names = [str(n) for n in res.names]
-    if project.start is not None:
+    wallclock = res.early_start_date is not None
+    if wallclock:
+        # working calendars per task: the exact moments, not a day-level axis calendar
+        cols = [[f"{d:%Y-%m-%d %H:%M}" for d in a] for a in (
+            res.early_start_date, res.early_finish_date, res.late_start_date,
+            res.late_finish_date)]
+        heads = ("Early start", "Early finish", "Late start", "Late finish")
+    elif project.start is not None:
         cal = _calendar(project)
         es, ef = cal.task_dates(project.start, res.early_start, res.early_finish)
         ls, lf = cal.task_dates(project.start, res.late_start, res.late_finish)
@@ -635,7 +644,7 @@ def cpm(scenario):
     table = [("ID", *ids), ("Name", *names), ("Duration", *dur), *(
         (h, *c) for h, c in zip(heads, cols)), ("Float", *flt), ("Critical", *crit)]
     widths = [min(max(len(x) for x in col), 40) for col in table]
-    right = {2, 3, 4, 5, 6, 7} if project.start is None else {2, 7}
+    right = {2, 3, 4, 5, 6, 7} if project.start is None and not wallclock else {2, 7}
     for r in range(len(ids) + 1):
         cells = []
         for c, col in enumerate(table):
@@ -643,7 +652,11 @@ def cpm(scenario):
             cells.append(text.rjust(widths[c]) if c in right else text.ljust(widths[c]))
         click.echo("  ".join(cells).rstrip())
     finish = f"{res.finish:,.1f} working days"
-    if project.start is not None:
+    if wallclock:
+        last = max(res.early_finish_date)
+        finish += (f" of calendar {res.calendar}, {last:%Y-%m-%d %H:%M} "
+                   f"(data date {project.meta['data_date']:%Y-%m-%d %H:%M})")
+    elif project.start is not None:
         finish += f", {_finish_date(project, res.finish)} (start {project.start.isoformat()})"
     click.echo(f"\nProject finish: {finish}")
     click.echo("Critical path: " + " -> ".join(str(t) for t in res.critical_path))

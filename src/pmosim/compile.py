@@ -8,6 +8,7 @@ task's draws do not depend on how the topological sort happens to order it.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -103,6 +104,38 @@ class KernelModel(NamedTuple):
     cash_dt: float            # cash-flow period length (time units)
     cash_lo: float            # cash-flow histograms: lower edge of bin 1
     cash_scale: float         # cash-flow histograms: bins per currency unit
+    # wall-clock mode (working calendars per task and lag; see kernels.worktime):
+    # times in elapsed hours from the data date while scheduling
+    cal_on: bool              # use the wall-clock passes
+
+
+class CalendarModel(NamedTuple):
+    """The arrays of the wall-clock mode (see pmosim.kernels.worktime); a separate
+    kernel argument because numba's parallel regions take at most 100 tuple fields."""
+
+    task_cal: np.ndarray      # int64[n]       calendar of each task
+    lag_cal: np.ndarray       # int64[m]       calendar of each link's lag
+    axis_cal: int             # the calendar whose working days results are reported in
+    cal_hpd: np.ndarray       # float64[C]     hours per working day of each calendar
+    cal_ptr: np.ndarray       # int64[C + 1]   CSR of each calendar's working intervals,
+    cal_tab: np.ndarray       # float64[4, :]  rows: start, end (elapsed hours), working
+                              #                hours done at the start, at the end
+    cal_wptr: np.ndarray      # int64[C + 1]   CSR of the weekly patterns that continue
+    cal_week: np.ndarray      # float64[4, :]  the tables, rows as cal_tab (hours from
+                              #                Monday 00:00, working hours of the week)
+    cal_range: np.ndarray     # float64[C, 2]  table range: a Monday 00:00, a later one
+    lo_start: np.ndarray      # float64[n]     start bound (data date, constraint, resume)
+    lo_finish: np.ndarray     # float64[n]     finish bound (finish constraint) or -inf
+    task_kind: np.ndarray     # int64[n]       KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR
+    el_scale: np.ndarray      # float64[n]     NaN, or elapsed hours per unit of duration
+    fix_es: np.ndarray        # float64[n]     NaN, or the actual start of a completed task
+    fix_ef: np.ndarray        # float64[n]     and its actual finish
+    rep_start: np.ndarray     # float64[n]     NaN, or the reported start of a started task
+    alap_pos: np.ndarray      # int64[:]       as-late-as-possible tasks, last position first
+    lag_el: np.ndarray        # float64[m]     NaN, or elapsed hours per unit of an elapsed lag
+    link_base: np.ndarray     # float64[m]     NaN, or the time an SS/SF lag counts from
+    succ_ptr: np.ndarray      # int64[n + 1]   CSR of successor links (indices into pred_*)
+    succ_link: np.ndarray     # int64[:]
 
 
 @dataclass(frozen=True)
@@ -122,6 +155,8 @@ class CompiledModel:
         By position; ``lags`` the distributions of the random lags.
     lag_edges : list of (u, v)
         The links whose lag is random, in kernel row order.
+    calendars : CalendarModel
+        The wall-clock arrays (empty unless ``kernel.cal_on``).
     """
 
     task_ids: list
@@ -138,6 +173,7 @@ class CompiledModel:
     risk_ids: list = field(default_factory=list)
     driver_ids: list = field(default_factory=list)
     correlations: list = field(default_factory=list)
+    calendars: "CalendarModel | None" = None
 
     @property
     def n_tasks(self) -> int:
@@ -158,11 +194,16 @@ class CompiledCorrelation:
     repaired: np.ndarray
 
 
-def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
+def compile_project(project: Project, risks: str = "pre", wallclock: bool | None = None
+                    ) -> CompiledModel:
     """Validate ``project`` and build its :class:`CompiledModel`.
 
     ``risks`` selects the risk register: ``"pre"`` (before mitigation), ``"post"``
     (mitigated values where given) or ``"none"`` (risk events off; drivers stay).
+    ``wallclock`` selects the kernel mode: True schedules a project with working
+    calendars (``meta["calendars"]``) on the wall clock, each task on its own
+    calendar; False on the working-day axis; None (default) as
+    :func:`uses_calendars` says.
     """
     if risks not in RISK_MODES:
         raise ModelError(f"risks must be one of {', '.join(RISK_MODES)}, got {risks!r}")
@@ -200,7 +241,7 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
             const, row = 0.0, 1 + len(lag_dists)
             lag_dists.append(lag)
             lag_edges.append((u, v))
-        preds[position[node_index[v]]].append((position[node_index[u]], kind, const, row))
+        preds[position[node_index[v]]].append((position[node_index[u]], kind, const, row, (u, v)))
     for p in range(n):
         preds[p].sort()
         pred_ptr[p + 1] = pred_ptr[p] + len(preds[p])
@@ -219,6 +260,15 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
         planned_lags[k] = dist.mode if dist.mode is not None else dist.mean
 
     extra = _uncertainty(project, task_ids, node_index, position, order, tables, risks)
+    if wallclock is None:
+        wallclock = uses_calendars(project)
+    cal = _wallclock(project, task_ids, order, position, flat, planned) \
+        if wallclock and has_calendars(project) else _no_wallclock()
+    cal_on = cal.task_cal.shape[0] > 0
+    if cal_on:
+        extra["kernel"]["cond_value"] = _condition_times(cal, extra["kernel"]["cond_value"])
+    extra["kernel"]["cal_on"] = cal_on
+    extra["calendars"] = cal
     extra["kernel"].update(_costs(project, task_ids, position, order, tables, risks, planned))
     extra["planned_cost"] = extra["kernel"].pop("planned_cost")
     pc = project_cost_rate(project)
@@ -451,3 +501,271 @@ def _dates(project, task_ids, order) -> dict:
             fixed_dur[p] = ff - fs
     return dict(release=release, fixed_on=bool(np.any(~np.isnan(fixed_start))),
                 fixed_start=fixed_start, fixed_dur=fixed_dur)
+
+
+# -- working calendars (wall-clock mode) --------------------------------------------------
+
+#: Start constraints (a start bound) and finish constraints (a finish bound) of imports.
+_START_CONSTRAINTS = ("SNET", "SO", "MSO")
+_FINISH_CONSTRAINTS = ("FNET", "FO", "MFO")
+#: Task kinds the wall-clock passes treat apart (model node attribute ``kind``).
+KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR = 0, 1, 2
+_WEEK_HOURS = 168.0
+#: Working hours within which a moment counts as a period boundary (as io._worktime).
+WORK_EPS = 1e-6
+
+
+def has_calendars(project: Project) -> bool:
+    """Whether ``project`` has working calendars the wall-clock mode can use: the
+    ``meta["calendars"]``, ``["axis_calendar"]`` and ``["data_date"]`` of an import."""
+    meta = project.meta
+    return bool(meta.get("calendars") and meta.get("axis_calendar") is not None
+                and meta.get("data_date") is not None)
+
+
+def uses_calendars(project: Project) -> bool:
+    """Whether ``project`` needs the wall-clock (multi-calendar) kernel.
+
+    True for a project with working calendars (``meta["calendars"]``, as the MSPDI
+    and XER importers set, with ``meta["axis_calendar"]`` and ``meta["data_date"]``)
+    when something cannot be put on the single working-day axis of the axis
+    calendar: a task or lag on another calendar, an elapsed duration or lag, a
+    finish or as-late-as-possible constraint, or a resume date. Every other
+    project keeps the single-axis kernel.
+    """
+    if not has_calendars(project):
+        return False
+    meta = project.meta
+    axis = meta["axis_calendar"]
+    graph = project.graph
+    for _, d in graph.nodes(data=True):
+        cons = d.get("constraint")
+        if ((d.get("calendar") or axis) != axis or d.get("elapsed_hours") is not None
+                or d.get("resume") is not None
+                or (cons and cons[0] in (*_FINISH_CONSTRAINTS, "ALAP"))):
+            return True
+    for u, _, e in graph.edges(data=True):
+        lcal = e.get("lag_calendar") or graph.nodes[u].get("calendar") or axis
+        if lcal != axis or e.get("lag_elapsed_hours") is not None:
+            return True
+    return False
+
+
+def _monday(day: _dt.date) -> _dt.date:
+    return day - _dt.timedelta(days=day.weekday())
+
+
+def _calendar_table(key, cal: dict, origin: _dt.datetime, first: _dt.date, last: _dt.date):
+    """Working intervals of one calendar between two Mondays, and its weekly pattern.
+
+    Returns (starts, ends, cum_start, cum_end, week_starts, week_ends, week_cum_start,
+    week_cum_end, t0, t1): elapsed hours from ``origin``; working hours from
+    ``origin`` (so that working hour 0 is the origin); ``t0``/``t1`` the first
+    Monday 00:00 and the Monday 00:00 after the table. The weekly pattern (hours
+    from Monday 00:00) continues the table on both sides: no exception lies outside.
+    """
+    week = {d: sorted(iv for iv in cal["week"].get(d, []) if iv[1] > iv[0]) for d in range(7)}
+    exceptions = cal.get("exceptions") or {}
+    ws, we = [], []
+    for d in range(7):
+        for a, b in week[d]:
+            ws.append(24.0 * d + a)
+            we.append(24.0 * d + b)
+    week_hours = sum(b - a for a, b in zip(ws, we))
+    if week_hours <= 0:
+        raise ModelError(
+            f"calendar {key!r} has no working time in its weekly pattern; pmosim extends "
+            "calendars beyond their exceptions with the weekly pattern, so it needs some "
+            "working day in the week: fix the calendar in the scheduling tool")
+    t0 = (_dt.datetime.combine(first, _dt.time()) - origin).total_seconds() / 3600
+    n_days = (last - first).days
+    starts, ends = [], []
+    day = first
+    for k in range(n_days):
+        iv = exceptions.get(day)
+        for a, b in (week[day.weekday()] if iv is None else sorted(iv)):
+            if b > a:
+                starts.append(t0 + 24.0 * k + a)
+                ends.append(t0 + 24.0 * k + b)
+        day += _dt.timedelta(days=1)
+    if not starts:     # a table of holidays only: one empty interval keeps the layout
+        starts, ends = [t0], [t0]
+    s, e = np.array(starts), np.array(ends)
+    cum = np.concatenate([[0.0], np.cumsum(e - s)])
+    i = np.searchsorted(s, 0.0, side="right") - 1     # working hours before the origin
+    zero = cum[0] if i < 0 else cum[i] + min(0.0, e[i]) - s[i]
+    cs = cum[:-1] - zero
+    ce = cum[1:] - zero
+    wcum = np.concatenate([[0.0], np.cumsum(np.array(we) - np.array(ws))])
+    return (s, e, cs, ce, np.array(ws), np.array(we), wcum[:-1], wcum[1:], t0,
+            t0 + 24.0 * n_days)
+
+
+def _hours(origin, moment) -> float:
+    return (moment - origin).total_seconds() / 3600
+
+
+def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
+               ) -> CalendarModel:
+    """Kernel arrays of the wall-clock mode (see kernels.worktime).
+
+    ``preds_flat`` holds the links in CSR order as (pred position, type, lag, row,
+    (u, v)).
+    """
+    n, m = len(order), len(preds_flat)
+    meta = project.meta
+    graph = project.graph
+    origin = meta["data_date"]
+    axis = meta["axis_calendar"]
+    calendars = meta["calendars"]
+    lag_from_actual_start = meta.get("ss_lag_from_actual_start", True)
+    in_progress_actual = meta.get("in_progress_start", "remaining") == "actual"
+    beats = meta.get("constraint_beats_start", False)
+
+    def task_cal(t):
+        return graph.nodes[t].get("calendar") or axis
+
+    keys = [axis]
+    for t in task_ids:
+        if task_cal(t) not in keys:
+            keys.append(task_cal(t))
+    link_cal = []
+    for *_, (u, v) in preds_flat:
+        key = graph.edges[u, v].get("lag_calendar") or task_cal(u)
+        link_cal.append(key)
+        if key not in keys:
+            keys.append(key)
+    for key in keys:
+        if key not in calendars:
+            raise ModelError(f"calendar {key!r} is used by a task or link but is not in "
+                             f"the project's calendars ({', '.join(map(str, calendars))})")
+    cal_index = {k: i for i, k in enumerate(keys)}
+
+    # the tables span every date of the project and every later exception (within a
+    # century of the data date); the weekly pattern continues them exactly after that,
+    # and before it (two weeks before the earliest date, as io._worktime.schedule_dates)
+    # up to exceptions no scheduled time reaches
+    dates = [origin]
+    for _, d in graph.nodes(data=True):
+        dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("resume"),
+                              (d.get("constraint") or (None, None))[1]) if x]
+    lo_day, hi_day = min(dates).date(), max(dates).date()
+    century = _dt.timedelta(days=36525)
+    for key in keys:
+        for day in calendars[key].get("exceptions") or {}:
+            if hi_day < day <= origin.date() + century:
+                hi_day = day
+    first = _monday(lo_day - _dt.timedelta(days=14))
+    last = _monday(hi_day + _dt.timedelta(days=21))
+    tables = [_calendar_table(k, calendars[k], origin, first, last) for k in keys]
+    ptr = np.zeros(len(keys) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(t[0]) for t in tables])
+    wptr = np.zeros(len(keys) + 1, dtype=np.int64)
+    wptr[1:] = np.cumsum([len(t[4]) for t in tables])
+
+    tcal = np.zeros(n, dtype=np.int64)
+    lo_start = np.zeros(n)
+    lo_finish = np.full(n, -np.inf)
+    kind = np.zeros(n, dtype=np.int64)
+    el_scale = np.full(n, np.nan)
+    fix_es = np.full(n, np.nan)
+    fix_ef = np.full(n, np.nan)
+    rep_start = np.full(n, np.nan)
+    alap = []
+    for p, i in enumerate(order):
+        t = task_ids[i]
+        d = graph.nodes[t]
+        tcal[p] = cal_index[task_cal(t)]
+        if d.get("status") == "complete" and d.get("actual_finish") is not None:
+            fix_ef[p] = _hours(origin, d["actual_finish"])
+            fix_es[p] = _hours(origin, d.get("actual_start") or d["actual_finish"])
+            continue
+        cons = d.get("constraint")
+        start_cons = bool(cons and cons[1] is not None and cons[0] in _START_CONSTRAINTS)
+        if beats and start_cons:
+            lo_start[p] = -np.inf
+        if d.get("resume") is not None:
+            lo_start[p] = max(lo_start[p], _hours(origin, d["resume"]))
+        if start_cons:
+            lo_start[p] = max(lo_start[p], _hours(origin, cons[1]))
+        elif cons and cons[1] is not None and cons[0] in _FINISH_CONSTRAINTS:
+            lo_finish[p] = _hours(origin, cons[1])
+        if cons and cons[0] == "ALAP":
+            alap.append(p)
+        kind[p] = {"connector": KIND_CONNECTOR,
+                   "finish milestone": KIND_FINISH_MILESTONE}.get(d.get("kind"), KIND_TASK)
+        if d.get("elapsed_hours") is not None:
+            el_scale[p] = d["elapsed_hours"] / planned[p] if planned[p] > 0 else 0.0
+        if (in_progress_actual and d.get("status") == "in progress" and d.get("actual_start")
+                and kind[p] == KIND_TASK and np.isnan(el_scale[p])):
+            rep_start[p] = _hours(origin, d["actual_start"])
+
+    lag_cal = np.array([cal_index[k] for k in link_cal], dtype=np.int64)
+    lag_el = np.full(m, np.nan)
+    link_base = np.full(m, np.nan)
+    succ = [[] for _ in range(n)]
+    for k, (q, kind_k, _, _, (u, v)) in enumerate(preds_flat):
+        e = graph.edges[u, v]
+        lag_days = _typical(link_lag(u, v, e))
+        if e.get("lag_elapsed_hours") is not None and lag_days != 0:
+            # elapsed hours per working day of lag, so that a sampled lag scales them
+            lag_el[k] = e["lag_elapsed_hours"] / lag_days
+        started = graph.nodes[u].get("actual_start")
+        if kind_k in (LINK_CODES["SS"], LINK_CODES["SF"]) and lag_from_actual_start and started:
+            link_base[k] = _hours(origin, started)
+        succ[q].append(k)
+    succ_ptr, succ_link = _csr(succ)
+    return CalendarModel(
+        task_cal=tcal, lag_cal=lag_cal, axis_cal=0,
+        cal_hpd=np.array([float(calendars[k]["hours_per_day"]) for k in keys]),
+        cal_ptr=ptr, cal_tab=np.array([np.concatenate([t[r] for t in tables]) for r in range(4)]),
+        cal_wptr=wptr,
+        cal_week=np.array([np.concatenate([t[r] for t in tables]) for r in range(4, 8)]),
+        cal_range=np.array([[t[8], t[9]] for t in tables]),
+        lo_start=lo_start, lo_finish=lo_finish, task_kind=kind, el_scale=el_scale,
+        fix_es=fix_es, fix_ef=fix_ef, rep_start=rep_start,
+        alap_pos=np.array(sorted(alap, reverse=True), dtype=np.int64),
+        lag_el=lag_el, link_base=link_base, succ_ptr=succ_ptr, succ_link=succ_link,
+    )
+
+
+def _no_wallclock() -> CalendarModel:
+    f0, i0 = np.zeros(0), np.zeros(0, dtype=np.int64)
+    return CalendarModel(
+        task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
+        cal_tab=np.zeros((4, 0)), cal_wptr=i0, cal_week=np.zeros((4, 0)),
+        cal_range=np.zeros((0, 2)), lo_start=f0, lo_finish=f0,
+        task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
+        lag_el=f0, link_base=f0, succ_ptr=i0, succ_link=i0,
+    )
+
+
+def _condition_times(cal: CalendarModel, values: np.ndarray) -> np.ndarray:
+    """Condition thresholds in working days of the axis calendar -> elapsed hours.
+
+    A finish ``x`` (elapsed) is after ``v`` working days when the axis calendar has
+    more than ``v * hours_per_day`` working hours done at ``x``: when ``x`` is after
+    the moment that work starts again (kernels.worktime.start_at).
+    """
+    c = cal.axis_cal
+    lo, hi = cal.cal_ptr[c], cal.cal_ptr[c + 1]
+    s, cs, ce = cal.cal_tab[0, lo:hi], cal.cal_tab[2, lo:hi], cal.cal_tab[3, lo:hi]
+    wlo, whi = cal.cal_wptr[c], cal.cal_wptr[c + 1]
+    ws, wcs, wce = cal.cal_week[0, wlo:whi], cal.cal_week[2, wlo:whi], cal.cal_week[3, wlo:whi]
+    week = wce[-1]
+    out = np.empty_like(values)
+    for j, v in enumerate(values):
+        w = v * cal.cal_hpd[c]
+        i = np.searchsorted(ce, w + WORK_EPS, side="right")
+        if cs[0] <= w + WORK_EPS and i < s.size:
+            out[j] = s[i] + max(0.0, w - cs[i])
+            continue
+        base_t, base_w = (cal.cal_range[c, 1], ce[-1]) if i >= s.size \
+            else (cal.cal_range[c, 0], cs[0])
+        k = np.floor((w - base_w) / week)
+        r = w - base_w - k * week
+        i = np.searchsorted(wce, r + WORK_EPS, side="right")
+        if i >= ws.size:
+            k, r, i = k + 1, r - week, 0
+        out[j] = base_t + _WEEK_HOURS * k + ws[i] + max(0.0, r - wcs[i])
+    return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import stats
-from .compile import CompiledModel, compile_project
+from .compile import CompiledModel, compile_project, has_calendars
 from .errors import SimulationError
 from .kernels import CASH_PERIODS, CRITICAL_RTOL, N_MOMENT_ROWS
 from .model import Project, as_project
@@ -84,14 +84,32 @@ def _resolve_threads(threads):
 
 
 def _deterministic(compiled: CompiledModel):
-    return _schedule_kernels().deterministic_pass(
-        compiled.kernel, compiled.planned, compiled.planned_lags)
+    """Early start, early finish, late finish and project finish on planned values (in
+    working days of the axis calendar in the wall-clock mode)."""
+    kernels = _schedule_kernels()
+    k = compiled.kernel
+    if k.cal_on:
+        out = kernels.deterministic_pass_cal(k, compiled.calendars, compiled.planned,
+                                             compiled.planned_lags)
+        return out[5], out[6], out[8], out[10]
+    return kernels.deterministic_pass(k, compiled.planned, compiled.planned_lags)
 
 
 def cpm(model) -> CPMResult:
     """Deterministic critical path method on planned durations (and planned lags).
 
     A task is critical when its total float is ``<= 1e-9 * max(1, finish)``.
+
+    A project with working calendars (an MS Project or P6 import) is scheduled on
+    the wall clock, each task and lag on its own calendar, as the scheduling tool
+    does. Its times are then working days of the axis calendar
+    (``meta["axis_calendar"]``) from the data date, durations and total float are
+    working days of each task's own calendar, and the exact moments are in
+    ``early_start_date`` .. ``late_finish_date``. (:func:`simulate` uses the
+    wall-clock mode when :func:`pmosim.compile.uses_calendars` says the working-day
+    axis cannot hold the project; on the others both modes give the same times,
+    except that only the wall clock tells a finish at the end of one working
+    period from one at the start of the next.)
 
     Examples
     --------
@@ -103,11 +121,14 @@ def cpm(model) -> CPMResult:
     >>> r.finish, r.critical_path
     (7.0, ['a', 'c'])
     """
-    compiled = compile_project(as_project(model))
-    es, ef, lf, pf = _deterministic(compiled)
+    project = as_project(model)
+    compiled = compile_project(project, wallclock=has_calendars(project))
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
     k = compiled.kernel
+    if k.cal_on:
+        return _cpm_wallclock(project, compiled, node)
+    es, ef, lf, pf = _deterministic(compiled)
     dur = np.where(np.isnan(k.fixed_start), compiled.planned, k.fixed_dur)[node]
     es, ef, lf = es[node], ef[node], lf[node]
     ls = lf - dur
@@ -116,6 +137,29 @@ def cpm(model) -> CPMResult:
         task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur,
         early_start=es, early_finish=ef, late_start=ls, late_finish=lf, total_float=tf,
         critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+    )
+
+
+def _cpm_wallclock(project, compiled, node) -> CPMResult:
+    """:func:`cpm` of a project with working calendars (the wall-clock kernel)."""
+    import datetime as dt
+
+    (es_h, ef_h, ls_h, lf_h, tf, es, ef, ls, lf, _, pf, dur) = \
+        _schedule_kernels().deterministic_pass_cal(
+            compiled.kernel, compiled.calendars, compiled.planned, compiled.planned_lags)
+    origin = project.meta["data_date"]
+
+    def dates(hours):
+        return [origin + dt.timedelta(seconds=round(float(h) * 3600)) for h in hours[node]]
+
+    tf = tf[node]
+    return CPMResult(
+        task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur[node],
+        early_start=es[node], early_finish=ef[node], late_start=ls[node], late_finish=lf[node],
+        total_float=tf, critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+        early_start_date=dates(es_h), early_finish_date=dates(ef_h),
+        late_start_date=dates(ls_h), late_finish_date=dates(lf_h),
+        calendar=project.meta["axis_calendar"],
     )
 
 
@@ -159,8 +203,8 @@ class _Accumulators:
         np.maximum(self.tmax, tmax.max(axis=0), out=self.tmax)
 
 
-def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, cost_out, keep_out,
-         corr_out):
+def _run(kernel, calendars, key, it_start, n_iter, chunk, n_slots, acc, finish_out, cost_out,
+         keep_out, corr_out):
     crit, mom, hist, tmin, tmax = acc.slot_buffers()
     rstat = np.zeros((n_slots, 3, acc.n_rstat), dtype=np.int64)
     periods = CASH_PERIODS + 1 if kernel.cost_on else 0
@@ -173,7 +217,7 @@ def _run(kernel, key, it_start, n_iter, chunk, n_slots, acc, finish_out, cost_ou
     else:
         keep, (dur_out, es_out, ef_out) = True, keep_out
     _schedule_kernels().simulate_chunks(
-        kernel, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out, cost_out,
+        kernel, calendars, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out, cost_out,
         crit, mom, hist, tmin, tmax, rstat, cash_hist, cash_min, cash_max,
         keep, dur_out, es_out, ef_out, corr_out)
     acc.add(crit, mom, hist, tmin, tmax, rstat)
@@ -303,8 +347,8 @@ def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, p
         pilot = _Accumulators(n_slots, n, 1, n_rstat)
         n_pilot = min(n_iter, PILOT_ITERATIONS)
         pilot_finish, pilot_cost = np.empty(n_pilot), np.zeros(n_pilot)
-        _run(kernel, key, 0, n_pilot, chunk, n_slots, pilot, pilot_finish, pilot_cost, None,
-             no_corr)
+        _run(kernel, compiled.calendars, key, 0, n_pilot, chunk, n_slots, pilot, pilot_finish,
+             pilot_cost, None, no_corr)
         lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
         mom_scale = _moment_scale(pilot.tmin, pilot.tmax, ef0)
         kernel = kernel._replace(hist_lo=lo, hist_scale=scale, mom_scale=mom_scale,
@@ -319,8 +363,8 @@ def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, p
         for b0 in range(0, n_iter, block):
             b1 = min(b0 + block, n_iter)
             keep_out = None if keep is None else [k[b0:b1] for k in keep]
-            _run(kernel, key, b0, b1 - b0, chunk, n_slots, acc, finish[b0:b1], cost[b0:b1],
-                 keep_out, corr)
+            _run(kernel, compiled.calendars, key, b0, b1 - b0, chunk, n_slots, acc,
+                 finish[b0:b1], cost[b0:b1], keep_out, corr)
             if progress is not None:
                 progress(b1, n_iter)
     finally:

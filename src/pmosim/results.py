@@ -306,7 +306,16 @@ class SimulationResult:
 
 @dataclass(frozen=True)
 class CPMResult:
-    """Deterministic critical path method on planned durations; arrays in node order."""
+    """Deterministic critical path method on planned durations; arrays in node order.
+
+    Times are working days from time 0. For a project with working calendars per
+    task (the wall-clock mode, see :func:`pmosim.cpm`) they are working days of the
+    axis calendar ``calendar`` from the data date (a monotone map of the wall
+    clock: non-working time of that calendar maps to one value), ``duration`` and
+    ``total_float`` are in working days of each task's own calendar, and the
+    ``*_date`` lists hold the exact moments (``datetime``, to the second); they are
+    None otherwise.
+    """
 
     task_ids: list
     names: list
@@ -318,6 +327,11 @@ class CPMResult:
     late_finish: np.ndarray
     total_float: np.ndarray
     critical: np.ndarray
+    early_start_date: list | None = None
+    early_finish_date: list | None = None
+    late_start_date: list | None = None
+    late_finish_date: list | None = None
+    calendar: Any = None
 
     @property
     def critical_path(self) -> list:
@@ -327,14 +341,19 @@ class CPMResult:
         return [self.task_ids[i] for i in idx]
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per task, in node order."""
-        return [
+        """One dict per task, in node order (with ISO date-times in the wall-clock mode)."""
+        rows = [
             {"id": _jsonable_id(tid), "name": self.names[i], "duration": float(self.duration[i]),
              "early_start": float(self.early_start[i]), "early_finish": float(self.early_finish[i]),
              "late_start": float(self.late_start[i]), "late_finish": float(self.late_finish[i]),
              "total_float": float(self.total_float[i]), "critical": bool(self.critical[i])}
             for i, tid in enumerate(self.task_ids)
         ]
+        if self.early_start_date is not None:
+            for key in ("early_start", "early_finish", "late_start", "late_finish"):
+                for row, moment in zip(rows, getattr(self, key + "_date")):
+                    row[key + "_date"] = moment.isoformat(sep=" ")
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         return {"pmosim_version": __version__, "finish": float(self.finish), "tasks": self.rows()}

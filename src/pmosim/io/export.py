@@ -435,7 +435,8 @@ def _losses(project, ids) -> list[str]:
                    "durations and lags stay in working days of their own calendar, but the "
                    "scenario has one day-level calendar"
                    + (f" (that of calendar {axis})" if axis is not None else "")
-                   + ", so dates of the others will differ")
+                   + ", so dates of the others will differ; run pmosim on the original "
+                   "file to schedule each task and lag on its own calendar")
     partial = sum(1 for key in set(used) | lag_cals if key in calendars
                   for iv in calendars[key].get("exceptions", {}).values() if iv)
     if partial:
