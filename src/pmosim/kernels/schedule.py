@@ -63,11 +63,9 @@ class Work(NamedTuple):
     crate: np.ndarray     # float64[C2]           sampled cost rates
     rcost: np.ndarray     # float64[R]            sampled risk cost impacts
     pcost: np.ndarray     # float64[1]            sampled project cost rate
-    tc: np.ndarray        # float64[n]            cost of each task in the iteration
     cost: np.ndarray      # float64[LANES]        project cost
-    dw: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope deposits
-    da: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope * time deposits
-    ds: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: step deposits
+    cash: np.ndarray      # float64[LANES, CASH_PERIODS + 2, 2] cash flow: slope and
+                          #                       slope * time deposits (+ a spill cell)
 
 
 @njit(**JIT)
@@ -81,7 +79,7 @@ def make_work(m):
     for g in range(m.corr_ptr.shape[0] - 1):
         gmax = max(gmax, m.corr_ptr[g + 1] - m.corr_ptr[g])
     n_sub = SUPER // LANES
-    return Work(
+    w = Work(
         np.empty((n_sub * n, LANES)), np.empty((4 * n_sub, LANES)), np.empty((gmax, LANES)),
         np.empty((m.n_lag_vars, LANES)),
         np.empty((4, LANES), dtype=np.uint64), np.empty((n, LANES)),
@@ -92,12 +90,19 @@ def make_work(m):
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
         np.empty((4, LANES)),
-        np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
-        np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
-        np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
-        np.zeros(LANES), np.zeros((LANES, CASH_PERIODS + 1)),
-        np.zeros((LANES, CASH_PERIODS + 1)), np.zeros((LANES, CASH_PERIODS + 1)),
+        np.empty((max(m.cfix_code.shape[0], m.crate_code.shape[0], n_risk, 1), LANES)),
+        np.empty((m.cfix_code.shape[0], LANES)), np.empty((m.crate_code.shape[0], LANES)),
+        np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
+        np.zeros((LANES, CASH_PERIODS + 2, 2)),
     )
+    # constant costs are written once here; draw_costs samples only the random ones
+    for code, par, out in ((m.cfix_code, m.cfix_par, w.cfix), (m.crate_code, m.crate_par, w.crate),
+                           (m.rcost_code, m.rcost_par, w.rcost),
+                           (m.pcost_code, m.pcost_par, w.pcost)):
+        for r in range(code.shape[0]):
+            if code[r] == FIXED:
+                out[r, :] = par[r, 0]
+    return w
 
 
 @njit(**JIT)
@@ -162,18 +167,50 @@ def _adjust_duration(m, w, p):
 
 
 @njit(**JIT)
-def forward_pass(m, w, sub):
+def forward_pass(m, w, sub, cost):
     """Early start/finish and project finish of ``LANES`` iterations.
 
     With ``sub >= 0``, each task's duration is taken from sub-block ``sub`` of the
     sampled super-block ``w.dsb`` and adjusted by drivers, risks and existence just
     before the pass needs it; with ``sub < 0``, ``w.dur`` is used as it is. Reads
     ``w.lag``; writes ``w.dur``, ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf``.
+
+    With ``cost``, each task with a cost adds it to ``w.cost`` and deposits its
+    accrual in ``w.cash`` as soon as its dates are known, while its rows are in
+    cache (a separate pass over the tasks re-reads them from memory and costs about
+    a quarter more); :func:`cost_of_lanes` then adds the project cost rate and
+    counts the cash flow. Task cost = existence * fixed + its shares of the risk
+    cost impacts (together the lump, spread evenly over the task's duration) +
+    rate * duration (accrued at the rate, so that only the lump needs a division).
+    The cumulative spend at grid time ``t_k = k * cash_dt`` is
+    C_k = t_k * W_k - A_k with W, A the prefix sums of slope and slope * time
+    deposits: a ramp of slope s from time a adds s to W and s * a to A at the first
+    grid point after a (at 0 when a < 0: work done before time 0 is seen from
+    t = 0); a task is a ramp up at its early start and down at its early finish, a
+    task without duration a step of its cost (-cost in A) at the first grid point
+    at or after its start. Cells past the grid go to a spill cell never read.
     """
     dur, es, ef, pf, lagv = w.dur, w.es, w.ef, w.pf, w.lagv
     n = dur.shape[0]
     for lane in range(LANES):
         pf[lane] = 0.0
+    cost_pos = m.cost_pos
+    n_cost = cost_pos.shape[0] if cost else 0
+    inv_dt = 1.0 / m.cash_dt
+    spill = float(CASH_PERIODS + 1)
+    # hoisted: each w.x or m.x per task costs two atomic reference-count updates
+    ex, cfix, crate, occ, rcost = w.ex, w.cfix, w.crate, w.occ, w.rcost
+    cost_sum, cash = w.cost, w.cash
+    # one task's lump (its cost other than rate * duration), then its cost, deposits and
+    # their cells; local, so the compiler knows they alias no other array and vectorises
+    lump = np.empty(LANES)
+    dep = np.empty((6, LANES))
+    cost_fix, cost_rate, risk_ptr, risk_idx, risk_share = (
+        m.cost_fix, m.cost_rate, m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share)
+    crate_code, crate_par = m.crate_code, m.crate_par
+    if cost:
+        _clear_costs(cost_sum, cash)
+    j = 0                       # the next task with a cost (cost_pos is ascending)
     for p in range(n):
         if sub >= 0:
             row = sub * n + p
@@ -210,6 +247,66 @@ def forward_pass(m, w, sub):
         for lane in range(LANES):
             ef[p, lane] = es[p, lane] + dur[p, lane]
             pf[lane] = max(pf[lane], ef[p, lane])
+        if j < n_cost and cost_pos[j] == p:
+            r = cost_rate[j]
+            # a constant rate is read once, not as a row per lane
+            rate_row = r >= 0 and crate_code[r] != FIXED
+            rate0 = crate_par[r, 0] if r >= 0 else 0.0
+            f = cost_fix[j]
+            r0, r1 = risk_ptr[j], risk_ptr[j + 1]
+            has_lump = f >= 0 or r1 > r0
+            if has_lump:
+                if f >= 0:
+                    for lane in range(LANES):
+                        lump[lane] = ex[p, lane] * cfix[f, lane]
+                else:
+                    for lane in range(LANES):
+                        lump[lane] = 0.0
+                for k in range(r0, r1):
+                    q = risk_idx[k]
+                    share = risk_share[k]
+                    for lane in range(LANES):
+                        lump[lane] += occ[q, lane] * rcost[q, lane] * share
+            # all lanes at once (vectorised): cost, slope, deposits and their cells
+            for lane in range(LANES):
+                rate = crate[r, lane] if rate_row else rate0
+                c = (lump[lane] if has_lump else 0.0) + rate * dur[p, lane]
+                cost_sum[lane] += c
+                dep[0, lane] = c
+                dep[1, lane] = rate
+            if has_lump:
+                # rate * duration accrues at the rate: a division only for the lump
+                for lane in range(LANES):
+                    d = ef[p, lane] - es[p, lane]
+                    dep[1, lane] += lump[lane] / d if d > 0.0 else 0.0
+            for lane in range(LANES):
+                a = es[p, lane]
+                b = ef[p, lane]
+                ramp = b > a
+                s = dep[1, lane]
+                fa = np.floor(a * inv_dt) + 1.0
+                fs = np.ceil(a * inv_dt)
+                fb = np.floor(b * inv_dt) + 1.0
+                # (ternaries, not min/max: those vectorise here)
+                ka = fa if ramp else fs
+                ka = ka if ka > 0.0 else 0.0
+                ka = ka if ka < spill else spill
+                kb = fb if ramp else fs
+                kb = kb if kb > 0.0 else 0.0
+                kb = kb if kb < spill else spill
+                dep[1, lane] = s if ramp else 0.0
+                dep[2, lane] = s * a if ramp else -dep[0, lane]
+                dep[3, lane] = -(s * b) if ramp else 0.0
+                dep[4, lane] = ka
+                dep[5, lane] = kb
+            for lane in range(LANES):
+                ka = int(dep[4, lane])
+                kb = int(dep[5, lane])
+                cash[lane, ka, 0] += dep[1, lane]
+                cash[lane, ka, 1] += dep[2, lane]
+                cash[lane, kb, 0] -= dep[1, lane]
+                cash[lane, kb, 1] += dep[3, lane]
+            j += 1
 
 
 @njit(**JIT)
@@ -315,24 +412,33 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
         draw_costs(m, w, it0, k0, k1)
 
 
+#: The sampler inlined into draw_costs: called once per cost row and 16 iterations, a
+#: call's overhead (reference counts of its array arguments, ~35 ns) would cost about
+#: as much as the draw itself.
+_sample_row_inline = njit(**INLINE_JIT)(sample_row.py_func)
+
+
 @njit(**JIT)
 def draw_costs(m, w, it0, k0, k1):
-    """Sample fixed costs, cost rates, risk cost impacts and the project cost rate."""
+    """Sample the random fixed costs, cost rates, risk cost impacts and project cost rate
+    (the constant ones are in place since :func:`make_work`)."""
+    ucost, scratch, tables = w.ucost, w.scratch, m.tables
     for stream, code, par, out in ((STREAM_COST_FIXED, m.cfix_code, m.cfix_par, w.cfix),
                                    (STREAM_COST_RATE, m.crate_code, m.crate_par, w.crate),
                                    (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.rcost),
                                    (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.pcost)):
         rows = code.shape[0]
-        random = False
+        n_random = 0
         for r in range(rows):
-            random |= code[r] != FIXED
-        if random:
-            fill_uniforms(w.ucost[:rows], w.scratch, it0, stream, k0, k1)
+            n_random += code[r] != FIXED
+        if n_random == 0:
+            continue
+        # the uniforms are keyed by row, so skipping the constant rows (whose uniforms
+        # would cost as much as sampling the durations) changes no other draw
+        fill_uniforms(ucost[:rows], scratch, it0, stream, k0, k1)
         for r in range(rows):
-            # constant costs need no uniform (and drawing them would cost as much as
-            # sampling the durations); the uniforms are keyed by row, so skipping them
-            # changes no other draw
-            sample_row(code[r], par, r, m.tables, w.ucost, r, out, r)
+            if code[r] != FIXED:
+                _sample_row_inline(code[r], par, r, tables, ucost, r, out, r)
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -477,87 +583,47 @@ def accumulate_task(m, p, dur, es, ef, lf, ex, t, tol, n_lanes, crit, mom, hist,
 
 
 @njit(**JIT)
-def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
-    """Project cost of each lane into ``w.cost``, and the cash-flow histograms.
+def _clear_costs(cost, cash):
+    for lane in range(LANES):
+        cost[lane] = 0.0
+        for k in range(CASH_PERIODS + 2):
+            cash[lane, k, 0] = 0.0
+            cash[lane, k, 1] = 0.0
 
-    Task cost = existence * (fixed + rate * duration); a risk's cost impact, when it
-    occurs, is shared equally by its tasks; the project cost rate is paid over the
-    whole project duration. For the cash flow each task's cost accrues linearly
-    from its early start to its early finish (at its start when it has no
-    duration). The cumulative spend at the grid times ``k * cash_dt`` is built from
-    slope and step deposits in O(tasks + periods) per iteration:
-    C(t_k) = t_k * W_k - A_k + S_k with W, A, S prefix sums of the deposits.
+
+@njit(**JIT)
+def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
+    """Finish the project cost of each lane in ``w.cost``, and count the cash flow.
+
+    The forward pass has added every task's cost and cash-flow deposits (see
+    :func:`forward_pass`); the project cost rate is paid over the whole project
+    duration, a ramp from 0 to the project finish. Cumulative spend at the grid
+    times ``t_k = k * cash_dt``: C_k = t_k * W_k - A_k, W and A the prefix sums of
+    the slope and slope * time deposits, O(tasks + periods) per iteration.
 
     cash_hist : int64[CASH_PERIODS + 1, n_bins + 2]   cumulative spend histograms
     cash_min, cash_max : float64[CASH_PERIODS + 1]    their exact extremes
     """
-    n = w.dur.shape[0]
-    tc = w.tc
-    ex, cfix, crate, dur, occ, rcost = w.ex, w.cfix, w.crate, w.dur, w.occ, w.rcost
-    for p in range(n):
-        for lane in range(LANES):
-            tc[p, lane] = 0.0
-    for j in range(m.cfix_task.shape[0]):
-        p = m.cfix_task[j]
-        for lane in range(LANES):
-            tc[p, lane] += ex[p, lane] * cfix[j, lane]
-    for j in range(m.crate_task.shape[0]):
-        p = m.crate_task[j]
-        for lane in range(LANES):
-            tc[p, lane] += crate[j, lane] * dur[p, lane]
-    for r in range(m.rcost_code.shape[0]):
-        lo, hi = m.risk_task_ptr[r], m.risk_task_ptr[r + 1]
-        share = 1.0 / (hi - lo)
-        for k in range(lo, hi):
-            p = m.risk_task_idx[k]
-            for lane in range(LANES):
-                tc[p, lane] += occ[r, lane] * rcost[r, lane] * share
     has_rate = m.pcost_code.shape[0] > 0
     dt = m.cash_dt
     inv_dt = 1.0 / dt
-    dw, da, ds = w.dw, w.da, w.ds
-    es, ef, pf, cost, pcost = w.es, w.ef, w.pf, w.cost, w.pcost
-    # task by task, all lanes at once (contiguous rows); each lane's deposits still
-    # arrive in task order, so the sums are the same as lane by lane
-    for lane in range(LANES):
-        cost[lane] = 0.0
-        for k in range(CASH_PERIODS + 1):
-            dw[lane, k] = 0.0
-            da[lane, k] = 0.0
-            ds[lane, k] = 0.0
-    for p in range(n):
-        for lane in range(LANES):
-            c = tc[p, lane]
-            if c == 0.0:
-                continue
-            cost[lane] += c
-            a = es[p, lane]
-            b = ef[p, lane]
-            if b > a:
-                slope = c / (b - a)
-                _deposit_ramp(dw, da, lane, a, slope, inv_dt)
-                _deposit_ramp(dw, da, lane, b, -slope, inv_dt)
-            else:
-                k = max(int(math.ceil(a * inv_dt)), 0)    # before time 0: seen from t = 0
-                if k <= CASH_PERIODS:
-                    ds[lane, k] += c
+    cash, pf, cost, pcost = w.cash, w.pf, w.cost, w.pcost
+    lo, scale = m.cash_lo, m.cash_scale
     for lane in range(n_lanes):
         if has_rate:
             rate = pcost[0, lane]
             cost[lane] += rate * pf[lane]
-            _deposit_ramp(dw, da, lane, 0.0, rate, inv_dt)
-            _deposit_ramp(dw, da, lane, pf[lane], -rate, inv_dt)
+            _deposit_ramp(cash, lane, 0.0, rate, inv_dt)
+            _deposit_ramp(cash, lane, pf[lane], -rate, inv_dt)
         sw = 0.0
         sa = 0.0
-        ss = 0.0
         for k in range(CASH_PERIODS + 1):
-            sw += dw[lane, k]
-            sa += da[lane, k]
-            ss += ds[lane, k]
-            x = (k * dt) * sw - sa + ss
+            sw += cash[lane, k, 0]
+            sa += cash[lane, k, 1]
+            x = (k * dt) * sw - sa
             cash_min[k] = min(cash_min[k], x)
             cash_max[k] = max(cash_max[k], x)
-            count_in_bin(cash_hist, k, (x - m.cash_lo) * m.cash_scale)
+            count_in_bin(cash_hist, k, (x - lo) * scale)
 
 
 @njit(**JIT)
@@ -574,13 +640,11 @@ def count_in_bin(hist, row, b):
 
 
 @njit(**JIT)
-def _deposit_ramp(dw, da, lane, a, slope, inv_dt):
-    """A ramp max(0, t - a) * slope, in ``lane``, seen by grid points k with k * dt > a
-    (all of them, from t = 0, when the ramp starts before time 0: progress)."""
-    k = max(int(math.floor(a * inv_dt)) + 1, 0)
-    if k <= CASH_PERIODS:
-        dw[lane, k] += slope
-        da[lane, k] += slope * a
+def _deposit_ramp(cash, lane, a, slope, inv_dt):
+    """A ramp max(0, t - a) * slope in ``lane`` (see :func:`forward_pass`)."""
+    k = int(min(max(np.floor(a * inv_dt) + 1.0, 0.0), float(CASH_PERIODS + 1)))
+    cash[lane, k, 0] += slope
+    cash[lane, k, 1] += slope * a
 
 
 @njit(**PARALLEL_JIT)
@@ -641,7 +705,7 @@ def _schedule_lanes(m, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_out, c
     n = m.dur_code.shape[0]
     n_corr_keep = corr_out.shape[0]
     draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
-    forward_pass(m, w, sub)
+    forward_pass(m, w, sub, m.cost_on)
     backward_pass(m, w, nl, True, crit_s, mom_s, hist_s, tmin_s, tmax_s)
     for lane in range(nl):
         finish_out[b0 + lane] = w.pf[lane]
@@ -677,6 +741,6 @@ def deterministic_pass(m, dur1, lag1):
         w.lag[r, :] = lag1[r]
     none_i = np.zeros((1, 1), dtype=np.int64)
     none_f = np.zeros(1)
-    forward_pass(m, w, -1)
+    forward_pass(m, w, -1, False)
     backward_pass(m, w, 1, False, none_i[0], none_i, none_i, none_f, none_f)
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
