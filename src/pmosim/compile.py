@@ -123,6 +123,9 @@ class CompiledModel:
         By position; ``lags`` the distributions of the random lags.
     lag_edges : list of (u, v)
         The links whose lag is random, in kernel row order.
+    planned_task_cost : float64[n]
+        Each task's planned cost by position (see ``engine._planned_cost`` for which
+        tasks count); ``planned_cost_rate`` the project cost rate's typical value.
     """
 
     task_ids: list
@@ -134,7 +137,7 @@ class CompiledModel:
     durations: tuple
     lags: tuple
     lag_edges: list
-    planned_cost: float = 0.0
+    planned_task_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
     planned_cost_rate: float = 0.0
     risk_ids: list = field(default_factory=list)
     driver_ids: list = field(default_factory=list)
@@ -221,7 +224,7 @@ def compile_project(project: Project, risks: str = "pre") -> CompiledModel:
 
     extra = _uncertainty(project, task_ids, node_index, position, order, tables, risks)
     extra["kernel"].update(_costs(project, task_ids, position, order, tables, risks, planned))
-    extra["planned_cost"] = extra["kernel"].pop("planned_cost")
+    extra["planned_task_cost"] = extra["kernel"].pop("planned_task_cost")
     pc = project_cost_rate(project)
     extra["planned_cost_rate"] = _typical(pc) if pc is not None else 0.0
     kernel = KernelModel(
@@ -381,24 +384,25 @@ def _uncertainty(project, task_ids, node_index, position, order, tables, mode) -
 def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
     """Kernel arrays of task costs, risk cost impacts and the project cost rate.
 
-    The planned (deterministic) cost of the tasks uses planned durations and each
-    cost distribution's mode (mean where it has none); risk events are not in it,
-    and the project cost rate (returned separately) is added by the engine once
-    the deterministic finish is known.
+    ``planned_task_cost`` (by position) is each task's planned cost: its planned
+    duration and each cost distribution's mode (mean where it has none). Which
+    tasks are on the plan, and the project cost rate times the deterministic
+    finish, are left to the engine (see ``engine._planned_cost``); risk events are
+    never in the plan.
     """
     graph = project.graph
     node_index = {t: i for i, t in enumerate(task_ids)}
     fixed, rate = [], []
-    planned_cost = 0.0
+    planned_task_cost = np.zeros(len(order))
     for t in task_ids:          # node order: the cost draws are keyed by it
         cf, cr = task_costs(t, graph.nodes[t])
         p = int(position[node_index[t]])
         if cf is not None:
             fixed.append((p, cf))
-            planned_cost += _typical(cf)
+            planned_task_cost[p] += _typical(cf)
         if cr is not None:
             rate.append((p, cr))
-            planned_cost += _typical(cr) * planned[p]
+            planned_task_cost[p] += _typical(cr) * planned[p]
     rcost, risk_tasks = [], []
     for risk in project.risks.values():
         state = risk.state(mode)
@@ -434,7 +438,7 @@ def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
         cost_risk_ptr=cost_risk_ptr, cost_risk_idx=cost_risk_idx,
         cost_risk_share=np.array([sh for x in risk_lists for _, sh in x], dtype=np.float64),
         pcost_code=pcost_code, pcost_par=pcost_par, cash_dt=1.0, cash_lo=0.0, cash_scale=1.0,
-        planned_cost=planned_cost,
+        planned_task_cost=planned_task_cost,
     )
 
 
