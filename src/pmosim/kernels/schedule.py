@@ -58,7 +58,7 @@ class Work(NamedTuple):
     fac: np.ndarray       # float64[D]            factor (1 when the driver does not occur)
     zc: np.ndarray        # float64[max group]    correlated normals of one lane
     acc_tmp: np.ndarray   # float64[4]            per-lane moment terms of one task
-    ucost: np.ndarray     # float64[max(C1, C2, R, 1)]  cost uniforms (reused per stream)
+    ucost: np.ndarray     # float64[4, LANES]     one Philox block of cost uniforms
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
     rcost: np.ndarray     # float64[R]            sampled risk cost impacts
@@ -90,7 +90,7 @@ def make_work(m):
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
         np.empty((4, LANES)),
-        np.empty((max(m.cfix_code.shape[0], m.crate_code.shape[0], n_risk, 1), LANES)),
+        np.empty((4, LANES)),
         np.empty((m.cfix_code.shape[0], LANES)), np.empty((m.crate_code.shape[0], LANES)),
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
         np.zeros((LANES, CASH_PERIODS + 2, 2)),
@@ -204,7 +204,8 @@ def forward_pass(m, w, sub, cost):
     # one task's lump (its cost other than rate * duration), then its cost, deposits and
     # their cells; local, so the compiler knows they alias no other array and vectorises
     lump = np.empty(LANES)
-    dep = np.empty((6, LANES))
+    dep = np.empty((4, LANES))
+    cell = np.empty((2, LANES), dtype=np.int64)
     cost_fix, cost_rate, risk_ptr, risk_idx, risk_share = (
         m.cost_fix, m.cost_rate, m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share)
     crate_code, crate_par = m.crate_code, m.crate_par
@@ -297,11 +298,11 @@ def forward_pass(m, w, sub, cost):
                 dep[1, lane] = s if ramp else 0.0
                 dep[2, lane] = s * a if ramp else -dep[0, lane]
                 dep[3, lane] = -(s * b) if ramp else 0.0
-                dep[4, lane] = ka
-                dep[5, lane] = kb
+                cell[0, lane] = np.int64(ka)
+                cell[1, lane] = np.int64(kb)
             for lane in range(LANES):
-                ka = int(dep[4, lane])
-                kb = int(dep[5, lane])
+                ka = cell[0, lane]
+                kb = cell[1, lane]
                 cash[lane, ka, 0] += dep[1, lane]
                 cash[lane, ka, 1] += dep[2, lane]
                 cash[lane, kb, 0] -= dep[1, lane]
@@ -421,24 +422,40 @@ _sample_row_inline = njit(**INLINE_JIT)(sample_row.py_func)
 @njit(**JIT)
 def draw_costs(m, w, it0, k0, k1):
     """Sample the random fixed costs, cost rates, risk cost impacts and project cost rate
-    (the constant ones are in place since :func:`make_work`)."""
+    (the constant ones are in place since :func:`make_work`).
+
+    Row r's uniforms are word r % 4 of Philox block r // 4 (as :func:`fill_uniforms`
+    draws them); a block is drawn only when one of its four rows is random (skipping
+    the others changes no draw), and its rows are sampled at once from ``w.ucost``,
+    so the uniforms never travel through memory.
+    """
     ucost, scratch, tables = w.ucost, w.scratch, m.tables
     for stream, code, par, out in ((STREAM_COST_FIXED, m.cfix_code, m.cfix_par, w.cfix),
                                    (STREAM_COST_RATE, m.crate_code, m.crate_par, w.crate),
                                    (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.rcost),
                                    (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.pcost)):
         rows = code.shape[0]
-        n_random = 0
-        for r in range(rows):
-            n_random += code[r] != FIXED
-        if n_random == 0:
-            continue
-        # the uniforms are keyed by row, so skipping the constant rows (whose uniforms
-        # would cost as much as sampling the durations) changes no other draw
-        fill_uniforms(ucost[:rows], scratch, it0, stream, k0, k1)
-        for r in range(rows):
-            if code[r] != FIXED:
-                _sample_row_inline(code[r], par, r, tables, ucost, r, out, r)
+        s = np.uint64(stream)
+        for g in range((rows + 3) // 4):
+            r0 = 4 * g
+            r1 = min(r0 + 4, rows)
+            n_random = 0
+            for r in range(r0, r1):
+                n_random += code[r] != FIXED
+            if n_random == 0:
+                continue
+            for lane in range(LANES):
+                scratch[0, lane] = np.uint64(it0 + lane)
+                scratch[1, lane] = np.uint64(g)
+                scratch[2, lane] = s
+                scratch[3, lane] = np.uint64(0)
+            philox4x64_lanes(scratch, k0, k1)
+            for j in range(r1 - r0):
+                for lane in range(LANES):
+                    ucost[j, lane] = to_unit(scratch[j, lane])
+            for r in range(r0, r1):
+                if code[r] != FIXED:
+                    _sample_row_inline(code[r], par, r, tables, ucost, r - r0, out, r)
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
