@@ -209,6 +209,7 @@ def forward_pass(m, w, sub, cost):
     cost_fix, cost_rate, risk_ptr, risk_idx, risk_share = (
         m.cost_fix, m.cost_rate, m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share)
     crate_code, crate_par = m.crate_code, m.crate_par
+    exist_on = m.exist_on
     if cost:
         _clear_costs(cost_sum, cash)
     j = 0                       # the next task with a cost (cost_pos is ascending)
@@ -257,9 +258,12 @@ def forward_pass(m, w, sub, cost):
             r0, r1 = risk_ptr[j], risk_ptr[j + 1]
             has_lump = f >= 0 or r1 > r0
             if has_lump:
-                if f >= 0:
+                if f >= 0 and exist_on:
                     for lane in range(LANES):
                         lump[lane] = ex[p, lane] * cfix[f, lane]
+                elif f >= 0:        # every task exists: ex is all ones, not worth reading
+                    for lane in range(LANES):
+                        lump[lane] = cfix[f, lane]
                 else:
                     for lane in range(LANES):
                         lump[lane] = 0.0
