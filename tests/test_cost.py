@@ -1,6 +1,7 @@
 """Cost in the same iterations as the schedule: exact checks, JCL, cash flow."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pmosim
 from pmosim.errors import ModelError
 
 K = 5
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 def test_fixed_plus_rate_times_duration_per_iteration():
@@ -150,3 +152,39 @@ def test_cash_flow_of_work_done_before_time_zero():
     k = np.argmin(np.abs(cf.times - 5.0))
     assert p50[k] == pytest.approx(400.0 + 100.0 * cf.times[k], rel=1e-9)
     assert p50[-1] == pytest.approx(1400.0)
+
+
+def test_planned_cost_prices_the_plan_not_every_alternative():
+    # the plan: what is expected to happen on the CPM dates; probabilistic tasks and
+    # the less likely branch options are contingency, like risk events
+    p = pmosim.Project()
+    p.add_task("a", 10, cost_fixed=100.0, cost_rate=2.0)                  # 100 + 2 * 10
+    p.add_task("maybe", 4, cost_fixed=1_000.0, existence=0.9)             # not in the plan
+    p.add_task("pass", 3, cost_fixed=10.0)
+    p.add_task("fail", 8, cost_fixed=500.0)
+    p.add_branch("test", [(0.4, ["fail"]), (0.6, ["pass"])])              # pass is planned
+    p.add_task("x", 1, cost_fixed=3.0)
+    p.add_task("y", 1, cost_fixed=5.0)
+    p.add_branch("tie", [(0.5, ["x"]), (0.5, ["y"])])                     # the first: x
+    p.add_task("late", 2, cost_fixed=7_000.0, when={"task": "a", "finish_after": 12})
+    p.add_task("ontime", 2, cost_fixed=30.0, when={"task": "a", "finish_before": 12})
+    for t in ("maybe", "pass", "fail", "x", "y", "late", "ontime"):
+        p.add_link("a", t)
+    p.cost_rate = 1.5
+    finish = pmosim.cpm(p).finish
+    assert finish == 18.0                                       # CPM still schedules every task
+    r = pmosim.simulate(p, 200, seed=1)
+    assert r.cost.deterministic == 120.0 + 10.0 + 3.0 + 30.0 + 1.5 * finish
+    # a condition that holds on the CPM dates puts its task in the plan
+    q = pmosim.Project()
+    q.add_task("a", 10, cost_fixed=100.0)
+    q.add_task("late", 2, cost_fixed=7_000.0, when={"task": "a", "start_after": -1})
+    q.add_link("a", "late")
+    assert pmosim.simulate(q, 10, seed=1).cost.deterministic == 7_100.0
+
+
+def test_branching_scenario_has_no_negative_contingency_from_the_plan():
+    # before the plan rule every branch option and probabilistic task was priced, so the
+    # planned cost exceeded even high percentiles of the simulated cost
+    r = pmosim.simulate(pmosim.load(SCENARIO_DIR / "app-release-branches.toml"), 4_000, seed=3)
+    assert r.cost.deterministic < r.cost.percentile(80)

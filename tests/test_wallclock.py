@@ -267,3 +267,31 @@ def test_condition_thresholds_use_the_kernels_working_time():
     values = np.concatenate([np.linspace(-300.0, 900.0, 2001), [0.0, 1.0, 2.5]])
     assert -300 * 8 < cal.cal_range[0, 0] and cal.cal_range[0, 1] < 900 * 8
     assert_allclose(_condition_times(cal, values), kernel_times(cal, values), rtol=0, atol=1e-9)
+
+
+def test_costs_in_the_wall_clock_mode():
+    """Task costs (fixed + rate x duration in the task's own working days) and the
+    project rate (x finish in axis working days) are priced in every iteration when
+    tasks are on different calendars, as on the single axis."""
+    tri = pmosim.Triangular
+    split = [(8.0, 12.0), (13.0, 17.0)]
+    p = pmosim.Project("costs on two calendars")
+    p.add_task("A", tri(3, 5, 9), calendar="std", cost_fixed=1000.0, cost_rate=200.0)
+    p.add_task("B", tri(2, 3, 6), calendar="7d", cost_rate=tri(50, 80, 150))
+    p.add_task("C", 1.0, calendar="std", cost_fixed=tri(10, 20, 60))
+    p.add_link("A", "C")
+    p.add_link("B", "C")
+    p.cost_rate = 30.0
+    p.meta.update(data_date=dt.datetime(2024, 1, 8, 8), axis_calendar="std", calendars={
+        "std": {"week": {d: split for d in range(5)}, "exceptions": {}, "hours_per_day": 8.0},
+        "7d": {"week": {d: split for d in range(7)}, "exceptions": {}, "hours_per_day": 8.0}})
+    assert uses_calendars(p)
+    r = pmosim.simulate(p, 4_000, seed=4, keep_samples=True, threads=2)
+    d = r.durations
+    rest = r.cost.samples - (1000.0 + 200.0 * d[:, 0]) - 30.0 * r.finish.samples
+    # rest = rate_B * duration_B + fixed_C: inside its supports in every iteration ...
+    assert np.all(rest >= 50.0 * d[:, 1] + 10.0 - 1e-9)
+    assert np.all(rest <= 150.0 * d[:, 1] + 60.0 + 1e-9)
+    # ... and unbiased given duration_B (rate_B and fixed_C are independent draws)
+    resid = rest - (280.0 / 3.0 * d[:, 1] + 30.0)
+    assert abs(resid.mean()) < 5 * resid.std() / np.sqrt(len(resid))

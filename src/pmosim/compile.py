@@ -89,16 +89,18 @@ class KernelModel(NamedTuple):
     normal_off: int           # offset of the standard normal quantile table (-1: none)
     # cost (see cost_of_lanes in kernels.schedule)
     cost_on: bool
-    cfix_task: np.ndarray     # int64[C1]      positions of the tasks with a fixed cost
-    cfix_code: np.ndarray     # int64[C1]
+    cfix_code: np.ndarray     # int64[C1]      fixed costs (rows in node order of their tasks)
     cfix_par: np.ndarray      # float64[C1, 5]
-    crate_task: np.ndarray    # int64[C2]      positions of the tasks with a cost rate
-    crate_code: np.ndarray    # int64[C2]
+    crate_code: np.ndarray    # int64[C2]      cost rates (rows in node order of their tasks)
     crate_par: np.ndarray     # float64[C2, 5]
     rcost_code: np.ndarray    # int64[R]       risk cost impact (Fixed 0 when none)
     rcost_par: np.ndarray     # float64[R, 5]
-    risk_task_ptr: np.ndarray  # int64[R + 1]  CSR: the tasks of each risk (cash flow)
-    risk_task_idx: np.ndarray  # int64[:]
+    cost_pos: np.ndarray      # int64[CT]      positions of the tasks with any cost, ascending
+    cost_fix: np.ndarray      # int64[CT]      their fixed-cost row, or -1
+    cost_rate: np.ndarray     # int64[CT]      their cost-rate row, or -1
+    cost_risk_ptr: np.ndarray  # int64[CT + 1]  CSR: the risks with a cost impact on each,
+    cost_risk_idx: np.ndarray  # int64[:]        ascending,
+    cost_risk_share: np.ndarray  # float64[:]    and this task's share (1 / the risk's tasks)
     pcost_code: np.ndarray    # int64[0 or 1]  project cost rate
     pcost_par: np.ndarray     # float64[0 or 1, 5]
     cash_dt: float            # cash-flow period length (time units)
@@ -157,6 +159,9 @@ class CompiledModel:
         The links whose lag is random, in kernel row order.
     calendars : CalendarModel
         The wall-clock arrays (empty unless ``kernel.cal_on``).
+    planned_task_cost : float64[n]
+        Each task's planned cost by position (see ``engine._planned_cost`` for which
+        tasks count); ``planned_cost_rate`` the project cost rate's typical value.
     """
 
     task_ids: list
@@ -168,7 +173,7 @@ class CompiledModel:
     durations: tuple
     lags: tuple
     lag_edges: list
-    planned_cost: float = 0.0
+    planned_task_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
     planned_cost_rate: float = 0.0
     risk_ids: list = field(default_factory=list)
     driver_ids: list = field(default_factory=list)
@@ -270,7 +275,7 @@ def compile_project(project: Project, risks: str = "pre", wallclock: bool | None
     extra["kernel"]["cal_on"] = cal_on
     extra["calendars"] = cal
     extra["kernel"].update(_costs(project, task_ids, position, order, tables, risks, planned))
-    extra["planned_cost"] = extra["kernel"].pop("planned_cost")
+    extra["planned_task_cost"] = extra["kernel"].pop("planned_task_cost")
     pc = project_cost_rate(project)
     extra["planned_cost_rate"] = _typical(pc) if pc is not None else 0.0
     kernel = KernelModel(
@@ -430,24 +435,25 @@ def _uncertainty(project, task_ids, node_index, position, order, tables, mode) -
 def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
     """Kernel arrays of task costs, risk cost impacts and the project cost rate.
 
-    The planned (deterministic) cost of the tasks uses planned durations and each
-    cost distribution's mode (mean where it has none); risk events are not in it,
-    and the project cost rate (returned separately) is added by the engine once
-    the deterministic finish is known.
+    ``planned_task_cost`` (by position) is each task's planned cost: its planned
+    duration and each cost distribution's mode (mean where it has none). Which
+    tasks are on the plan, and the project cost rate times the deterministic
+    finish, are left to the engine (see ``engine._planned_cost``); risk events are
+    never in the plan.
     """
     graph = project.graph
     node_index = {t: i for i, t in enumerate(task_ids)}
     fixed, rate = [], []
-    planned_cost = 0.0
+    planned_task_cost = np.zeros(len(order))
     for t in task_ids:          # node order: the cost draws are keyed by it
         cf, cr = task_costs(t, graph.nodes[t])
         p = int(position[node_index[t]])
         if cf is not None:
             fixed.append((p, cf))
-            planned_cost += _typical(cf)
+            planned_task_cost[p] += _typical(cf)
         if cr is not None:
             rate.append((p, cr))
-            planned_cost += _typical(cr) * planned[p]
+            planned_task_cost[p] += _typical(cr) * planned[p]
     rcost, risk_tasks = [], []
     for risk in project.risks.values():
         state = risk.state(mode)
@@ -460,17 +466,30 @@ def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
     crate_code, crate_par = _dist_rows([d for _, d in rate], tables, nonnegative=True)
     rcost_code, rcost_par = _dist_rows(rcost, tables, nonnegative=False)
     pcost_code, pcost_par = _dist_rows([pc] if pc is not None else [], tables, nonnegative=True)
-    risk_task_ptr, risk_task_idx = _csr(risk_tasks)
+    # the kernel visits only the tasks with a cost, each once, with its rows gathered
+    fix_row = {p: j for j, (p, _) in enumerate(fixed)}
+    rate_row = {p: j for j, (p, _) in enumerate(rate)}
+    task_risks = {}
+    for r, (d, tasks) in enumerate(zip(rcost, risk_tasks)):
+        if isinstance(d, Fixed) and d.value == 0:
+            continue        # adds nothing; skipping it spares the kernel a loop
+        for p in tasks:
+            task_risks.setdefault(p, []).append((r, 1.0 / len(tasks)))
+    cost_pos = sorted(set(fix_row) | set(rate_row) | set(task_risks))
+    risk_lists = [task_risks.get(p, []) for p in cost_pos]
+    cost_risk_ptr, cost_risk_idx = _csr([[r for r, _ in x] for x in risk_lists])
     cost_on = bool(fixed or rate or pc is not None
                    or any(not isinstance(d, Fixed) or d.value != 0 for d in rcost))
     return dict(
-        cost_on=cost_on,
-        cfix_task=np.array([p for p, _ in fixed], dtype=np.int64), cfix_code=cfix_code,
-        cfix_par=cfix_par, crate_task=np.array([p for p, _ in rate], dtype=np.int64),
-        crate_code=crate_code, crate_par=crate_par, rcost_code=rcost_code, rcost_par=rcost_par,
-        risk_task_ptr=risk_task_ptr, risk_task_idx=risk_task_idx, pcost_code=pcost_code,
-        pcost_par=pcost_par, cash_dt=1.0, cash_lo=0.0, cash_scale=1.0,
-        planned_cost=planned_cost,
+        cost_on=cost_on, cfix_code=cfix_code, cfix_par=cfix_par, crate_code=crate_code,
+        crate_par=crate_par, rcost_code=rcost_code, rcost_par=rcost_par,
+        cost_pos=np.array(cost_pos, dtype=np.int64),
+        cost_fix=np.array([fix_row.get(p, -1) for p in cost_pos], dtype=np.int64),
+        cost_rate=np.array([rate_row.get(p, -1) for p in cost_pos], dtype=np.int64),
+        cost_risk_ptr=cost_risk_ptr, cost_risk_idx=cost_risk_idx,
+        cost_risk_share=np.array([sh for x in risk_lists for _, sh in x], dtype=np.float64),
+        pcost_code=pcost_code, pcost_par=pcost_par, cash_dt=1.0, cash_lo=0.0, cash_scale=1.0,
+        planned_task_cost=planned_task_cost,
     )
 
 

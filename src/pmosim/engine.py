@@ -382,6 +382,45 @@ def _cash_grid(pilot_finish, pilot_cost) -> dict:
             "cash_scale": HISTOGRAM_BINS / top}
 
 
+def _on_plan(kernel, es0, ef0) -> np.ndarray:
+    """Which tasks (bool[n], by position) are in the plan that the planned cost prices.
+
+    The plan is the deterministic schedule of what is expected to happen, so that
+    contingency (a percentile's cost minus the planned cost) prices only what may
+    or may not happen:
+
+    - a probabilistic task (existence < 1) is not in it: like a risk event, its
+      expected cost is contingency;
+    - of each branch exactly one option happens; the plan takes the most likely
+      one (the first of equally likely ones);
+    - a conditional task is in it when its condition holds on the deterministic
+      (CPM) dates ``es0``, ``ef0`` (by position).
+
+    Every other task is in it. The CPM finish itself still schedules every task.
+    """
+    k = kernel
+    plan = k.ex_p >= 1.0
+    for b in range(k.br_ptr.shape[0] - 1):
+        prob = np.diff(k.br_cum[k.br_ptr[b]:k.br_ptr[b + 1]], prepend=0.0)
+        plan &= (k.br_of != b) | (k.br_opt == int(np.argmax(prob)))
+    q = k.cond_task
+    has = q >= 0
+    src = np.where(has, q, 0)
+    x = np.where(k.cond_kind < 2, ef0[src], es0[src])
+    after = x > k.cond_value
+    holds = after == ((k.cond_kind == 0) | (k.cond_kind == 2))
+    return plan & (~has | holds)
+
+
+def _planned_cost(compiled: CompiledModel, det) -> float:
+    """The planned cost: the planned cost of every task in the plan (see :func:`_on_plan`),
+    no risk events, plus the project cost rate times the deterministic finish."""
+    es0, ef0, _, pf0 = det
+    plan = _on_plan(compiled.kernel, es0, ef0)
+    return (float(np.sum(compiled.planned_task_cost[plan]))
+            + compiled.planned_cost_rate * float(pf0))
+
+
 def _result(project, compiled, det, run, n_iter, seed_used, risks) -> SimulationResult:
     es0, ef0, _, pf0 = det
     acc, kernel = run.acc, run.kernel
@@ -408,8 +447,7 @@ def _result(project, compiled, det, run, n_iter, seed_used, risks) -> Simulation
                    for name, arr in zip(("durations", "starts", "finishes"), run.keep)}
     cost = cashflow = None
     if run.cost is not None:
-        cost = SampleStats(samples=run.cost, deterministic=compiled.planned_cost
-                           + compiled.planned_cost_rate * float(pf0))
+        cost = SampleStats(samples=run.cost, deterministic=_planned_cost(compiled, det))
         times = np.arange(CASH_PERIODS + 1) * kernel.cash_dt
         n_rows = CASH_PERIODS + 1
         cashflow = CashFlow(

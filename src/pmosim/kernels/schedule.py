@@ -70,16 +70,14 @@ class Work(NamedTuple):
                           #                       current super-block (see accumulate_task)
     hbin: np.ndarray      # uint8[n, SUPER]       finish-histogram bin of each task in each
                           #                       iteration of the current super-block
-    ucost: np.ndarray     # float64[max(C1, C2, R, 1)]  cost uniforms (reused per stream)
+    ucost: np.ndarray     # float64[4, LANES]     one Philox block of cost uniforms
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
     rcost: np.ndarray     # float64[R]            sampled risk cost impacts
     pcost: np.ndarray     # float64[1]            sampled project cost rate
-    tc: np.ndarray        # float64[n]            cost of each task in the iteration
     cost: np.ndarray      # float64[LANES]        project cost
-    dw: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope deposits
-    da: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: slope * time deposits
-    ds: np.ndarray        # float64[LANES, CASH_PERIODS + 1] cash flow: step deposits
+    cash: np.ndarray      # float64[LANES, CASH_PERIODS + 2, 2] cash flow: slope and
+                          #                       slope * time deposits (+ a spill cell)
     los: np.ndarray       # float64[LANES]        wall-clock mode: one task's start bound
     lof: np.ndarray       # float64[LANES]        ... its finish bound
     ls: np.ndarray        # float64[n or 0]       ... late start (elapsed hours)
@@ -102,7 +100,7 @@ def make_work(m):
             # constant in every iteration: written once, skipped by sample_durations
             dsb[p * N_SUB:(p + 1) * N_SUB, :] = m.dur_par[p, 0]
     n_cal = n if m.cal_on else 0
-    return Work(
+    w = Work(
         dsb, np.empty((4 * N_SUB, LANES)), np.empty((gmax, LANES)),
         np.empty((m.n_lag_vars, LANES)), np.empty((n, LANES)),
         np.zeros((1 + m.lag_code.shape[0], LANES)), np.empty((n, LANES)), np.empty((n, LANES)),
@@ -112,14 +110,21 @@ def make_work(m):
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
         _new_lane_sums(n), np.zeros((n, SUPER), dtype=np.uint8),
-        np.empty((max(m.cfix_task.shape[0], m.crate_task.shape[0], n_risk, 1), LANES)),
-        np.empty((m.cfix_task.shape[0], LANES)), np.empty((m.crate_task.shape[0], LANES)),
-        np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros((n, LANES)),
-        np.zeros(LANES), np.zeros((LANES, CASH_PERIODS + 1)),
-        np.zeros((LANES, CASH_PERIODS + 1)), np.zeros((LANES, CASH_PERIODS + 1)),
+        np.empty((4, LANES)),
+        np.empty((m.cfix_code.shape[0], LANES)), np.empty((m.crate_code.shape[0], LANES)),
+        np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
+        np.zeros((LANES, CASH_PERIODS + 2, 2)),
         np.empty(LANES), np.empty(LANES),
         np.empty((n_cal, LANES)), np.empty((n_cal, LANES)),
     )
+    # constant costs are written once here; draw_costs samples only the random ones
+    for code, par, out in ((m.cfix_code, m.cfix_par, w.cfix), (m.crate_code, m.crate_par, w.crate),
+                           (m.rcost_code, m.rcost_par, w.rcost),
+                           (m.pcost_code, m.pcost_par, w.pcost)):
+        for r in range(code.shape[0]):
+            if code[r] == FIXED:
+                out[r, :] = par[r, 0]
+    return w
 
 
 @njit(**INLINE_JIT)
@@ -170,8 +175,95 @@ def _adjust_duration(m, w, p):
             dur[p, lane] *= e
 
 
+@njit(**INLINE_JIT)
+def _task_cost(p, j, es, ef, dur, ex, cfix, crate, occ, rcost, cost_fix, cost_rate, risk_ptr,
+               risk_idx, risk_share, crate_code, crate_par, exist_on, inv_dt, spill, cost_sum,
+               cash, lump, dep, cell):
+    """Cost of task ``p`` (the ``j``-th with a cost) into ``cost_sum`` and its cash-flow
+    deposits into ``cash``, from its dates in ``es``/``ef`` (see :func:`forward_pass`)."""
+    r = cost_rate[j]
+    # a constant rate is read once, not as a row per lane
+    rate_row = r >= 0 and crate_code[r] != FIXED
+    rate0 = crate_par[r, 0] if r >= 0 else 0.0
+    f = cost_fix[j]
+    r0, r1 = risk_ptr[j], risk_ptr[j + 1]
+    has_lump = f >= 0 or r1 > r0
+    if has_lump:
+        if f >= 0 and exist_on:
+            for lane in range(LANES):
+                lump[lane] = ex[p, lane] * cfix[f, lane]
+        elif f >= 0:        # every task exists: ex is all ones, not worth reading
+            for lane in range(LANES):
+                lump[lane] = cfix[f, lane]
+        else:
+            for lane in range(LANES):
+                lump[lane] = 0.0
+        for k in range(r0, r1):
+            q = risk_idx[k]
+            share = risk_share[k]
+            for lane in range(LANES):
+                lump[lane] += occ[q, lane] * rcost[q, lane] * share
+    # all lanes at once (vectorised): cost, slope, deposits and their cells
+    for lane in range(LANES):
+        rate = crate[r, lane] if rate_row else rate0
+        c = (lump[lane] if has_lump else 0.0) + rate * dur[p, lane]
+        cost_sum[lane] += c
+        dep[0, lane] = c
+        dep[1, lane] = rate
+    if has_lump:
+        # rate * duration accrues at the rate: a division only for the lump
+        for lane in range(LANES):
+            span = ef[p, lane] - es[p, lane]
+            dep[1, lane] += lump[lane] / span if span > 0.0 else 0.0
+    for lane in range(LANES):
+        a = es[p, lane]
+        b = ef[p, lane]
+        ramp = b > a
+        slope = dep[1, lane]
+        fa = np.floor(a * inv_dt) + 1.0
+        fs = np.ceil(a * inv_dt)
+        fb = np.floor(b * inv_dt) + 1.0
+        # ternaries rather than min/max: measured faster here
+        ka = fa if ramp else fs
+        ka = ka if ka > 0.0 else 0.0
+        ka = ka if ka < spill else spill
+        kb = fb if ramp else fs
+        kb = kb if kb > 0.0 else 0.0
+        kb = kb if kb < spill else spill
+        dep[1, lane] = slope if ramp else 0.0
+        dep[2, lane] = slope * a if ramp else -dep[0, lane]
+        dep[3, lane] = -(slope * b) if ramp else 0.0
+        cell[0, lane] = np.int64(ka)
+        cell[1, lane] = np.int64(kb)
+    for lane in range(LANES):
+        ka = cell[0, lane]
+        kb = cell[1, lane]
+        cash[lane, ka, 0] += dep[1, lane]
+        cash[lane, ka, 1] += dep[2, lane]
+        cash[lane, kb, 0] -= dep[1, lane]
+        cash[lane, kb, 1] += dep[3, lane]
+
+
 @njit(**JIT)
-def forward_pass(m, w, sub):
+def add_task_costs(m, w):
+    """The task costs and cash-flow deposits of the wall-clock mode, after its passes
+    (the single-axis forward pass makes them itself, see :func:`forward_pass`)."""
+    es, ef, dur, ex, cfix, crate, occ, rcost = w.es, w.ef, w.dur, w.ex, w.cfix, w.crate, w.occ, w.rcost
+    cost_sum, cash = w.cost, w.cash
+    lump = np.empty(LANES)
+    dep = np.empty((4, LANES))
+    cell = np.empty((2, LANES), dtype=np.int64)
+    _clear_costs(cost_sum, cash)
+    cost_pos = m.cost_pos
+    for j in range(cost_pos.shape[0]):
+        _task_cost(cost_pos[j], j, es, ef, dur, ex, cfix, crate, occ, rcost, m.cost_fix,
+                   m.cost_rate, m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share,
+                   m.crate_code, m.crate_par, m.exist_on, 1.0 / m.cash_dt,
+                   float(CASH_PERIODS + 1), cost_sum, cash, lump, dep, cell)
+
+
+@njit(**JIT)
+def forward_pass(m, w, sub, cost):
     """Early start/finish and project finish of ``LANES`` iterations.
 
     With ``sub >= 0``, each task's duration is taken from sub-block ``sub`` of the
@@ -181,6 +273,21 @@ def forward_pass(m, w, sub):
 
     Every lane loop writes either a stack buffer or the row it reads (see
     :mod:`.stack`), so that LLVM vectorises it.
+
+    With ``cost``, each task with a cost adds it to ``w.cost`` and deposits its
+    accrual in ``w.cash`` as soon as its dates are known, while its rows are in
+    cache (a separate pass over the tasks re-reads them from memory and costs about
+    a quarter more); :func:`cost_of_lanes` then adds the project cost rate and
+    counts the cash flow. Task cost = existence * fixed + its shares of the risk
+    cost impacts (together the lump, spread evenly over the task's duration) +
+    rate * duration (accrued at the rate, so that only the lump needs a division).
+    The cumulative spend at grid time ``t_k = k * cash_dt`` is
+    C_k = t_k * W_k - A_k with W, A the prefix sums of slope and slope * time
+    deposits: a ramp of slope s from time a adds s to W and s * a to A at the first
+    grid point after a (at 0 when a < 0: work done before time 0 is seen from
+    t = 0); a task is a ramp up at its early start and down at its early finish, a
+    task without duration a step of its cost (-cost in A) at the first grid point
+    at or after its start. Cells past the grid go to a spill cell never read.
     """
     dur, es, ef, lag, dsb = w.dur, w.es, w.ef, w.lag, w.dsb
     pred_ptr, pred_idx, pred_type = m.pred_ptr, m.pred_idx, m.pred_type
@@ -193,6 +300,25 @@ def forward_pass(m, w, sub):
     fin = carray(_alloca_f64(LANES), LANES)
     for lane in range(LANES):
         fin[lane] = 0.0
+    cost_pos = m.cost_pos
+    n_cost = cost_pos.shape[0] if cost else 0
+    inv_dt = 1.0 / m.cash_dt
+    spill = float(CASH_PERIODS + 1)
+    # hoisted: each w.x or m.x per task costs two atomic reference-count updates
+    ex, cfix, crate, occ, rcost = w.ex, w.cfix, w.crate, w.occ, w.rcost
+    cost_sum, cash = w.cost, w.cash
+    # one task's lump (its cost other than rate * duration), then its cost, deposits and
+    # their cells; local, so the compiler knows they alias no other array and vectorises
+    lump = np.empty(LANES)
+    dep = np.empty((4, LANES))
+    cell = np.empty((2, LANES), dtype=np.int64)
+    cost_fix, cost_rate, risk_ptr, risk_idx, risk_share = (
+        m.cost_fix, m.cost_rate, m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share)
+    crate_code, crate_par = m.crate_code, m.crate_par
+    exist_on = m.exist_on
+    if cost:
+        _clear_costs(cost_sum, cash)
+    j = 0                       # the next task with a cost (cost_pos is ascending)
     for p in range(n):
         if sub >= 0:
             row = p * N_SUB + sub
@@ -244,6 +370,11 @@ def forward_pass(m, w, sub):
             ef[p, lane] = start[lane] + d[lane]
         for lane in range(LANES):
             fin[lane] = max(fin[lane], start[lane] + d[lane])
+        if j < n_cost and cost_pos[j] == p:
+            _task_cost(p, j, es, ef, dur, ex, cfix, crate, occ, rcost, cost_fix, cost_rate,
+                       risk_ptr, risk_idx, risk_share, crate_code, crate_par, exist_on, inv_dt,
+                       spill, cost_sum, cash, lump, dep, cell)
+            j += 1
     pf = w.pf
     for lane in range(LANES):
         pf[lane] = fin[lane]
@@ -635,24 +766,41 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
         draw_costs(m, w, it0, k0, k1)
 
 
+#: The sampler inlined into draw_costs, which calls it once per random cost row and 16
+#: iterations: measured on the cost benchmark, inlining saves ~18 ns per row there
+#: (draw_costs 2.5 -> 2.1 ns per task-iteration), though a bare call in a tight loop
+#: costs only ~4 ns; sample_durations keeps the called version.
+_sample_row_inline = njit(**INLINE_JIT)(sample_row.py_func)
+
+
 @njit(**JIT)
 def draw_costs(m, w, it0, k0, k1):
-    """Sample fixed costs, cost rates, risk cost impacts and the project cost rate."""
+    """Sample the random fixed costs, cost rates, risk cost impacts and project cost rate
+    (the constant ones are in place since :func:`make_work`).
+
+    Row r's uniforms are word r % 4 of Philox block r // 4 (as :func:`fill_uniforms`
+    draws them); a block is drawn only when one of its four rows is random (skipping
+    the others changes no draw), and its rows are sampled at once from ``w.ucost``,
+    so the uniforms never travel through memory.
+    """
+    ucost, tables = w.ucost, m.tables
     for stream, code, par, out in ((STREAM_COST_FIXED, m.cfix_code, m.cfix_par, w.cfix),
                                    (STREAM_COST_RATE, m.crate_code, m.crate_par, w.crate),
                                    (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.rcost),
                                    (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.pcost)):
         rows = code.shape[0]
-        random = False
-        for r in range(rows):
-            random |= code[r] != FIXED
-        if random:
-            fill_uniforms(w.ucost[:rows], it0, stream, k0, k1)
-        for r in range(rows):
-            # constant costs need no uniform (and drawing them would cost as much as
-            # sampling the durations); the uniforms are keyed by row, so skipping them
-            # changes no other draw
-            sample_row(code[r], par, r, m.tables, w.ucost, r, out, r)
+        for g in range((rows + 3) // 4):
+            r0 = 4 * g
+            r1 = min(r0 + 4, rows)
+            n_random = 0
+            for r in range(r0, r1):
+                n_random += code[r] != FIXED
+            if n_random == 0:
+                continue
+            philox_uniforms(it0, g, stream, k0, k1, ucost, 0, 1, 0, r1 - r0)
+            for r in range(r0, r1):
+                if code[r] != FIXED:
+                    _sample_row_inline(code[r], par, r, tables, ucost, r - r0, out, r)
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -864,87 +1012,47 @@ def flush_lane_sums(lsum, hbin, n_live, crit, mom, hist, tmin, tmax):
 
 
 @njit(**JIT)
-def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
-    """Project cost of each lane into ``w.cost``, and the cash-flow histograms.
+def _clear_costs(cost, cash):
+    for lane in range(LANES):
+        cost[lane] = 0.0
+        for k in range(CASH_PERIODS + 2):
+            cash[lane, k, 0] = 0.0
+            cash[lane, k, 1] = 0.0
 
-    Task cost = existence * (fixed + rate * duration); a risk's cost impact, when it
-    occurs, is shared equally by its tasks; the project cost rate is paid over the
-    whole project duration. For the cash flow each task's cost accrues linearly
-    from its early start to its early finish (at its start when it has no
-    duration). The cumulative spend at the grid times ``k * cash_dt`` is built from
-    slope and step deposits in O(tasks + periods) per iteration:
-    C(t_k) = t_k * W_k - A_k + S_k with W, A, S prefix sums of the deposits.
+
+@njit(**JIT)
+def cost_of_lanes(m, w, n_lanes, cash_hist, cash_min, cash_max):
+    """Finish the project cost of each lane in ``w.cost``, and count the cash flow.
+
+    The forward pass has added every task's cost and cash-flow deposits (see
+    :func:`forward_pass`); the project cost rate is paid over the whole project
+    duration, a ramp from 0 to the project finish. Cumulative spend at the grid
+    times ``t_k = k * cash_dt``: C_k = t_k * W_k - A_k, W and A the prefix sums of
+    the slope and slope * time deposits, O(tasks + periods) per iteration.
 
     cash_hist : int64[CASH_PERIODS + 1, n_bins + 2]   cumulative spend histograms
     cash_min, cash_max : float64[CASH_PERIODS + 1]    their exact extremes
     """
-    n = w.dur.shape[0]
-    tc = w.tc
-    ex, cfix, crate, dur, occ, rcost = w.ex, w.cfix, w.crate, w.dur, w.occ, w.rcost
-    for p in range(n):
-        for lane in range(LANES):
-            tc[p, lane] = 0.0
-    for j in range(m.cfix_task.shape[0]):
-        p = m.cfix_task[j]
-        for lane in range(LANES):
-            tc[p, lane] += ex[p, lane] * cfix[j, lane]
-    for j in range(m.crate_task.shape[0]):
-        p = m.crate_task[j]
-        for lane in range(LANES):
-            tc[p, lane] += crate[j, lane] * dur[p, lane]
-    for r in range(m.rcost_code.shape[0]):
-        lo, hi = m.risk_task_ptr[r], m.risk_task_ptr[r + 1]
-        share = 1.0 / (hi - lo)
-        for k in range(lo, hi):
-            p = m.risk_task_idx[k]
-            for lane in range(LANES):
-                tc[p, lane] += occ[r, lane] * rcost[r, lane] * share
     has_rate = m.pcost_code.shape[0] > 0
     dt = m.cash_dt
     inv_dt = 1.0 / dt
-    dw, da, ds = w.dw, w.da, w.ds
-    es, ef, pf, cost, pcost = w.es, w.ef, w.pf, w.cost, w.pcost
-    # task by task, all lanes at once (contiguous rows); each lane's deposits still
-    # arrive in task order, so the sums are the same as lane by lane
-    for lane in range(LANES):
-        cost[lane] = 0.0
-        for k in range(CASH_PERIODS + 1):
-            dw[lane, k] = 0.0
-            da[lane, k] = 0.0
-            ds[lane, k] = 0.0
-    for p in range(n):
-        for lane in range(LANES):
-            c = tc[p, lane]
-            if c == 0.0:
-                continue
-            cost[lane] += c
-            a = es[p, lane]
-            b = ef[p, lane]
-            if b > a:
-                slope = c / (b - a)
-                _deposit_ramp(dw, da, lane, a, slope, inv_dt)
-                _deposit_ramp(dw, da, lane, b, -slope, inv_dt)
-            else:
-                k = max(int(math.ceil(a * inv_dt)), 0)    # before time 0: seen from t = 0
-                if k <= CASH_PERIODS:
-                    ds[lane, k] += c
+    cash, pf, cost, pcost = w.cash, w.pf, w.cost, w.pcost
+    lo, scale = m.cash_lo, m.cash_scale
     for lane in range(n_lanes):
         if has_rate:
             rate = pcost[0, lane]
             cost[lane] += rate * pf[lane]
-            _deposit_ramp(dw, da, lane, 0.0, rate, inv_dt)
-            _deposit_ramp(dw, da, lane, pf[lane], -rate, inv_dt)
+            _deposit_ramp(cash, lane, 0.0, rate, inv_dt)
+            _deposit_ramp(cash, lane, pf[lane], -rate, inv_dt)
         sw = 0.0
         sa = 0.0
-        ss = 0.0
         for k in range(CASH_PERIODS + 1):
-            sw += dw[lane, k]
-            sa += da[lane, k]
-            ss += ds[lane, k]
-            x = (k * dt) * sw - sa + ss
+            sw += cash[lane, k, 0]
+            sa += cash[lane, k, 1]
+            x = (k * dt) * sw - sa
             cash_min[k] = min(cash_min[k], x)
             cash_max[k] = max(cash_max[k], x)
-            count_in_bin(cash_hist, k, (x - m.cash_lo) * m.cash_scale)
+            count_in_bin(cash_hist, k, (x - lo) * scale)
 
 
 @njit(**JIT)
@@ -961,13 +1069,11 @@ def count_in_bin(hist, row, b):
 
 
 @njit(**JIT)
-def _deposit_ramp(dw, da, lane, a, slope, inv_dt):
-    """A ramp max(0, t - a) * slope, in ``lane``, seen by grid points k with k * dt > a
-    (all of them, from t = 0, when the ramp starts before time 0: progress)."""
-    k = max(int(math.floor(a * inv_dt)) + 1, 0)
-    if k <= CASH_PERIODS:
-        dw[lane, k] += slope
-        da[lane, k] += slope * a
+def _deposit_ramp(cash, lane, a, slope, inv_dt):
+    """A ramp max(0, t - a) * slope in ``lane`` (see :func:`forward_pass`)."""
+    k = int(min(max(np.floor(a * inv_dt) + 1.0, 0.0), float(CASH_PERIODS + 1)))
+    cash[lane, k, 0] += slope
+    cash[lane, k, 1] += slope * a
 
 
 @njit(**PARALLEL_JIT)
@@ -1033,8 +1139,10 @@ def _schedule_lanes(m, cm, w, sub, b0, nl, it_start, k0, k1, finish_out, cost_ou
     draw_block(m, w, it_start + b0, k0, k1, nl, rstat_s)
     if m.cal_on:
         _passes_cal(m, cm, w, sub, nl, True, hist_top)
+        if m.cost_on:
+            add_task_costs(m, w)
     else:
-        forward_pass(m, w, sub)
+        forward_pass(m, w, sub, m.cost_on)
         backward_pass(m, w, nl, True, sub, hist_top)
     for lane in range(nl):
         finish_out[b0 + lane] = w.pf[lane]
@@ -1068,7 +1176,7 @@ def deterministic_pass(m, dur1, lag1):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
         w.lag[r + 1, :] = lag1[r]
-    forward_pass(m, w, -1)
+    forward_pass(m, w, -1, False)
     backward_pass(m, w, 1, False, 0, 0.0)
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
 
