@@ -72,7 +72,7 @@ class TaskStats:
     """Per-task statistics, every array in the graph's node order (``ids``).
 
     Start/finish means and standard deviations are exact (fixed-point sums);
-    finish percentiles are estimates from a 256-bin streaming histogram per task
+    finish percentiles are estimates from a 254-bin streaming histogram per task
     whose range comes from the first iterations (values outside it land in two
     open-ended bins bounded by the exact minimum and maximum).
     """
