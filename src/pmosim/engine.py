@@ -18,7 +18,7 @@ import numpy as np
 from . import stats
 from .compile import CompiledModel, compile_project, has_calendars
 from .errors import SimulationError
-from .kernels import CASH_PERIODS, CRITICAL_RTOL, N_MOMENT_ROWS
+from .kernels import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, N_MOMENT_ROWS
 from .model import Project, as_project
 from .results import (
     CashFlow, CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
@@ -26,7 +26,7 @@ from .results import (
 )
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
-HISTOGRAM_BINS = 254   # + under- and overflow = kernels.HIST_COLUMNS
+HISTOGRAM_BINS = HIST_COLUMNS - 2    # the kernel adds the under- and overflow columns
 #: Iterations of the pilot that sets each task's histogram range (the first ones of the run).
 PILOT_ITERATIONS = 2048
 #: Default iterations per chunk handed to a thread.

@@ -9,7 +9,7 @@ vectorise; it is then copied out by a loop that vectorises on its own. Measured 
 the 1,000-task benchmark network (see the closing notes of issue 2).
 """
 
-from numba import carray, njit, types
+from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
