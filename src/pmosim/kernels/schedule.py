@@ -175,75 +175,6 @@ def _adjust_duration(m, w, p):
             dur[p, lane] *= e
 
 
-@njit(**INLINE_JIT)
-def _task_cost(p, j, es, ef, dur, ex, cfix, crate, occ, rcost, cost_fix, cost_rate, risk_ptr,
-               risk_idx, risk_share, crate_code, crate_par, exist_on, inv_dt, spill, cost_sum,
-               cash, lump, dep, cell):
-    """Cost of task ``p`` (the ``j``-th with a cost) into ``cost_sum`` and its cash-flow
-    deposits into ``cash``, from its dates in ``es``/``ef`` (see :func:`forward_pass`)."""
-    r = cost_rate[j]
-    # a constant rate is read once, not as a row per lane
-    rate_row = r >= 0 and crate_code[r] != FIXED
-    rate0 = crate_par[r, 0] if r >= 0 else 0.0
-    f = cost_fix[j]
-    r0, r1 = risk_ptr[j], risk_ptr[j + 1]
-    has_lump = f >= 0 or r1 > r0
-    if has_lump:
-        if f >= 0 and exist_on:
-            for lane in range(LANES):
-                lump[lane] = ex[p, lane] * cfix[f, lane]
-        elif f >= 0:        # every task exists: ex is all ones, not worth reading
-            for lane in range(LANES):
-                lump[lane] = cfix[f, lane]
-        else:
-            for lane in range(LANES):
-                lump[lane] = 0.0
-        for k in range(r0, r1):
-            q = risk_idx[k]
-            share = risk_share[k]
-            for lane in range(LANES):
-                lump[lane] += occ[q, lane] * rcost[q, lane] * share
-    # all lanes at once (vectorised): cost, slope, deposits and their cells
-    for lane in range(LANES):
-        rate = crate[r, lane] if rate_row else rate0
-        c = (lump[lane] if has_lump else 0.0) + rate * dur[p, lane]
-        cost_sum[lane] += c
-        dep[0, lane] = c
-        dep[1, lane] = rate
-    if has_lump:
-        # rate * duration accrues at the rate: a division only for the lump
-        for lane in range(LANES):
-            span = ef[p, lane] - es[p, lane]
-            dep[1, lane] += lump[lane] / span if span > 0.0 else 0.0
-    for lane in range(LANES):
-        a = es[p, lane]
-        b = ef[p, lane]
-        ramp = b > a
-        slope = dep[1, lane]
-        fa = np.floor(a * inv_dt) + 1.0
-        fs = np.ceil(a * inv_dt)
-        fb = np.floor(b * inv_dt) + 1.0
-        # ternaries rather than min/max: measured faster here
-        ka = fa if ramp else fs
-        ka = ka if ka > 0.0 else 0.0
-        ka = ka if ka < spill else spill
-        kb = fb if ramp else fs
-        kb = kb if kb > 0.0 else 0.0
-        kb = kb if kb < spill else spill
-        dep[1, lane] = slope if ramp else 0.0
-        dep[2, lane] = slope * a if ramp else -dep[0, lane]
-        dep[3, lane] = -(slope * b) if ramp else 0.0
-        cell[0, lane] = np.int64(ka)
-        cell[1, lane] = np.int64(kb)
-    for lane in range(LANES):
-        ka = cell[0, lane]
-        kb = cell[1, lane]
-        cash[lane, ka, 0] += dep[1, lane]
-        cash[lane, ka, 1] += dep[2, lane]
-        cash[lane, kb, 0] -= dep[1, lane]
-        cash[lane, kb, 1] += dep[3, lane]
-
-
 @njit(**JIT)
 def add_task_costs(m, w):
     """Each costed task's cost into ``w.cost`` and its accrual into ``w.cash``, after the
@@ -263,17 +194,102 @@ def add_task_costs(m, w):
     runs, but its code slowed the plain pass by ~15 % (measured).
     """
     es, ef, dur, ex, cfix, crate, occ, rcost = w.es, w.ef, w.dur, w.ex, w.cfix, w.crate, w.occ, w.rcost
-    cost_sum, cash = w.cost, w.cash
-    lump = np.empty(LANES)
-    dep = np.empty((4, LANES))
-    cell = np.empty((2, LANES), dtype=np.int64)
-    _clear_costs(cost_sum, cash)
+    cash = w.cash
+    cost_fix, cost_rate, crate_code, crate_par = m.cost_fix, m.cost_rate, m.crate_code, m.crate_par
+    risk_ptr, risk_idx, risk_share = m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share
+    exist_on = m.exist_on
+    nl = es.shape[1]    # == LANES; a constant trip count would be unrolled, not vectorised
+    # stack buffers (see :mod:`.stack`): every lane loop but the scatter into ``cash``
+    # vectorises. The body is written out here rather than in an inlined helper:
+    # numba's IR inlining increfs and decrefs every array argument at each call, ~15
+    # atomic operations per task, which made this pass ~3 ns per task-iteration slower.
+    cost_sum = carray(_alloca_f64(LANES), LANES)
+    lump = carray(_alloca_f64(LANES), LANES)
+    d0 = carray(_alloca_f64(LANES), LANES)
+    d1 = carray(_alloca_f64(LANES), LANES)
+    d2 = carray(_alloca_f64(LANES), LANES)
+    d3 = carray(_alloca_f64(LANES), LANES)
+    ka = carray(_alloca_i64(LANES), LANES)
+    kb = carray(_alloca_i64(LANES), LANES)
+    for lane in range(nl):
+        cost_sum[lane] = 0.0
+    _clear_costs(w.cost, cash)
     cost_pos = m.cost_pos
+    inv_dt = 1.0 / m.cash_dt
+    spill = float(CASH_PERIODS + 1)
     for j in range(cost_pos.shape[0]):
-        _task_cost(cost_pos[j], j, es, ef, dur, ex, cfix, crate, occ, rcost, m.cost_fix,
-                   m.cost_rate, m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share,
-                   m.crate_code, m.crate_par, m.exist_on, 1.0 / m.cash_dt,
-                   float(CASH_PERIODS + 1), cost_sum, cash, lump, dep, cell)
+        p = cost_pos[j]
+        r = cost_rate[j]
+        # a constant rate is read once, not as a row per lane
+        rate_row = r >= 0 and crate_code[r] != FIXED
+        rate0 = crate_par[r, 0] if r >= 0 else 0.0
+        f = cost_fix[j]
+        r0, r1 = risk_ptr[j], risk_ptr[j + 1]
+        has_lump = f >= 0 or r1 > r0
+        if has_lump:
+            if f >= 0 and exist_on:
+                for lane in range(nl):
+                    lump[lane] = ex[p, lane] * cfix[f, lane]
+            elif f >= 0:        # every task exists: ex is all ones, not worth reading
+                for lane in range(nl):
+                    lump[lane] = cfix[f, lane]
+            else:
+                for lane in range(nl):
+                    lump[lane] = 0.0
+            for k in range(r0, r1):
+                q = risk_idx[k]
+                share = risk_share[k]
+                for lane in range(nl):
+                    lump[lane] += occ[q, lane] * rcost[q, lane] * share
+        if rate_row:
+            for lane in range(nl):
+                d1[lane] = crate[r, lane]
+        else:
+            for lane in range(nl):
+                d1[lane] = rate0
+        for lane in range(nl):
+            d0[lane] = d1[lane] * dur[p, lane]
+        if has_lump:
+            # rate * duration accrues at the rate: a division only for the lump
+            for lane in range(nl):
+                span = ef[p, lane] - es[p, lane]
+                pos = span > 0.0
+                # branch-free, so that the division vectorises
+                q = lump[lane] / (span if pos else 1.0)
+                d0[lane] += lump[lane]
+                d1[lane] += q if pos else 0.0
+        for lane in range(nl):
+            cost_sum[lane] += d0[lane]
+        for lane in range(nl):
+            a = es[p, lane]
+            b = ef[p, lane]
+            ramp = b > a
+            slope = d1[lane]
+            fa = np.floor(a * inv_dt) + 1.0
+            fs = np.ceil(a * inv_dt)
+            fb = np.floor(b * inv_dt) + 1.0
+            # ternaries rather than min/max: measured faster here
+            xa = fa if ramp else fs
+            xa = xa if xa > 0.0 else 0.0
+            xa = xa if xa < spill else spill
+            xb = fb if ramp else fs
+            xb = xb if xb > 0.0 else 0.0
+            xb = xb if xb < spill else spill
+            d1[lane] = slope if ramp else 0.0
+            d2[lane] = slope * a if ramp else -d0[lane]
+            d3[lane] = -(slope * b) if ramp else 0.0
+            ka[lane] = np.int64(xa)
+            kb[lane] = np.int64(xb)
+        for lane in range(nl):
+            i = ka[lane]
+            k = kb[lane]
+            cash[lane, i, 0] += d1[lane]
+            cash[lane, i, 1] += d2[lane]
+            cash[lane, k, 0] -= d1[lane]
+            cash[lane, k, 1] += d3[lane]
+    cost = w.cost
+    for lane in range(nl):
+        cost[lane] = cost_sum[lane]
 
 
 @njit(**JIT)
