@@ -295,3 +295,21 @@ def test_costs_in_the_wall_clock_mode():
     # ... and unbiased given duration_B (rate_B and fixed_C are independent draws)
     resid = rest - (280.0 / 3.0 * d[:, 1] + 30.0)
     assert abs(resid.mean()) < 5 * resid.std() / np.sqrt(len(resid))
+
+
+def test_wall_clock_statistics_equal_the_axis_kernels(monkeypatch):
+    """The streaming task statistics are accumulated by two copies of one body (written
+    out in the axis backward pass, ``accumulate_task`` in the wall-clock mode): on one
+    calendar, forcing the wall-clock mode must give the axis run's statistics."""
+    p = random_calendar_project(4, random_durations=True, progress=False, elapsed=False,
+                                constraints=False, calendars=["std"])
+    axis = pmosim.simulate(p, 3000, seed=11, threads=2)
+    monkeypatch.setattr(pmosim.compile, "uses_calendars", lambda project: True)
+    wall = pmosim.simulate(p, 3000, seed=11, threads=2)
+    assert wall.finish.samples == pytest.approx(axis.finish.samples, abs=SECOND_DAYS)
+    a, w = axis.tasks, wall.tasks
+    assert a.criticality.sum() > 1.0          # some tasks critical, not a trivial network
+    assert_allclose(w.criticality, a.criticality, atol=0)
+    for field in ("start_mean", "start_std", "finish_mean", "finish_std", "finish_min",
+                  "finish_max"):
+        assert_allclose(getattr(w, field), getattr(a, field), atol=SECOND_DAYS, err_msg=field)
