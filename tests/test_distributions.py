@@ -363,6 +363,20 @@ def test_kernel_quantile_tables_within_1e9(name, table, exact, std):
     assert np.all(np.diff(got) >= -1e-12 * np.maximum(std, np.abs(got[1:])))
 
 
+@pytest.mark.parametrize("name, table", [
+    ("beta(1.4, 4.6)", lambda: D.beta_table(1.4, 4.6)),
+    ("normal", D.normal_table),
+    ("lognormal(1.2)", lambda: D.lognormal_table(1.2)),
+])
+def test_kernel_quantile_sampler_is_the_table_bit_for_bit(name, table):
+    # the kernel finds middle cells and tail octaves from float bits, branch-free;
+    # numpy's quantile_table_eval (frexp, masks) is the reference, over every octave
+    from pmosim.kernels.sampling import sample_many
+    par = np.array([0.0, 1.0, 0.0, 0.0, 0.0])    # value = 0 + 1 * table(u)
+    got = sample_many(D.QTABLE, par, table(), KERNEL_U)
+    assert_array_equal(got, D.quantile_table_eval(table(), KERNEL_U))
+
+
 # -- bad parameters ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make, words", [

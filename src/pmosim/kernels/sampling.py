@@ -14,9 +14,12 @@ from ..distributions import (
     QT_TAIL, QT_UPPER, QTABLE, TRIANGULAR, UNIFORM,
 )
 from . import JIT, LANES
+from .intrinsics import bits_f64, f64_bits
 from .stack import _alloca_f64
 
 _MID_SCALE = QT_MID_CELLS / (1.0 - 2.0 * QT_TAIL)
+# v in [2**k, 2**(k+1)) has biased exponent 1023 + k; octave e = -(k + 1)
+_EXP_BIAS_M1 = 1022
 
 
 @njit(**JIT)
@@ -26,25 +29,36 @@ def _horner5(tables, b, s):
         tables[b + 3] + s * (tables[b + 4] + s * tables[b + 5]))))
 
 
+_EXP_MASK = (1 << 11) - 1
+_MANT_MASK = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+
+
 @njit(**JIT)
-def quantile_tail(tables, off, u):
-    """Quantile-table value in a tail (u < 1/8 or u > 7/8): octave lookup."""
-    if u < QT_TAIL:
-        start = off + QT_LOWER
-        v = u
-    else:
-        start = off + QT_UPPER
-        v = 1.0 - u
-    # octave e holds v in [2**-(e+1), 2**-e); doubling is exact, so w in [1, 2) is
-    # frexp's mantissa times two, found in ~2 steps for the octaves that occur often
-    w = v * 2.0 ** (QT_OCT_FIRST + 1)
-    e = QT_OCT_FIRST
-    while w < 1.0 and e < QT_OCT_LAST:
-        w *= 2.0
-        e += 1
-    t = (w - 1.0) * QT_OCT_CELLS if w >= 1.0 else 0.0
-    k = min(int(t), QT_OCT_CELLS - 1)
-    return _horner5(tables, start + QT_COEFS * ((e - QT_OCT_FIRST) * QT_OCT_CELLS + k), t - k)
+def _qtable_cell(u):
+    """Offset (in words, within a table) of the cell holding ``u`` and the local
+    coordinate in it: a middle cell for u in [1/8, 7/8], else the octave cell of
+    ``v = min(u, 1 - u)`` in the lower or upper tail block.
+
+    Octave ``e`` holds v in [2**-(e+1), 2**-e); ``e`` and the position in the
+    octave, ``2**(e+1) * v - 1`` in [0, 1), are read from the bits of ``v`` (both
+    exact). Below the last octave the first knot of that octave is used.
+    """
+    v = min(u, 1.0 - u)     # 1 - u is exact for u >= 1/2
+    tm = (u - QT_TAIL) * _MID_SCALE
+    km = min(max(int(tm), 0), QT_MID_CELLS - 1)
+    bits = f64_bits(v)
+    e = _EXP_BIAS_M1 - ((bits >> 52) & _EXP_MASK)
+    frac = bits_f64((bits & _MANT_MASK) | _ONE_BITS) - 1.0
+    deep = e > QT_OCT_LAST
+    tt = 0.0 if deep else frac * QT_OCT_CELLS
+    kt = min(int(tt), QT_OCT_CELLS - 1)
+    side = QT_UPPER if u > 0.5 else QT_LOWER
+    bt = side + QT_COEFS * ((min(e, QT_OCT_LAST) - QT_OCT_FIRST) * QT_OCT_CELLS + kt)
+    tail = v < QT_TAIL
+    b = bt if tail else QT_COEFS * km
+    s = tt - kt if tail else tm - km
+    return b, s
 
 
 @njit(**JIT)
@@ -94,18 +108,15 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
     elif code == QTABLE:
         # value = p0 + p1 * table(p3 + u * (1 - p3)); p3 > 0 truncates the left
         # tail (normal durations), p4 = 1 clamps tiny negative rounding to zero.
+        # Branch-free: every lane computes both its middle cell and its tail cell and
+        # selects one, so a quarter of the lanes in the tails costs no mispredicted
+        # branches and the cache misses of different lanes overlap.
         off = int(p2)
         span = 1.0 - p3
         buf = carray(_alloca_f64(LANES), LANES)
-        for lane in range(LANES):
-            uu = p3 + u[urow, lane] * span
-            if uu < QT_TAIL or uu > 1.0 - QT_TAIL:
-                x = quantile_tail(tables, off, uu)
-            else:
-                t = (uu - QT_TAIL) * _MID_SCALE
-                k = min(int(t), QT_MID_CELLS - 1)
-                x = _horner5(tables, off + QT_COEFS * k, t - k)
-            buf[lane] = p0 + p1 * x
+        for lane in range(nl):
+            b, s = _qtable_cell(p3 + u[urow, lane] * span)
+            buf[lane] = p0 + p1 * _horner5(tables, off + b, s)
         if p4 > 0.0:
             for lane in range(nl):
                 buf[lane] = max(buf[lane], 0.0)
@@ -138,8 +149,5 @@ def sample_many(code, par, tables, u):
 @njit(**JIT)
 def qtable_value(tables, off, u):
     """One value of the quantile table at ``off`` (scalar version of the QTABLE sampler)."""
-    if u < QT_TAIL or u > 1.0 - QT_TAIL:
-        return quantile_tail(tables, off, u)
-    t = (u - QT_TAIL) * _MID_SCALE
-    k = min(int(t), QT_MID_CELLS - 1)
-    return _horner5(tables, off + QT_COEFS * k, t - k)
+    b, s = _qtable_cell(u)
+    return _horner5(tables, off + b, s)
