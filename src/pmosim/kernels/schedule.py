@@ -23,6 +23,8 @@ from .rng import (
     STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
     STREAM_RISK_COST, STREAM_RISK_IMPACT, fill_uniforms, philox_uniforms,
 )
+from ..distributions import QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_UPPER, QTABLE
+from .intrinsics import prefetch
 from .sampling import FIXED, qtable_value, sample_row
 from .stack import _alloca_f64, _alloca_i64
 from .worktime import EPS, finish_at, shift, start_at, work
@@ -844,6 +846,26 @@ _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _U_MIN = 2.0 ** -53
 
 
+#: Octaves of each tail prefetched with a table's middle cells: they hold 31/32 of
+#: the tail draws. Lines are 8 words; the table's own alignment is ignored (a line
+#: more or less).
+_PREFETCH_OCTAVES = 3
+_MID_LINES = QT_COEFS * QT_MID_CELLS // 8
+_TAIL_LINES = QT_COEFS * QT_OCT_CELLS * _PREFETCH_OCTAVES // 8
+_PREFETCH_LINES = _MID_LINES + 2 * _TAIL_LINES
+
+
+@njit(**JIT)
+def _prefetch_word(q):
+    """Word offset in a quantile table of its ``q``-th hot cache line (middle, then
+    the first octaves of the lower tail, then of the upper tail)."""
+    if q < _MID_LINES:
+        return 8 * q
+    if q < _MID_LINES + _TAIL_LINES:
+        return QT_LOWER + 8 * (q - _MID_LINES)
+    return QT_UPPER + 8 * (q - _MID_LINES - _TAIL_LINES)
+
+
 @njit(**JIT)
 def sample_durations(m, w, it0, n_sub, k0, k1):
     """Base durations of ``n_sub * LANES`` iterations from ``it0`` into ``dsb``.
@@ -873,7 +895,20 @@ def sample_durations(m, w, it0, n_sub, k0, k1):
             code = dur_code[p]
             if var_corr[v] or code == FIXED:
                 continue
+            # the next variable's table comes into cache while this one is sampled: with
+            # hundreds of distinct tables (one per PERT shape) the draws otherwise wait
+            # on memory for most of their time (measured: 1,000 PERT tasks 25 ns per
+            # draw, one shared table 10.5 ns)
+            nxt = -1
+            if v + 1 < n_vars:
+                pn = var_pos[v + 1]
+                if dur_code[pn] == QTABLE:
+                    nxt = int(dur_par[pn, 2])
+            per_sub = (_PREFETCH_LINES + n_sub - 1) // n_sub
             for sub in range(n_sub):
+                if nxt >= 0:
+                    for q in range(sub * per_sub, min((sub + 1) * per_sub, _PREFETCH_LINES)):
+                        prefetch(tables, nxt + _prefetch_word(q))
                 sample_row(code, dur_par, p, tables, ug, j * n_sub + sub, dsb, p * N_SUB + sub)
     if m.corr_ptr.shape[0] > 1:
         sample_correlated(m, w, it0, n_sub, k0, k1)
