@@ -62,8 +62,9 @@ def _qtable_cell(u):
 
 
 @njit(**JIT)
-def sample_row(code, par, row, tables, u, urow, out, orow):
-    """``out[orow, l] = ppf(u[urow, l])`` for one variable and all ``LANES`` lanes.
+def sample_row(code, par, row, tables, u, urow, out, orow, nrows):
+    """``out[orow + r, l] = ppf(u[urow + r, l])`` for one variable, ``nrows`` rows of
+    uniforms (``nrows * LANES`` iterations) and all lanes.
 
     Rows are passed as indices rather than views: a view costs two atomic
     reference-count updates, which at one variable per call is a measurable
@@ -81,6 +82,10 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
         Uniforms; row ``urow`` is this variable's.
     out : float64[n_vars, LANES]
         Samples out, into row ``orow``.
+    nrows : int
+        Rows to sample: one call per variable and super-block rather than per row
+        saves the call and the distribution switch (measured: ~1.9 ns per draw of a
+        uniform duration when called per row of 16 lanes).
     """
     p0, p1, p2, p3, p4 = par[row, 0], par[row, 1], par[row, 2], par[row, 3], par[row, 4]
     # samples go to a stack buffer first and the buffer to ``out``: a loop that stores
@@ -88,23 +93,26 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
     # (see .stack); ``nl`` (== LANES) is read at run time so that LLVM vectorises
     nl = u.shape[1]
     if code == FIXED:
-        for lane in range(LANES):
-            out[orow, lane] = p0
+        for r in range(nrows):
+            for lane in range(LANES):
+                out[orow + r, lane] = p0
     elif code == UNIFORM:
-        for lane in range(LANES):
-            out[orow, lane] = p0 + p1 * u[urow, lane]
+        for r in range(nrows):
+            for lane in range(LANES):
+                out[orow + r, lane] = p0 + p1 * u[urow + r, lane]
     elif code == TRIANGULAR:
         # p0 = low, p1 = mode, p2 = high, p3 = (mode - low) / (high - low)
         wl = (p2 - p0) * (p1 - p0)
         wr = (p2 - p0) * (p2 - p1)
         buf = carray(_alloca_f64(LANES), LANES)
-        for lane in range(nl):
-            x = u[urow, lane]
-            left = x < p3
-            root = math.sqrt(x * wl if left else (1.0 - x) * wr)
-            buf[lane] = p0 + root if left else p2 - root
-        for lane in range(nl):
-            out[orow, lane] = buf[lane]
+        for r in range(nrows):
+            for lane in range(nl):
+                x = u[urow + r, lane]
+                left = x < p3
+                root = math.sqrt(x * wl if left else (1.0 - x) * wr)
+                buf[lane] = p0 + root if left else p2 - root
+            for lane in range(nl):
+                out[orow + r, lane] = buf[lane]
     elif code == QTABLE:
         # value = p0 + p1 * table(p3 + u * (1 - p3)); p3 > 0 truncates the left
         # tail (normal durations), p4 = 1 clamps tiny negative rounding to zero.
@@ -114,22 +122,24 @@ def sample_row(code, par, row, tables, u, urow, out, orow):
         off = int(p2)
         span = 1.0 - p3
         buf = carray(_alloca_f64(LANES), LANES)
-        for lane in range(nl):
-            b, s = _qtable_cell(p3 + u[urow, lane] * span)
-            buf[lane] = p0 + p1 * _horner5(tables, off + b, s)
-        if p4 > 0.0:
+        for r in range(nrows):
             for lane in range(nl):
-                buf[lane] = max(buf[lane], 0.0)
-        for lane in range(nl):
-            out[orow, lane] = buf[lane]
+                b, s = _qtable_cell(p3 + u[urow + r, lane] * span)
+                buf[lane] = p0 + p1 * _horner5(tables, off + b, s)
+            if p4 > 0.0:
+                for lane in range(nl):
+                    buf[lane] = max(buf[lane], 0.0)
+            for lane in range(nl):
+                out[orow + r, lane] = buf[lane]
     else:  # DISCRETE: p0 = table offset (cumulative weights, then values), p1 = count
         off = int(p0)
         n = int(p1)
-        for lane in range(LANES):
-            k = 0
-            while k < n - 1 and u[urow, lane] >= tables[off + k]:
-                k += 1
-            out[orow, lane] = tables[off + n + k]
+        for r in range(nrows):
+            for lane in range(LANES):
+                k = 0
+                while k < n - 1 and u[urow + r, lane] >= tables[off + k]:
+                    k += 1
+                out[orow + r, lane] = tables[off + n + k]
 
 
 @njit(**JIT)
@@ -141,7 +151,7 @@ def sample_many(code, par, tables, u):
     par2 = par.reshape(1, -1)
     for i in range(u.shape[0]):
         buf_u[0, 0] = u[i]
-        sample_row(code, par2, 0, tables, buf_u, 0, buf_o, 0)
+        sample_row(code, par2, 0, tables, buf_u, 0, buf_o, 0, 1)
         out[i] = buf_o[0, 0]
     return out
 

@@ -763,7 +763,7 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
     if m.lag_code.shape[0] > 0:
         fill_uniforms(w.ulag, it0, STREAM_LAG, k0, k1)
         for r in range(m.lag_code.shape[0]):
-            sample_row(m.lag_code[r], m.lag_par, r, m.tables, w.ulag, m.lag_var[r], w.lag, r + 1)
+            sample_row(m.lag_code[r], m.lag_par, r, m.tables, w.ulag, m.lag_var[r], w.lag, r + 1, 1)
     if m.n_ex_vars > 0:
         fill_uniforms(w.uex, it0, STREAM_EXIST, k0, k1)
     n_br = m.br_ptr.shape[0] - 1
@@ -781,7 +781,7 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
         fill_uniforms(w.urisk, it0, STREAM_RISK, k0, k1)
         fill_uniforms(w.uimp, it0, STREAM_RISK_IMPACT, k0, k1)
         for r in range(n_risk):
-            sample_row(m.risk_code[r], m.risk_par, r, m.tables, w.uimp, m.risk_var[r], w.imp, r)
+            sample_row(m.risk_code[r], m.risk_par, r, m.tables, w.uimp, m.risk_var[r], w.imp, r, 1)
             for lane in range(LANES):
                 w.occ[r, lane] = 1.0 if w.urisk[r, lane] < m.risk_p[r] else 0.0
             for lane in range(n_lanes):
@@ -793,7 +793,7 @@ def draw_block(m, w, it0, k0, k1, n_lanes, rstat):
         fill_uniforms(w.udrv, it0, STREAM_DRIVER, k0, k1)
         fill_uniforms(w.udf, it0, STREAM_DRIVER_FACTOR, k0, k1)
         for d in range(n_drv):
-            sample_row(m.drv_code[d], m.drv_par, d, m.tables, w.udf, d, w.fac, d)
+            sample_row(m.drv_code[d], m.drv_par, d, m.tables, w.udf, d, w.fac, d, 1)
             for lane in range(LANES):
                 if not w.udrv[d, lane] < m.drv_p[d]:
                     w.fac[d, lane] = 1.0
@@ -839,7 +839,7 @@ def draw_costs(m, w, it0, k0, k1):
             philox_uniforms(it0, g, stream, k0, k1, ucost, 0, 1, 0, r1 - r0)
             for r in range(r0, r1):
                 if code[r] != FIXED:
-                    _sample_row_inline(code[r], par, r, tables, ucost, r - r0, out, r)
+                    _sample_row_inline(code[r], par, r, tables, ucost, r - r0, out, r, 1)
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -853,6 +853,7 @@ _PREFETCH_OCTAVES = 3
 _MID_LINES = QT_COEFS * QT_MID_CELLS // 8
 _TAIL_LINES = QT_COEFS * QT_OCT_CELLS * _PREFETCH_OCTAVES // 8
 _PREFETCH_LINES = _MID_LINES + 2 * _TAIL_LINES
+_PREFETCH_PARTS = 8
 
 
 @njit(**JIT)
@@ -904,12 +905,18 @@ def sample_durations(m, w, it0, n_sub, k0, k1):
                 pn = var_pos[v + 1]
                 if dur_code[pn] == QTABLE:
                     nxt = int(dur_par[pn, 2])
-            per_sub = (_PREFETCH_LINES + n_sub - 1) // n_sub
-            for sub in range(n_sub):
-                if nxt >= 0:
-                    for q in range(sub * per_sub, min((sub + 1) * per_sub, _PREFETCH_LINES)):
-                        prefetch(tables, nxt + _prefetch_word(q))
-                sample_row(code, dur_par, p, tables, ug, j * n_sub + sub, dsb, p * N_SUB + sub)
+            if nxt < 0:
+                sample_row(code, dur_par, p, tables, ug, j * n_sub, dsb, p * N_SUB, n_sub)
+                continue
+            per_part = (n_sub + _PREFETCH_PARTS - 1) // _PREFETCH_PARTS
+            per_pf = (_PREFETCH_LINES + _PREFETCH_PARTS - 1) // _PREFETCH_PARTS
+            for part in range(_PREFETCH_PARTS):
+                for q in range(part * per_pf, min((part + 1) * per_pf, _PREFETCH_LINES)):
+                    prefetch(tables, nxt + _prefetch_word(q))
+                r0 = part * per_part
+                nr = min(per_part, n_sub - r0)
+                if nr > 0:
+                    sample_row(code, dur_par, p, tables, ug, j * n_sub + r0, dsb, p * N_SUB + r0, nr)
     if m.corr_ptr.shape[0] > 1:
         sample_correlated(m, w, it0, n_sub, k0, k1)
 
@@ -946,7 +953,7 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
                     w.ucorr[i, lane] = min(max(x, _U_MIN), 1.0 - _U_MIN)
                 v = m.corr_var[v0 + i]
                 p = m.var_pos[v]
-                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, p * N_SUB + sub)
+                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, p * N_SUB + sub, 1)
 
 
 #: Rows of per-lane running sums kept per task (see accumulate_task).
