@@ -454,9 +454,9 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
         k0, k1 = pred_ptr[p], pred_ptr[p + 1]
         if k1 == k0:
             continue
-        for lane in range(LANES):
+        for lane in range(nl):
             lp[lane] = lf[p, lane]
-        for lane in range(LANES):
+        for lane in range(nl):
             dp[lane] = dur[p, lane]
         for k in range(k0, k1):
             q = pred_idx[k]
@@ -464,19 +464,19 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
             c = pred_lag[k]
             r = pred_lagrow[k]
             if t == FS:
-                for lane in range(LANES):
+                for lane in range(nl):
                     lf[q, lane] = min(lf[q, lane], lp[lane] - dp[lane] - (c + lag[r, lane]))
             elif t == FF:
-                for lane in range(LANES):
+                for lane in range(nl):
                     lf[q, lane] = min(lf[q, lane], lp[lane] - (c + lag[r, lane]))
             else:
-                for lane in range(LANES):
+                for lane in range(nl):
                     dq[lane] = dur[q, lane]
                 if t == SS:
-                    for lane in range(LANES):
+                    for lane in range(nl):
                         lf[q, lane] = min(lf[q, lane], lp[lane] - dp[lane] - (c + lag[r, lane]) + dq[lane])
                 else:
-                    for lane in range(LANES):
+                    for lane in range(nl):
                         lf[q, lane] = min(lf[q, lane], lp[lane] - (c + lag[r, lane]) + dq[lane])
 
 
