@@ -853,6 +853,9 @@ _PREFETCH_OCTAVES = 3
 _MID_LINES = QT_COEFS * QT_MID_CELLS // 8
 _TAIL_LINES = QT_COEFS * QT_OCT_CELLS * _PREFETCH_OCTAVES // 8
 _PREFETCH_LINES = _MID_LINES + 2 * _TAIL_LINES
+#: The prefetches are issued in this many batches between parts of the current
+#: variable's rows (1,000 distinct PERT tables, ns per draw: all at once 15.4, 4 parts
+#: 11.2, 8 parts 9.6, 16 parts 11.1; one sample_row call per row and batch: 12.4).
 _PREFETCH_PARTS = 8
 
 
