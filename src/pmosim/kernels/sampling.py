@@ -79,9 +79,9 @@ def sample_row(code, par, row, tables, u, urow, out, orow, nrows):
     tables : float64[:]
         Concatenated quantile and discrete tables.
     u : float64[n_uniforms, LANES]
-        Uniforms; row ``urow`` is this variable's.
+        Uniforms; rows ``urow .. urow + nrows - 1`` are this variable's.
     out : float64[n_vars, LANES]
-        Samples out, into row ``orow``.
+        Samples out, into rows ``orow .. orow + nrows - 1``.
     nrows : int
         Rows to sample: one call per variable and super-block rather than per row
         saves the call and the distribution switch (measured: ~1.9 ns per draw of a
