@@ -68,10 +68,14 @@ class Work(NamedTuple):
     udf: np.ndarray       # float64[D]
     fac: np.ndarray       # float64[D]            factor (1 when the driver does not occur)
     zc: np.ndarray        # float64[max group]    correlated normals of one lane
-    lsum: np.ndarray      # float64[LSUM_ROWS * n] per-lane running sums of each task over the
-                          #                       current super-block (see accumulate_task)
-    hbin: np.ndarray      # uint8[n, SUPER]       finish-histogram bin of each task in each
-                          #                       iteration of the current super-block
+    lsum: np.ndarray      # float64[LSUM_ROWS * n, LSUM_LANES] per-lane running sums of each
+                          #                       task over the current super-block (see
+                          #                       accumulate_task)
+    hbin: np.ndarray      # uint8[N_SUB * n, LANES] finish-histogram bin of each task in each
+                          #                       iteration of the current super-block, row
+                          #                       sub * n + p: one sub-block's bins are
+                          #                       contiguous (16 KB at 1,000 tasks, not a
+                          #                       line per task)
     ucost: np.ndarray     # float64[4, LANES]     one Philox block of cost uniforms
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
@@ -111,7 +115,7 @@ def make_work(m):
         np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
-        _new_lane_sums(n), np.zeros((n, SUPER), dtype=np.uint8),
+        _new_lane_sums(n), np.zeros((N_SUB * n, LANES), dtype=np.uint8),
         np.empty((4, LANES)),
         np.empty((m.cfix_code.shape[0], LANES)), np.empty((m.crate_code.shape[0], LANES)),
         np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
@@ -432,25 +436,26 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
                     ds[lane] = 0.0
                     df[lane] = 0.0
                     fin[lane] = fin[0]
-            # one loop per row: LLVM cannot tell rows of one array apart (their stride is a
-            # run-time value), so a loop that writes several of them stays scalar
+            # lanes l, l + 4, l + 8, l + 12 folded into lane l of the sums: a quarter of
+            # the memory (the sums of 1,000 tasks then fit in L2 with the passes' rows)
             r = LSUM_ROWS * p
+            for lane in range(LSUM_LANES):
+                a, b, c, d = ds[lane], ds[lane + 4], ds[lane + 8], ds[lane + 12]
+                lsum[r, lane] += (a + b) + (c + d)
+                lsum[r + 1, lane] += (a * a + b * b) + (c * c + d * d)
+            for lane in range(LSUM_LANES):
+                a, b, c, d = df[lane], df[lane + 4], df[lane + 8], df[lane + 12]
+                lsum[r + 2, lane] += (a + b) + (c + d)
+                lsum[r + 3, lane] += (a * a + b * b) + (c * c + d * d)
+            for lane in range(LSUM_LANES):
+                lsum[r + 4, lane] += (crit[lane] + crit[lane + 4]) + (crit[lane + 8] + crit[lane + 12])
+            for lane in range(LSUM_LANES):
+                a, b, c, d = fin[lane], fin[lane + 4], fin[lane + 8], fin[lane + 12]
+                lsum[r + 5, lane] = min(lsum[r + 5, lane], min(min(a, b), min(c, d)))
+                lsum[r + 6, lane] = max(lsum[r + 6, lane], max(max(a, b), max(c, d)))
+            h = sub * n + p
             for lane in range(nl):
-                lsum[r, lane] += ds[lane]
-            for lane in range(nl):
-                lsum[r + 1, lane] += ds[lane] * ds[lane]
-            for lane in range(nl):
-                lsum[r + 2, lane] += df[lane]
-            for lane in range(nl):
-                lsum[r + 3, lane] += df[lane] * df[lane]
-            for lane in range(nl):
-                lsum[r + 4, lane] += crit[lane]
-            for lane in range(nl):
-                lsum[r + 5, lane] = min(lsum[r + 5, lane], fin[lane])
-            for lane in range(nl):
-                lsum[r + 6, lane] = max(lsum[r + 6, lane], fin[lane])
-            for lane in range(nl):
-                hbin[p, sub * LANES + lane] = np.uint8(bins[lane])
+                hbin[h, lane] = np.uint8(bins[lane])
         k0, k1 = pred_ptr[p], pred_ptr[p + 1]
         if k1 == k0:
             continue
@@ -739,7 +744,7 @@ def _passes_cal(m, cm, w, sub, n_lanes, acc, hist_top):
                 lf[p, lane] = es[p, lane] + dur[p, lane] + tf[p, lane]
             accumulate_task(p, dur, es, ef, lf, w.ex, tol, n_lanes, w.lsum, m.start_shift[p],
                             m.finish_shift[p], m.mom_scale[p], m.hist_lo[p], m.hist_scale[p],
-                            w.hbin, sub * LANES, hist_top)
+                            w.hbin, sub * dur.shape[0] + p, hist_top)
 
 
 @njit(**JIT)
@@ -961,11 +966,13 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
 
 #: Rows of per-lane running sums kept per task (see accumulate_task).
 LSUM_ROWS = 7
+#: Lanes of those sums: LANES folded by 4.
+LSUM_LANES = 4
 
 
 @njit(**JIT)
 def _new_lane_sums(n):
-    lsum = np.empty((LSUM_ROWS * n, LANES))
+    lsum = np.empty((LSUM_ROWS * n, LSUM_LANES))
     reset_lane_sums(lsum)
     return lsum
 
@@ -975,31 +982,31 @@ def reset_lane_sums(lsum):
     """Zero the sums and counts, +/-inf the extremes (see :func:`accumulate_task`)."""
     for r0 in range(0, lsum.shape[0], LSUM_ROWS):
         for q in range(5):
-            for lane in range(LANES):
+            for lane in range(LSUM_LANES):
                 lsum[r0 + q, lane] = 0.0
-        for lane in range(LANES):
+        for lane in range(LSUM_LANES):
             lsum[r0 + 5, lane] = np.inf
             lsum[r0 + 6, lane] = -np.inf
 
 
 @njit(**JIT)
 def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift, sc, lo, scale,
-                    hbin, col, top):
+                    hbin, hrow, top):
     """Add task ``p`` of the first ``n_lanes`` lanes to the streaming accumulators.
 
     dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
     tol : float64[LANES]                   critical when total float <= tol (per lane)
-    lsum : float64[LSUM_ROWS * n_tasks, LANES]
-        Per lane, over the lane blocks of the current super-block, rows
+    lsum : float64[LSUM_ROWS * n_tasks, LSUM_LANES]
+        Per lane (lanes l + 4j folded into lane l), over the lane blocks of the current super-block, rows
         ``LSUM_ROWS * p + (0..6)``: sums of d = (start - s_shift) * sc and d**2, of
         the same for the finish, the critical count, the least and greatest
         finish. :func:`flush_lane_sums` moves them into the exact totals at the end
         of each super-block; ``sc`` is a power of two that makes |d| <~ 1.
-    hbin : uint8[n_tasks, SUPER]           finish-histogram column of each iteration of the
-                                           super-block, from column ``col``: bin
-                                           (finish - lo) * scale, under- and overflow in
-                                           the end columns (column ``top``); counted by
-                                           flush_lane_sums
+    hbin : uint8[N_SUB * n_tasks, LANES]   finish-histogram column of each iteration of the
+                                           super-block, row ``hrow`` (sub-block * n_tasks +
+                                           p): bin (finish - lo) * scale, under- and
+                                           overflow in the end columns (column ``top``);
+                                           counted by flush_lane_sums
 
     The first loop only writes stack buffers and the others each only the row
     they read, so all of them vectorise (see :mod:`.stack`).
@@ -1027,25 +1034,25 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
             ds[lane] = 0.0
             df[lane] = 0.0
             fin[lane] = fin[0]
-    # one loop per row: LLVM cannot tell rows of one array apart (their stride is a
-    # run-time value), so a loop that writes several of them stays scalar
+    # lanes l, l + 4, l + 8, l + 12 folded into lane l of the sums: a quarter of
+    # the memory (the sums of 1,000 tasks then fit in L2 with the passes' rows)
     r = LSUM_ROWS * p
+    for lane in range(LSUM_LANES):
+        a, b, c, d = ds[lane], ds[lane + 4], ds[lane + 8], ds[lane + 12]
+        lsum[r, lane] += (a + b) + (c + d)
+        lsum[r + 1, lane] += (a * a + b * b) + (c * c + d * d)
+    for lane in range(LSUM_LANES):
+        a, b, c, d = df[lane], df[lane + 4], df[lane + 8], df[lane + 12]
+        lsum[r + 2, lane] += (a + b) + (c + d)
+        lsum[r + 3, lane] += (a * a + b * b) + (c * c + d * d)
+    for lane in range(LSUM_LANES):
+        lsum[r + 4, lane] += (crit[lane] + crit[lane + 4]) + (crit[lane + 8] + crit[lane + 12])
+    for lane in range(LSUM_LANES):
+        a, b, c, d = fin[lane], fin[lane + 4], fin[lane + 8], fin[lane + 12]
+        lsum[r + 5, lane] = min(lsum[r + 5, lane], min(min(a, b), min(c, d)))
+        lsum[r + 6, lane] = max(lsum[r + 6, lane], max(max(a, b), max(c, d)))
     for lane in range(nl):
-        lsum[r, lane] += ds[lane]
-    for lane in range(nl):
-        lsum[r + 1, lane] += ds[lane] * ds[lane]
-    for lane in range(nl):
-        lsum[r + 2, lane] += df[lane]
-    for lane in range(nl):
-        lsum[r + 3, lane] += df[lane] * df[lane]
-    for lane in range(nl):
-        lsum[r + 4, lane] += crit[lane]
-    for lane in range(nl):
-        lsum[r + 5, lane] = min(lsum[r + 5, lane], fin[lane])
-    for lane in range(nl):
-        lsum[r + 6, lane] = max(lsum[r + 6, lane], fin[lane])
-    for lane in range(nl):
-        hbin[p, col + lane] = np.uint8(bins[lane])
+        hbin[hrow, lane] = np.uint8(bins[lane])
 
 
 @njit(**JIT)
@@ -1068,28 +1075,26 @@ def flush_lane_sums(lsum, hbin, n_live, crit, mom, hist, tmin, tmax):
     sum of a super-block is reproducible, and integer totals then make the result
     independent of the order in which threads add their super-blocks.
     """
-    t = np.empty(LANES)
-    for p in range(crit.shape[0]):
+    n = crit.shape[0]
+    for p in range(n):
         r = LSUM_ROWS * p
         for q in range(5):
-            for lane in range(LANES):
-                t[lane] = lsum[r + q, lane]
-            for width in (8, 4, 2, 1):
-                for lane in range(width):
-                    t[lane] += t[lane + width]
+            t = (lsum[r + q, 0] + lsum[r + q, 1]) + (lsum[r + q, 2] + lsum[r + q, 3])
             if q < 4:
-                _add_fixed(mom, 2 * q, p, t[0])
+                _add_fixed(mom, 2 * q, p, t)
             else:
-                crit[p] += np.int64(t[0])
+                crit[p] += np.int64(t)
         fmin = tmin[p]
         fmax = tmax[p]
-        for lane in range(LANES):
+        for lane in range(LSUM_LANES):
             fmin = min(fmin, lsum[r + 5, lane])
             fmax = max(fmax, lsum[r + 6, lane])
         tmin[p] = fmin
         tmax[p] = fmax
-        for i in range(n_live):
-            hist[p, hbin[p, i]] += 1
+        for sub in range((n_live + LANES - 1) // LANES):
+            h = sub * n + p
+            for lane in range(min(LANES, n_live - sub * LANES)):
+                hist[p, hbin[h, lane]] += 1
     reset_lane_sums(lsum)
 
 
