@@ -393,6 +393,7 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
     pred_lag, pred_lagrow = m.pred_lag, m.pred_lagrow
     n = dur.shape[0]
     es, ef, ex, lsum, hbin = w.es, w.ef, w.ex, w.lsum, w.hbin
+    exist_on = m.exist_on
     s_shift, f_shift, mom_scale = m.start_shift, m.finish_shift, m.mom_scale
     hist_lo, hist_scale = m.hist_lo, m.hist_scale
     tol = carray(_alloca_f64(LANES), LANES)
@@ -422,13 +423,16 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
             for lane in range(nl):
                 e = es[p, lane]
                 f = ef[p, lane]
-                # a task that does not exist in the iteration is never critical
-                c = (lf[p, lane] - dur[p, lane] - e <= tol[lane]) & (ex[p, lane] > 0.0)
-                crit[lane] = 1.0 if c else 0.0
+                crit[lane] = 1.0 if lf[p, lane] - dur[p, lane] - e <= tol[lane] else 0.0
                 ds[lane] = (e - s_shift[p]) * mom_scale[p]
                 df[lane] = (f - f_shift[p]) * mom_scale[p]
                 fin[lane] = f
                 bins[lane] = np.int64(min(max((f - hist_lo[p]) * hist_scale[p] + 1.0, 0.0), top))
+            if exist_on:
+                # a task that does not exist in the iteration is never critical (ex is
+                # all ones without existence draws: not read, 128 KB less per block)
+                for lane in range(nl):
+                    crit[lane] = crit[lane] if ex[p, lane] > 0.0 else 0.0
             if n_lanes < LANES:
                 # the last block of a run: lanes past its end add nothing
                 for lane in range(n_lanes, LANES):
