@@ -87,24 +87,24 @@ _M1_HI = _M1 >> _S32
 
 
 @njit(**INLINE_JIT)
+def _mulhilo32(m_lo, m_hi, b):
+    """High and low words of the 128-bit product (m_hi * 2**32 + m_lo) * b from four
+    32 x 32 -> 64-bit partial products (vpmuludq; LLVM has no vector 64 x 64 -> 128
+    multiply). No sum overflows: (2**32 - 1)**2 + 2 * (2**32 - 1) = 2**64 - 1."""
+    bl = b & _LO32
+    bh = b >> _S32
+    p0 = m_lo * bl
+    t = m_lo * bh + (p0 >> _S32)
+    u = m_hi * bl + (t & _LO32)
+    return m_hi * bh + (t >> _S32) + (u >> _S32), (u << _S32) | (p0 & _LO32)
+
+
+@njit(**INLINE_JIT)
 def _round(x0, x1, x2, x3, k0, k1):
-    """One Philox4x64 round, the 128-bit products from 32-bit partial products (which
-    vectorise; LLVM has no vector 64x64->128 multiply)."""
-    b0l = x0 & _LO32
-    b0h = x0 >> _S32
-    p0 = _M0_LO * b0l
-    p1 = _M0_LO * b0h
-    p2 = _M0_HI * b0l
-    mid = (p0 >> _S32) + (p1 & _LO32) + (p2 & _LO32)
-    hi0 = _M0_HI * b0h + (p1 >> _S32) + (p2 >> _S32) + (mid >> _S32)
-    b2l = x2 & _LO32
-    b2h = x2 >> _S32
-    q0 = _M1_LO * b2l
-    q1 = _M1_LO * b2h
-    q2 = _M1_HI * b2l
-    mid2 = (q0 >> _S32) + (q1 & _LO32) + (q2 & _LO32)
-    hi1 = _M1_HI * b2h + (q1 >> _S32) + (q2 >> _S32) + (mid2 >> _S32)
-    return hi1 ^ x1 ^ k0, _M1 * x2, hi0 ^ x3 ^ k1, _M0 * x0
+    """One Philox4x64 round (equal to :func:`philox4x64`'s; see :func:`_mulhilo32`)."""
+    hi0, lo0 = _mulhilo32(_M0_LO, _M0_HI, x0)
+    hi1, lo1 = _mulhilo32(_M1_LO, _M1_HI, x2)
+    return hi1 ^ x1 ^ k0, lo1, hi0 ^ x3 ^ k1, lo0
 
 
 @njit(**JIT)
