@@ -26,6 +26,10 @@ from .rng import (
 from ..distributions import QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_UPPER, QTABLE
 from .intrinsics import prefetch
 from .sampling import FIXED, qtable_value, sample_row
+from .simd import (
+    FOLD, vadd, vfirst, vfold_add, vfold_max, vfold_min, vkeep, vload, vmax, vmin, vmul,
+    vselect_gt, vselect_le, vsplat, vstore, vstore_u8, vsub,
+)
 from .stack import _alloca_f64, _alloca_i64
 from .worktime import EPS, finish_at, shift, start_at, work
 
@@ -307,9 +311,8 @@ def forward_pass(m, w, sub):
     before the pass needs it; with ``sub < 0``, ``w.dur`` is used as it is. Reads
     ``w.lag``; writes ``w.dur``, ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf``.
 
-    Every lane loop writes either a stack buffer or the row it reads (see
-    :mod:`.stack`), so that LLVM vectorises it. Task costs are added afterwards
-    (:func:`add_task_costs`).
+    Rows are :mod:`.simd` vectors: a task's start stays in registers over its
+    links. Task costs are added afterwards (:func:`add_task_costs`).
     """
     dur, es, ef, lag, dsb = w.dur, w.es, w.ef, w.lag, w.dsb
     pred_ptr, pred_idx, pred_type = m.pred_ptr, m.pred_idx, m.pred_type
@@ -317,65 +320,43 @@ def forward_pass(m, w, sub):
     adjust = (m.task_drv_idx.shape[0] > 0 or m.task_risk_idx.shape[0] > 0 or m.exist_on)
     fixed_on, fixed_start, fixed_dur = m.fixed_on, m.fixed_start, m.fixed_dur
     n = dur.shape[0]
-    start = carray(_alloca_f64(LANES), LANES)
-    d = carray(_alloca_f64(LANES), LANES)
-    fin = carray(_alloca_f64(LANES), LANES)
-    for lane in range(LANES):
-        fin[lane] = 0.0
+    zero = vsplat(0.0)
+    fin = zero
     for p in range(n):
         if sub >= 0:
-            row = p * N_SUB + sub
-            for lane in range(LANES):
-                d[lane] = dsb[row, lane]
-            for lane in range(LANES):
-                dur[p, lane] = d[lane]
+            d = vload(dsb, p * N_SUB + sub)
+            vstore(dur, p, d)
             if adjust:
                 _adjust_duration(m, w, p)
-                for lane in range(LANES):
-                    d[lane] = dur[p, lane]
+                d = vload(dur, p)
         else:
-            for lane in range(LANES):
-                d[lane] = dur[p, lane]
-        for lane in range(LANES):
-            start[lane] = 0.0
+            d = vload(dur, p)
+        start = zero
         for k in range(pred_ptr[p], pred_ptr[p + 1]):
             q = pred_idx[k]
             t = pred_type[k]
-            c = pred_lag[k]
-            r = pred_lagrow[k]
+            lk = vadd(vsplat(pred_lag[k]), vload(lag, pred_lagrow[k]))
             if t == FS:
-                for lane in range(LANES):
-                    start[lane] = max(start[lane], ef[q, lane] + (c + lag[r, lane]))
+                start = vmax(start, vadd(vload(ef, q), lk))
             elif t == SS:
-                for lane in range(LANES):
-                    start[lane] = max(start[lane], es[q, lane] + (c + lag[r, lane]))
+                start = vmax(start, vadd(vload(es, q), lk))
             elif t == FF:
-                for lane in range(LANES):
-                    start[lane] = max(start[lane], ef[q, lane] + (c + lag[r, lane]) - d[lane])
+                start = vmax(start, vsub(vadd(vload(ef, q), lk), d))
             else:
-                for lane in range(LANES):
-                    start[lane] = max(start[lane], es[q, lane] + (c + lag[r, lane]) - d[lane])
+                start = vmax(start, vsub(vadd(vload(es, q), lk), d))
         rel = release[p]
         if rel != 0.0:
-            for lane in range(LANES):
-                start[lane] = max(start[lane], rel)
+            start = vmax(start, vsplat(rel))
         if fixed_on and not np.isnan(fixed_start[p]):
             # a completed task keeps its actual dates, whatever its predecessors did
-            fs, fd = fixed_start[p], fixed_dur[p]
-            for lane in range(LANES):
-                start[lane] = fs
-                d[lane] = fd
-            for lane in range(LANES):
-                dur[p, lane] = fd
-        for lane in range(LANES):
-            es[p, lane] = start[lane]
-        for lane in range(LANES):
-            ef[p, lane] = start[lane] + d[lane]
-        for lane in range(LANES):
-            fin[lane] = max(fin[lane], start[lane] + d[lane])
-    pf = w.pf
-    for lane in range(LANES):
-        pf[lane] = fin[lane]
+            start = vsplat(fixed_start[p])
+            d = vsplat(fixed_dur[p])
+            vstore(dur, p, d)
+        vstore(es, p, start)
+        f = vadd(start, d)
+        vstore(ef, p, f)
+        fin = vmax(fin, f)
+    vstore(w.pf, 0, fin)
 
 
 @njit(**JIT)
@@ -385,8 +366,8 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
     Late start is ``lf - dur``. A task's late finish is final once the pass reaches
     it (all its successors come later in topological order), so with ``acc`` its
     statistics are added there and then, while its rows are still in cache (as
-    :func:`accumulate_task` does, written out here). Lane loops write a stack
-    buffer or the row they read (see :mod:`.stack`).
+    :func:`accumulate_task` does, written out here). Rows are :mod:`.simd`
+    vectors (as in :func:`forward_pass`).
     """
     dur, lf, lag, pf = w.dur, w.lf, w.lag, w.pf
     pred_ptr, pred_idx, pred_type = m.pred_ptr, m.pred_idx, m.pred_type
@@ -396,23 +377,14 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
     exist_on = m.exist_on
     s_shift, f_shift, mom_scale = m.start_shift, m.finish_shift, m.mom_scale
     hist_lo, hist_scale = m.hist_lo, m.hist_scale
-    tol = carray(_alloca_f64(LANES), LANES)
-    nl = es.shape[1]
-    ds = carray(_alloca_f64(LANES), LANES)
-    df = carray(_alloca_f64(LANES), LANES)
-    fin = carray(_alloca_f64(LANES), LANES)
-    crit = carray(_alloca_f64(LANES), LANES)
-    bins = carray(_alloca_i64(LANES), LANES)
-    lp = carray(_alloca_f64(LANES), LANES)
-    dp = carray(_alloca_f64(LANES), LANES)
-    dq = carray(_alloca_f64(LANES), LANES)
-    for lane in range(LANES):
-        lp[lane] = pf[lane]
-    for lane in range(LANES):
-        tol[lane] = CRITICAL_RTOL * max(1.0, lp[lane])
+    zero = vsplat(0.0)
+    one = vsplat(1.0)
+    topv = vsplat(top)
+    pfv = vload(pf, 0)
+    # CRITICAL_RTOL * max(1.0, finish), lane by lane
+    tolv = vmul(vsplat(CRITICAL_RTOL), vmax(one, pfv))
     for p in range(n):
-        for lane in range(LANES):
-            lf[p, lane] = lp[lane]
+        vstore(lf, p, pfv)
     for p in range(n - 1, -1, -1):
         if acc:
             # accumulate_task written out (the wall-clock pass, dominated by its
@@ -420,73 +392,50 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
             # cost 5.7 vs 2.6-3.0 ns per task-iteration, and one accumulate loop over
             # all tasks after the pass 4.4 vs 3.3 (rows no longer in cache); measured
             # on the 1,000-task benchmark network. Keep the two bodies the same.
-            for lane in range(nl):
-                e = es[p, lane]
-                f = ef[p, lane]
-                crit[lane] = 1.0 if lf[p, lane] - dur[p, lane] - e <= tol[lane] else 0.0
-                ds[lane] = (e - s_shift[p]) * mom_scale[p]
-                df[lane] = (f - f_shift[p]) * mom_scale[p]
-                fin[lane] = f
-                bins[lane] = np.int64(min(max((f - hist_lo[p]) * hist_scale[p] + 1.0, 0.0), top))
+            e = vload(es, p)
+            f = vload(ef, p)
+            crit = vselect_le(vsub(vsub(vload(lf, p), vload(dur, p)), e), tolv, one, zero)
             if exist_on:
                 # a task that does not exist in the iteration is never critical (ex is
                 # all ones without existence draws: not read, 128 KB less per block)
-                for lane in range(nl):
-                    crit[lane] = crit[lane] if ex[p, lane] > 0.0 else 0.0
+                crit = vselect_gt(vload(ex, p), zero, crit, zero)
+            sc = vsplat(mom_scale[p])
+            ds = vmul(vsub(e, vsplat(s_shift[p])), sc)
+            df = vmul(vsub(f, vsplat(f_shift[p])), sc)
+            vstore_u8(hbin, sub * n + p, vmin(vmax(vadd(vmul(vsub(f, vsplat(hist_lo[p])),
+                                                              vsplat(hist_scale[p])), one),
+                                                   zero), topv))
             if n_lanes < LANES:
                 # the last block of a run: lanes past its end add nothing
-                for lane in range(n_lanes, LANES):
-                    crit[lane] = 0.0
-                    ds[lane] = 0.0
-                    df[lane] = 0.0
-                    fin[lane] = fin[0]
-            # lanes l, l + 4, l + 8, l + 12 folded into lane l of the sums: a quarter of
-            # the memory (the sums of 1,000 tasks then fit in L2 with the passes' rows)
+                crit = vkeep(crit, n_lanes, zero)
+                ds = vkeep(ds, n_lanes, zero)
+                df = vkeep(df, n_lanes, zero)
+                f = vkeep(f, n_lanes, vsplat(vfirst(f)))
             r = LSUM_ROWS * p
-            for lane in range(LSUM_LANES):
-                a, b, c, d = ds[lane], ds[lane + 4], ds[lane + 8], ds[lane + 12]
-                lsum[r, lane] += (a + b) + (c + d)
-                lsum[r + 1, lane] += (a * a + b * b) + (c * c + d * d)
-            for lane in range(LSUM_LANES):
-                a, b, c, d = df[lane], df[lane + 4], df[lane + 8], df[lane + 12]
-                lsum[r + 2, lane] += (a + b) + (c + d)
-                lsum[r + 3, lane] += (a * a + b * b) + (c * c + d * d)
-            for lane in range(LSUM_LANES):
-                lsum[r + 4, lane] += (crit[lane] + crit[lane + 4]) + (crit[lane + 8] + crit[lane + 12])
-            for lane in range(LSUM_LANES):
-                a, b, c, d = fin[lane], fin[lane + 4], fin[lane + 8], fin[lane + 12]
-                lsum[r + 5, lane] = min(lsum[r + 5, lane], min(min(a, b), min(c, d)))
-                lsum[r + 6, lane] = max(lsum[r + 6, lane], max(max(a, b), max(c, d)))
-            h = sub * n + p
-            for lane in range(nl):
-                hbin[h, lane] = np.uint8(bins[lane])
+            vfold_add(lsum, r, ds)
+            vfold_add(lsum, r + 1, vmul(ds, ds))
+            vfold_add(lsum, r + 2, df)
+            vfold_add(lsum, r + 3, vmul(df, df))
+            vfold_add(lsum, r + 4, crit)
+            vfold_min(lsum, r + 5, f)
+            vfold_max(lsum, r + 6, f)
         k0, k1 = pred_ptr[p], pred_ptr[p + 1]
         if k1 == k0:
             continue
-        for lane in range(nl):
-            lp[lane] = lf[p, lane]
-        for lane in range(nl):
-            dp[lane] = dur[p, lane]
+        lp = vload(lf, p)
+        lpd = vsub(lp, vload(dur, p))
         for k in range(k0, k1):
             q = pred_idx[k]
             t = pred_type[k]
-            c = pred_lag[k]
-            r = pred_lagrow[k]
+            lk = vadd(vsplat(pred_lag[k]), vload(lag, pred_lagrow[k]))
             if t == FS:
-                for lane in range(nl):
-                    lf[q, lane] = min(lf[q, lane], lp[lane] - dp[lane] - (c + lag[r, lane]))
+                vstore(lf, q, vmin(vload(lf, q), vsub(lpd, lk)))
             elif t == FF:
-                for lane in range(nl):
-                    lf[q, lane] = min(lf[q, lane], lp[lane] - (c + lag[r, lane]))
+                vstore(lf, q, vmin(vload(lf, q), vsub(lp, lk)))
+            elif t == SS:
+                vstore(lf, q, vmin(vload(lf, q), vadd(vsub(lpd, lk), vload(dur, q))))
             else:
-                for lane in range(nl):
-                    dq[lane] = dur[q, lane]
-                if t == SS:
-                    for lane in range(nl):
-                        lf[q, lane] = min(lf[q, lane], lp[lane] - dp[lane] - (c + lag[r, lane]) + dq[lane])
-                else:
-                    for lane in range(nl):
-                        lf[q, lane] = min(lf[q, lane], lp[lane] - (c + lag[r, lane]) + dq[lane])
+                vstore(lf, q, vmin(vload(lf, q), vadd(vsub(lp, lk), vload(dur, q))))
 
 
 # -- wall-clock mode: working calendars per task and lag ---------------------------------
@@ -970,8 +919,8 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
 
 #: Rows of per-lane running sums kept per task (see accumulate_task).
 LSUM_ROWS = 7
-#: Lanes of those sums: LANES folded by 4.
-LSUM_LANES = 4
+#: Lanes of those sums: LANES folded by 4 (see simd.vfold_add).
+LSUM_LANES = FOLD
 
 
 @njit(**JIT)
@@ -1001,7 +950,8 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
     dur, es, ef, lf, ex : float64[n_tasks, LANES]   the lanes' durations, dates, existence
     tol : float64[LANES]                   critical when total float <= tol (per lane)
     lsum : float64[LSUM_ROWS * n_tasks, LSUM_LANES]
-        Per lane (lanes l + 4j folded into lane l), over the lane blocks of the current super-block, rows
+        Per lane (lanes l + 4j folded into lane l), over the lane blocks of the
+        current super-block, rows
         ``LSUM_ROWS * p + (0..6)``: sums of d = (start - s_shift) * sc and d**2, of
         the same for the finish, the critical count, the least and greatest
         finish. :func:`flush_lane_sums` moves them into the exact totals at the end
@@ -1012,51 +962,34 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
                                            overflow in the end columns (column ``top``);
                                            counted by flush_lane_sums
 
-    The first loop only writes stack buffers and the others each only the row
-    they read, so all of them vectorise (see :mod:`.stack`).
+    Rows are :mod:`.simd` vectors.
     """
-    nl = es.shape[1]    # == LANES, read at run time so that LLVM vectorises
-    ds = carray(_alloca_f64(LANES), LANES)
-    df = carray(_alloca_f64(LANES), LANES)
-    fin = carray(_alloca_f64(LANES), LANES)
-    crit = carray(_alloca_f64(LANES), LANES)
-    bins = carray(_alloca_i64(LANES), LANES)
-    for lane in range(nl):
-        e = es[p, lane]
-        f = ef[p, lane]
-        # a task that does not exist in the iteration is never critical
-        c = (lf[p, lane] - dur[p, lane] - e <= tol[lane]) & (ex[p, lane] > 0.0)
-        crit[lane] = 1.0 if c else 0.0
-        ds[lane] = (e - s_shift) * sc
-        df[lane] = (f - f_shift) * sc
-        fin[lane] = f
-        bins[lane] = np.int64(min(max((f - lo) * scale + 1.0, 0.0), top))
+    zero = vsplat(0.0)
+    e = vload(es, p)
+    f = vload(ef, p)
+    # a task that does not exist in the iteration is never critical
+    crit = vselect_le(vsub(vsub(vload(lf, p), vload(dur, p)), e), vload(tol, 0), vsplat(1.0), zero)
+    crit = vselect_gt(vload(ex, p), zero, crit, zero)
+    ds = vmul(vsub(e, vsplat(s_shift)), vsplat(sc))
+    df = vmul(vsub(f, vsplat(f_shift)), vsplat(sc))
+    vstore_u8(hbin, hrow, vmin(vmax(vadd(vmul(vsub(f, vsplat(lo)), vsplat(scale)), vsplat(1.0)),
+                                    zero), vsplat(top)))
     if n_lanes < LANES:
         # the last block of a run: lanes past its end add nothing
-        for lane in range(n_lanes, LANES):
-            crit[lane] = 0.0
-            ds[lane] = 0.0
-            df[lane] = 0.0
-            fin[lane] = fin[0]
+        crit = vkeep(crit, n_lanes, zero)
+        ds = vkeep(ds, n_lanes, zero)
+        df = vkeep(df, n_lanes, zero)
+        f = vkeep(f, n_lanes, vsplat(vfirst(f)))
     # lanes l, l + 4, l + 8, l + 12 folded into lane l of the sums: a quarter of
     # the memory (the sums of 1,000 tasks then fit in L2 with the passes' rows)
     r = LSUM_ROWS * p
-    for lane in range(LSUM_LANES):
-        a, b, c, d = ds[lane], ds[lane + 4], ds[lane + 8], ds[lane + 12]
-        lsum[r, lane] += (a + b) + (c + d)
-        lsum[r + 1, lane] += (a * a + b * b) + (c * c + d * d)
-    for lane in range(LSUM_LANES):
-        a, b, c, d = df[lane], df[lane + 4], df[lane + 8], df[lane + 12]
-        lsum[r + 2, lane] += (a + b) + (c + d)
-        lsum[r + 3, lane] += (a * a + b * b) + (c * c + d * d)
-    for lane in range(LSUM_LANES):
-        lsum[r + 4, lane] += (crit[lane] + crit[lane + 4]) + (crit[lane + 8] + crit[lane + 12])
-    for lane in range(LSUM_LANES):
-        a, b, c, d = fin[lane], fin[lane + 4], fin[lane + 8], fin[lane + 12]
-        lsum[r + 5, lane] = min(lsum[r + 5, lane], min(min(a, b), min(c, d)))
-        lsum[r + 6, lane] = max(lsum[r + 6, lane], max(max(a, b), max(c, d)))
-    for lane in range(nl):
-        hbin[hrow, lane] = np.uint8(bins[lane])
+    vfold_add(lsum, r, ds)
+    vfold_add(lsum, r + 1, vmul(ds, ds))
+    vfold_add(lsum, r + 2, df)
+    vfold_add(lsum, r + 3, vmul(df, df))
+    vfold_add(lsum, r + 4, crit)
+    vfold_min(lsum, r + 5, f)
+    vfold_max(lsum, r + 6, f)
 
 
 @njit(**JIT)
