@@ -14,8 +14,8 @@ from numpy.testing import assert_array_equal
 
 from pmosim.kernels import LANES
 from pmosim.kernels.simd import (
-    FOLD, vadd, vfirst, vfold_add, vfold_max, vfold_min, vkeep, vload, vmax, vmin, vmul,
-    vselect_gt, vselect_le, vsplat, vstore, vstore_u8, vsub,
+    FOLD, vadd, vceil, vdiv, vfirst, vfloor, vfold_add, vfold_max, vfold_min, vkeep, vload,
+    vmax, vmin, vmul, vneg, vselect_gt, vselect_le, vsplat, vstore, vstore_int, vsub,
 )
 
 SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 2.5, 1e-300, -7.0])
@@ -96,7 +96,7 @@ def _misc_vector(a, n, hb, folds):
     for r in range(a.shape[0]):
         v = vload(a, r)
         vstore(a, r, vkeep(v, n, vsplat(vfirst(v))))
-        vstore_u8(hb, r, vmin(vmax(vmul(v, vsplat(10.0)), vsplat(0.0)), vsplat(255.0)))
+        vstore_int(hb, r, vmin(vmax(vmul(v, vsplat(10.0)), vsplat(0.0)), vsplat(255.0)))
         vfold_add(folds, 3 * r, v)
         vfold_min(folds, 3 * r + 1, v)
         vfold_max(folds, 3 * r + 2, v)
@@ -130,6 +130,44 @@ def test_keep_store_bytes_and_folds_give_the_scalar_bits(n):
     assert_array_equal(bits(a), bits(a2))
     assert_array_equal(hb, hb2)
     assert_array_equal(bits(folds), bits(folds2))
+
+
+@njit
+def _more_vector(a, b, out, idx):
+    for r in range(a.shape[0]):
+        x = vload(a, r)
+        vstore(out, 4 * r, vdiv(x, vload(b, r)))
+        vstore(out, 4 * r + 1, vneg(x))
+        vstore(out, 4 * r + 2, vfloor(x))
+        vstore(out, 4 * r + 3, vceil(x))
+    vstore_int(idx, 0, vmul(vsplat(3.0), vfloor(vmax(vload(a, 0), vsplat(0.0)))))
+
+
+@njit
+def _more_scalar(a, b, out, idx):
+    for r in range(a.shape[0]):
+        for lane in range(LANES):
+            x = a[r, lane]
+            out[4 * r, lane] = x / b[r, lane]
+            out[4 * r + 1, lane] = -x
+            out[4 * r + 2, lane] = np.floor(x)
+            out[4 * r + 3, lane] = np.ceil(x)
+    for lane in range(LANES):
+        idx[lane] = np.uint64(3.0 * np.floor(max(a[0, lane], 0.0)))
+
+
+def test_division_sign_rounding_and_unsigned_indices_give_the_scalar_bits():
+    a = _rows(3) * 7.3
+    b = _rows(4)
+    b[b == 0.0] = 0.5          # no 0/0 (its NaN payload is the platform's business)
+    a[0] = np.abs(a[0])
+    a[0][~np.isfinite(a[0])] = 2.0
+    got, want = np.empty((4 * a.shape[0], LANES)), np.empty((4 * a.shape[0], LANES))
+    gi, wi = np.zeros(LANES, np.uint64), np.zeros(LANES, np.uint64)
+    _more_vector(a, b, got, gi)
+    _more_scalar(a, b, want, wi)
+    assert_array_equal(bits(got), bits(want))
+    assert_array_equal(gi, wi)
 
 
 def test_operations_refuse_other_arrays():

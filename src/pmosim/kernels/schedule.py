@@ -27,10 +27,10 @@ from ..distributions import QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_U
 from .intrinsics import prefetch
 from .sampling import FIXED, qtable_value, sample_row
 from .simd import (
-    FOLD, vadd, vfirst, vfold_add, vfold_max, vfold_min, vkeep, vload, vmax, vmin, vmul,
-    vselect_gt, vselect_le, vsplat, vstore, vstore_u8, vsub,
+    FOLD, vadd, vceil, vdiv, vfirst, vfloor, vfold_add, vfold_max, vfold_min, vkeep, vload,
+    vmax, vmin, vmul, vneg, vselect_gt, vselect_le, vsplat, vstore, vstore_int, vsub,
 )
-from .stack import _alloca_f64, _alloca_i64
+from .stack import _alloca_f64, _alloca_u64
 from .worktime import EPS, finish_at, shift, start_at, work
 
 FS, SS, FF, SF = 0, 1, 2, 3
@@ -38,6 +38,7 @@ KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR = 0, 1, 2   # as pmosim.compile
 #: Sub-blocks (of LANES iterations) per super-block.
 N_SUB = SUPER // LANES
 _TWO32 = 4294967296.0
+_U1 = np.uint64(1)
 
 
 class Work(NamedTuple):
@@ -208,25 +209,30 @@ def add_task_costs(m, w):
     cost_fix, cost_rate, crate_code, crate_par = m.cost_fix, m.cost_rate, m.crate_code, m.crate_par
     risk_ptr, risk_idx, risk_share = m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share
     exist_on = m.exist_on
-    nl = es.shape[1]    # == LANES; a constant trip count would be unrolled, not vectorised
-    # stack buffers (see :mod:`.stack`): every lane loop but the scatter into ``cash``
-    # vectorises. The body is written out here rather than in an inlined helper:
+    # rows are .simd vectors; only the scatter into ``cash`` goes lane by lane, from
+    # stack buffers. The body is written out here rather than in an inlined helper:
     # numba's IR inlining increfs and decrefs every array argument at each call, ~15
     # atomic operations per task, which made this pass ~3 ns per task-iteration slower.
-    cost_sum = carray(_alloca_f64(LANES), LANES)
-    lump = carray(_alloca_f64(LANES), LANES)
-    d0 = carray(_alloca_f64(LANES), LANES)
-    d1 = carray(_alloca_f64(LANES), LANES)
-    d2 = carray(_alloca_f64(LANES), LANES)
-    d3 = carray(_alloca_f64(LANES), LANES)
-    ka = carray(_alloca_i64(LANES), LANES)
-    kb = carray(_alloca_i64(LANES), LANES)
-    for lane in range(nl):
-        cost_sum[lane] = 0.0
+    d1b = carray(_alloca_f64(LANES), LANES)
+    d2b = carray(_alloca_f64(LANES), LANES)
+    d3b = carray(_alloca_f64(LANES), LANES)
+    iab = carray(_alloca_u64(LANES), LANES)
+    ibb = carray(_alloca_u64(LANES), LANES)
+    # the scatter indexes cash as one flat row with unsigned indices computed as
+    # vectors: (lane * (CASH_PERIODS + 2) + cell) * 2 (+ 1 for the slope * time part)
+    cashf = cash.reshape(cash.size)
+    lane_off = carray(_alloca_f64(LANES), LANES)
+    for lane in range(LANES):
+        lane_off[lane] = lane * (CASH_PERIODS + 2) * 2.0
+    lov = vload(lane_off, 0)
+    two = vsplat(2.0)
+    zero = vsplat(0.0)
+    one = vsplat(1.0)
+    cost_sum = zero
     _clear_costs(w.cost, cash)
     cost_pos = m.cost_pos
-    inv_dt = 1.0 / m.cash_dt
-    spill = float(CASH_PERIODS + 1)
+    inv_dt = vsplat(1.0 / m.cash_dt)
+    spill = vsplat(float(CASH_PERIODS + 1))
     for j in range(cost_pos.shape[0]):
         p = cost_pos[j]
         r = cost_rate[j]
@@ -236,70 +242,45 @@ def add_task_costs(m, w):
         f = cost_fix[j]
         r0, r1 = risk_ptr[j], risk_ptr[j + 1]
         has_lump = f >= 0 or r1 > r0
+        a = vload(es, p)
+        b = vload(ef, p)
+        slope = vload(crate, r) if rate_row else vsplat(rate0)
+        d0 = vmul(slope, vload(dur, p))
         if has_lump:
             if f >= 0 and exist_on:
-                for lane in range(nl):
-                    lump[lane] = ex[p, lane] * cfix[f, lane]
+                lump = vmul(vload(ex, p), vload(cfix, f))
             elif f >= 0:        # every task exists: ex is all ones, not worth reading
-                for lane in range(nl):
-                    lump[lane] = cfix[f, lane]
+                lump = vload(cfix, f)
             else:
-                for lane in range(nl):
-                    lump[lane] = 0.0
+                lump = zero
             for k in range(r0, r1):
                 q = risk_idx[k]
-                share = risk_share[k]
-                for lane in range(nl):
-                    lump[lane] += occ[q, lane] * rcost[q, lane] * share
-        if rate_row:
-            for lane in range(nl):
-                d1[lane] = crate[r, lane]
-        else:
-            for lane in range(nl):
-                d1[lane] = rate0
-        for lane in range(nl):
-            d0[lane] = d1[lane] * dur[p, lane]
-        if has_lump:
+                lump = vadd(lump, vmul(vmul(vload(occ, q), vload(rcost, q)), vsplat(risk_share[k])))
             # rate * duration accrues at the rate: a division only for the lump
-            for lane in range(nl):
-                span = ef[p, lane] - es[p, lane]
-                pos = span > 0.0
-                # branch-free, so that the division vectorises
-                q = lump[lane] / (span if pos else 1.0)
-                d0[lane] += lump[lane]
-                d1[lane] += q if pos else 0.0
-        for lane in range(nl):
-            cost_sum[lane] += d0[lane]
-        for lane in range(nl):
-            a = es[p, lane]
-            b = ef[p, lane]
-            ramp = b > a
-            slope = d1[lane]
-            fa = np.floor(a * inv_dt) + 1.0
-            fs = np.ceil(a * inv_dt)
-            fb = np.floor(b * inv_dt) + 1.0
-            # ternaries rather than min/max: measured faster here
-            xa = fa if ramp else fs
-            xa = xa if xa > 0.0 else 0.0
-            xa = xa if xa < spill else spill
-            xb = fb if ramp else fs
-            xb = xb if xb > 0.0 else 0.0
-            xb = xb if xb < spill else spill
-            d1[lane] = slope if ramp else 0.0
-            d2[lane] = slope * a if ramp else -d0[lane]
-            d3[lane] = -(slope * b) if ramp else 0.0
-            ka[lane] = np.int64(xa)
-            kb[lane] = np.int64(xb)
-        for lane in range(nl):
-            i = ka[lane]
-            k = kb[lane]
-            cash[lane, i, 0] += d1[lane]
-            cash[lane, i, 1] += d2[lane]
-            cash[lane, k, 0] -= d1[lane]
-            cash[lane, k, 1] += d3[lane]
-    cost = w.cost
-    for lane in range(nl):
-        cost[lane] = cost_sum[lane]
+            span = vsub(b, a)
+            d0 = vadd(d0, lump)
+            slope = vadd(slope, vselect_gt(span, zero, vdiv(lump, vselect_gt(span, zero, span, one)),
+                                           zero))
+        cost_sum = vadd(cost_sum, d0)
+        fs = vceil(vmul(a, inv_dt))
+        # a ramp from a to b, or (b <= a) a step of d0 at the first grid point at or after a
+        xa = vselect_gt(b, a, vadd(vfloor(vmul(a, inv_dt)), one), fs)
+        xb = vselect_gt(b, a, vadd(vfloor(vmul(b, inv_dt)), one), fs)
+        xa = vselect_gt(xa, zero, xa, zero)
+        xb = vselect_gt(xb, zero, xb, zero)
+        vstore_int(iab, 0, vadd(lov, vmul(two, vselect_gt(spill, xa, xa, spill))))
+        vstore_int(ibb, 0, vadd(lov, vmul(two, vselect_gt(spill, xb, xb, spill))))
+        vstore(d1b, 0, vselect_gt(b, a, slope, zero))
+        vstore(d2b, 0, vselect_gt(b, a, vmul(slope, a), vneg(d0)))
+        vstore(d3b, 0, vselect_gt(b, a, vneg(vmul(slope, b)), zero))
+        for lane in range(LANES):
+            ia = iab[lane]
+            ib = ibb[lane]
+            cashf[ia] += d1b[lane]
+            cashf[ia + _U1] += d2b[lane]
+            cashf[ib] -= d1b[lane]
+            cashf[ib + _U1] += d3b[lane]
+    vstore(w.cost, 0, cost_sum)
 
 
 @njit(**JIT)
@@ -402,7 +383,7 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
             sc = vsplat(mom_scale[p])
             ds = vmul(vsub(e, vsplat(s_shift[p])), sc)
             df = vmul(vsub(f, vsplat(f_shift[p])), sc)
-            vstore_u8(hbin, sub * n + p, vmin(vmax(vadd(vmul(vsub(f, vsplat(hist_lo[p])),
+            vstore_int(hbin, sub * n + p, vmin(vmax(vadd(vmul(vsub(f, vsplat(hist_lo[p])),
                                                               vsplat(hist_scale[p])), one),
                                                    zero), topv))
             if n_lanes < LANES:
@@ -972,7 +953,7 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
     crit = vselect_gt(vload(ex, p), zero, crit, zero)
     ds = vmul(vsub(e, vsplat(s_shift)), vsplat(sc))
     df = vmul(vsub(f, vsplat(f_shift)), vsplat(sc))
-    vstore_u8(hbin, hrow, vmin(vmax(vadd(vmul(vsub(f, vsplat(lo)), vsplat(scale)), vsplat(1.0)),
+    vstore_int(hbin, hrow, vmin(vmax(vadd(vmul(vsub(f, vsplat(lo)), vsplat(scale)), vsplat(1.0)),
                                     zero), vsplat(top)))
     if n_lanes < LANES:
         # the last block of a run: lanes past its end add nothing

@@ -125,6 +125,36 @@ vmin = _binary(lambda b, acc, x: b.select(b.fcmp_ordered("<", x, acc), x, acc))
 vmin.__doc__ = "Lane-wise ``min(a, b)`` as numba computes it: ``b if b < a else a``."
 vmul = _binary(lambda b, x, y: b.fmul(x, y))
 vmul.__doc__ = "Lane-wise ``a * b``."
+vdiv = _binary(lambda b, x, y: b.fdiv(x, y))
+vdiv.__doc__ = "Lane-wise ``a / b``."
+
+
+def _unary(build):
+    @intrinsic
+    def op(typingctx, a):
+        if a != vec:
+            return None
+
+        def codegen(context, builder, sig, args):
+            return build(builder, args[0])
+        return vec(a), codegen
+    return op
+
+
+def _llvm_unary(name):
+    def build(builder, x):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VTY, [_VTY]),
+                                            f"llvm.{name}.v{LANES}f64")
+        return builder.call(fn, [x])
+    return build
+
+
+vneg = _unary(lambda b, x: b.fneg(x))
+vneg.__doc__ = "Lane-wise ``-a`` (a sign flip: -(0.0) is -0.0)."
+vfloor = _unary(_llvm_unary("floor"))
+vfloor.__doc__ = "Lane-wise ``np.floor(a)``."
+vceil = _unary(_llvm_unary("ceil"))
+vceil.__doc__ = "Lane-wise ``np.ceil(a)``."
 
 
 def _select(pred):
@@ -175,21 +205,30 @@ def vkeep(typingctx, v, n, fill):
 
 
 @intrinsic
-def vstore_u8(typingctx, arr, row, v):
-    """``arr[row, l] = np.uint8(np.int64(v[l]))`` for a C-contiguous uint8[:, LANES]
-    array; the values must lie in 0..255."""
-    if (not isinstance(arr, types.Array) or arr.dtype != types.uint8 or arr.ndim != 2
-            or arr.layout != "C" or not isinstance(row, types.Integer) or v != vec):
+def vstore_int(typingctx, arr, row, v):
+    """``arr[row, l] = dtype(np.int64(v[l]))`` into a C-contiguous integer array
+    (``[:, LANES]``, or ``[LANES]`` with ``row`` ignored); the values must fit the
+    dtype (unsigned: and be >= 0). An unsigned index array lets numba index without
+    the negative-index check."""
+    if (not isinstance(arr, types.Array) or not isinstance(arr.dtype, types.Integer)
+            or arr.ndim not in (1, 2) or arr.layout != "C" or not isinstance(row, types.Integer)
+            or v != vec):
         return None
 
     def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        row_i = context.cast(builder, args[1], sig.args[1], types.intp)
-        ncols = builder.extract_value(ary.shape, 1)
-        ptr = builder.gep(ary.data, [builder.mul(row_i, ncols)])
-        i8v = ir.VectorType(ir.IntType(8), LANES)
-        x = builder.trunc(builder.fptosi(args[2], ir.VectorType(ir.IntType(64), LANES)), i8v)
-        builder.store(x, builder.bitcast(ptr, i8v.as_pointer()), align=1)
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        if aryty.ndim == 2:
+            row_i = context.cast(builder, args[1], sig.args[1], types.intp)
+            ncols = builder.extract_value(ary.shape, 1)
+            ptr = builder.gep(ary.data, [builder.mul(row_i, ncols)])
+        else:
+            ptr = ary.data
+        ity = ir.VectorType(ir.IntType(aryty.dtype.bitwidth), LANES)
+        x = builder.fptosi(args[2], ir.VectorType(ir.IntType(64), LANES))
+        if aryty.dtype.bitwidth < 64:
+            x = builder.trunc(x, ity)
+        builder.store(x, builder.bitcast(ptr, ity.as_pointer()), align=aryty.dtype.bitwidth // 8)
         return context.get_dummy_value()
     return types.none(arr, row, v), codegen
 
