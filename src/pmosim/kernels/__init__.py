@@ -38,8 +38,9 @@ PARALLEL_JIT = dict(JIT, parallel=True)
 INLINE_JIT = dict(JIT, inline="always")
 
 #: Iterations scheduled side by side by one thread (the inner, vectorised loops).
-#: 16 is the smallest count for which LLVM vectorises the Philox and pass loops
-#: instead of unrolling them (measured: Philox 9 ns per lane at 16, 51 ns at 8).
+#: 16 is the smallest count for which LLVM vectorises the Philox and sampling loops
+#: instead of unrolling them (measured: Philox 9 ns per lane at 16, 51 ns at 8); the
+#: passes hold a row of LANES lanes as one vector value (see .simd, which assumes 16).
 LANES = 16
 #: Iterations whose durations are sampled together, task by task, before they are
 #: scheduled LANES at a time: each inverse-CDF table is then read for SUPER draws
