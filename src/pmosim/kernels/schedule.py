@@ -360,7 +360,6 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
     hist_lo, hist_scale = m.hist_lo, m.hist_scale
     zero = vsplat(0.0)
     one = vsplat(1.0)
-    topv = vsplat(top)
     pfv = vload(pf, 0)
     # CRITICAL_RTOL * max(1.0, finish), lane by lane
     tolv = vmul(vsplat(CRITICAL_RTOL), vmax(one, pfv))
@@ -368,11 +367,9 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
         vstore(lf, p, pfv)
     for p in range(n - 1, -1, -1):
         if acc:
-            # accumulate_task written out (the wall-clock pass, dominated by its
-            # calendar searches, calls it): a call per task, marshalling ~9 arrays,
-            # cost 5.7 vs 2.6-3.0 ns per task-iteration, and one accumulate loop over
-            # all tasks after the pass 4.4 vs 3.3 (rows no longer in cache); measured
-            # on the 1,000-task benchmark network. Keep the two bodies the same.
+            # here, while the task's rows are in cache: one accumulate loop over all
+            # tasks after the pass cost 4.4 vs 3.3 ns per task-iteration (measured on
+            # the 1,000-task benchmark network, before the .simd rewrite)
             e = vload(es, p)
             f = vload(ef, p)
             crit = vselect_le(vsub(vsub(vload(lf, p), vload(dur, p)), e), tolv, one, zero)
@@ -380,19 +377,8 @@ def backward_pass(m, w, n_lanes, acc, sub, top):
                 # a task that does not exist in the iteration is never critical (ex is
                 # all ones without existence draws: not read, 128 KB less per block)
                 crit = vselect_gt(vload(ex, p), zero, crit, zero)
-            sc = vsplat(mom_scale[p])
-            ds = vmul(vsub(e, vsplat(s_shift[p])), sc)
-            df = vmul(vsub(f, vsplat(f_shift[p])), sc)
-            vstore_int(hbin, sub * n + p, vmin(vmax(vadd(vmul(vsub(f, vsplat(hist_lo[p])),
-                                                              vsplat(hist_scale[p])), one),
-                                                   zero), topv))
-            if n_lanes < LANES:
-                # the last block of a run: lanes past its end add nothing
-                crit = vkeep(crit, n_lanes, zero)
-                ds = vkeep(ds, n_lanes, zero)
-                df = vkeep(df, n_lanes, zero)
-                f = vkeep(f, n_lanes, vsplat(vfirst(f)))
-            _add_lane_sums(lsum, LSUM_ROWS * p, ds, df, crit, f)
+            _add_task_stats(e, f, crit, n_lanes, lsum, LSUM_ROWS * p, s_shift[p], f_shift[p],
+                            mom_scale[p], hist_lo[p], hist_scale[p], hbin, sub * n + p, top)
         k0, k1 = pred_ptr[p], pred_ptr[p + 1]
         if k1 == k0:
             continue
@@ -917,10 +903,25 @@ def reset_lane_sums(lsum):
 
 
 @njit(**JIT)
-def _add_lane_sums(lsum, r, ds, df, crit, f):
-    """Add one task's lane values (vec) to its rows ``r .. r + 6`` of the lane sums (see
-    :func:`accumulate_task`). Lanes l, l + 4, l + 8, l + 12 are folded into lane l: a
-    quarter of the memory (the sums of 1,000 tasks then fit in L2 with the passes' rows)."""
+def _add_task_stats(e, f, crit, n_lanes, lsum, r, s_shift, f_shift, sc, lo, scale, hbin, hrow,
+                    top):
+    """Add one task's start ``e``, finish ``f`` and critical flags ``crit`` (vec) to its
+    lane sums (rows ``r .. r + 6``) and histogram bins (row ``hrow``); see
+    :func:`accumulate_task`. Lanes l, l + 4, l + 8, l + 12 are folded into lane l of
+    the sums: a quarter of the memory (the sums of 1,000 tasks then fit in L2 with
+    the passes' rows)."""
+    zero = vsplat(0.0)
+    one = vsplat(1.0)
+    ds = vmul(vsub(e, vsplat(s_shift)), vsplat(sc))
+    df = vmul(vsub(f, vsplat(f_shift)), vsplat(sc))
+    vstore_int(hbin, hrow, vmin(vmax(vadd(vmul(vsub(f, vsplat(lo)), vsplat(scale)), one), zero),
+                                vsplat(top)))
+    if n_lanes < LANES:
+        # the last block of a run: lanes past its end add nothing
+        crit = vkeep(crit, n_lanes, zero)
+        ds = vkeep(ds, n_lanes, zero)
+        df = vkeep(df, n_lanes, zero)
+        f = vkeep(f, n_lanes, vsplat(vfirst(f)))
     vfold_add(lsum, r, ds)
     vfold_add(lsum, r + 1, vmul(ds, ds))
     vfold_add(lsum, r + 2, df)
@@ -958,17 +959,8 @@ def accumulate_task(p, dur, es, ef, lf, ex, tol, n_lanes, lsum, s_shift, f_shift
     # a task that does not exist in the iteration is never critical
     crit = vselect_le(vsub(vsub(vload(lf, p), vload(dur, p)), e), vload(tol, 0), vsplat(1.0), zero)
     crit = vselect_gt(vload(ex, p), zero, crit, zero)
-    ds = vmul(vsub(e, vsplat(s_shift)), vsplat(sc))
-    df = vmul(vsub(f, vsplat(f_shift)), vsplat(sc))
-    vstore_int(hbin, hrow, vmin(vmax(vadd(vmul(vsub(f, vsplat(lo)), vsplat(scale)), vsplat(1.0)),
-                                    zero), vsplat(top)))
-    if n_lanes < LANES:
-        # the last block of a run: lanes past its end add nothing
-        crit = vkeep(crit, n_lanes, zero)
-        ds = vkeep(ds, n_lanes, zero)
-        df = vkeep(df, n_lanes, zero)
-        f = vkeep(f, n_lanes, vsplat(vfirst(f)))
-    _add_lane_sums(lsum, LSUM_ROWS * p, ds, df, crit, f)
+    _add_task_stats(e, f, crit, n_lanes, lsum, LSUM_ROWS * p, s_shift, f_shift, sc, lo, scale,
+                    hbin, hrow, top)
 
 
 @njit(**JIT)

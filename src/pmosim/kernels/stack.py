@@ -29,5 +29,4 @@ def _alloca(dtype):
 
 
 _alloca_f64 = _alloca(types.float64)
-_alloca_i64 = _alloca(types.int64)
 _alloca_u64 = _alloca(types.uint64)
