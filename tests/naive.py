@@ -174,7 +174,7 @@ def cpm(graph: nx.DiGraph) -> Schedule:
 def adjusted_durations(project, seed, n_iter):
     """Durations per iteration rebuilt in Python from the documented random streams:
     base draws, driver factors, risk events (additive and percent), probabilistic tasks
-    and branches, exactly as the kernels combine them (see kernels.schedule)."""
+    and branches, exactly as the kernels combine them (see kernels.draws.adjust_duration)."""
     from pmosim.distributions import kernel_ppf
     from pmosim.kernels import rng
 

@@ -1,4 +1,4 @@
-"""The vector-row operations of pmosim.kernels.simd against numba's own scalar lane loops.
+"""The vector-row operations of pmosim.kernels._llvm.simd against numba's own scalar lane loops.
 
 The passes rely on each operation giving the bits the scalar code gives (the kernels
 must agree with tests/naive.py and with themselves across versions), so the
@@ -13,7 +13,7 @@ from numba.core.errors import TypingError
 from numpy.testing import assert_array_equal
 
 from pmosim.kernels import LANES
-from pmosim.kernels.simd import (
+from pmosim.kernels._llvm.simd import (
     FOLD, vadd, vceil, vdiv, vfirst, vfloor, vfold_add, vfold_max, vfold_min, vkeep, vload,
     vmax, vmin, vmul, vneg, vselect_gt, vselect_le, vsplat, vstore, vstore_int, vsub,
 )

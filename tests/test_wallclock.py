@@ -183,10 +183,12 @@ def test_single_calendar_projects_agree_with_the_axis_kernel(seed):
     assert not uses_calendars(p)
     axis = pmosim.cpm(p)     # cpm uses the wall clock whenever there are calendars
     assert axis.early_start_date is not None
-    kernels = pmosim.engine._schedule_kernels()
+    from pmosim.kernels.passes import deterministic_pass
+    from pmosim.layout import identity_grid
     compiled = compile_project(p, wallclock=False)
-    es, ef, lf, pf = kernels.deterministic_pass(compiled.kernel, compiled.planned,
-                                                compiled.planned_lags)
+    k = compiled.kernel
+    es, ef, lf, pf = deterministic_pass(k.draws, k.links, identity_grid(compiled.n_tasks),
+                                        compiled.planned, compiled.planned_lags)
     node = np.argsort(compiled.topo)
     assert axis.finish == pytest.approx(pf, abs=1e-9)
     assert_allclose(axis.early_start, es[node], atol=1e-9)

@@ -10,134 +10,21 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
 
 from . import stats
-from .distributions import N_KERNEL_PARAMS, Distribution, Fixed, TableStore, normal_table
+from .distributions import Distribution, Fixed, TableStore, normal_table
 from .errors import ModelError
+from .layout import (
+    KIND_CONNECTOR, KIND_FINISH_MILESTONE, KIND_TASK, N_KERNEL_PARAMS, WORK_EPS, Calendars, Costs,
+    Draws, KernelModel, Links, Uncertainty,
+)
 from .model import (
     CONDITION_KINDS, LINK_CODES, RISK_MODES, Project, _probability, link_lag, link_type,
     planned_duration, project_cost_rate, task_costs, task_dates, task_duration,
 )
-
-
-class KernelModel(NamedTuple):
-    """The arrays the kernels read (see pmosim.kernels.schedule for the layout)."""
-
-    dur_code: np.ndarray      # int64[n]       distribution code per position
-    dur_par: np.ndarray       # float64[n, 5]  distribution parameters
-    dur_var: np.ndarray       # int64[n]       random variable (row of the uniforms)
-    n_dur_vars: int
-    var_pos: np.ndarray       # int64[n]       position of each duration variable
-    var_corr: np.ndarray      # int64[n]       1 when the variable is in a correlation group
-    release: np.ndarray       # float64[n]     earliest start (start-no-earlier-than), default 0
-    fixed_on: bool            # any task has fixed (actual) dates
-    fixed_start: np.ndarray   # float64[n]     NaN, or the actual start of a completed task
-    fixed_dur: np.ndarray     # float64[n]     its actual duration (finish - start)
-    pred_ptr: np.ndarray      # int64[n + 1]   CSR of predecessors
-    pred_idx: np.ndarray      # int64[m]       predecessor position
-    pred_type: np.ndarray     # int64[m]       0 FS, 1 SS, 2 FF, 3 SF
-    pred_lag: np.ndarray      # float64[m]     constant lag (0 for a sampled lag)
-    pred_lagrow: np.ndarray   # int64[m]       row of the work lag array: 0 (all zeros) for a
-                              #                constant lag, 1 + r for sampled lag r
-    lag_code: np.ndarray      # int64[r]
-    lag_par: np.ndarray       # float64[r, 5]
-    lag_var: np.ndarray       # int64[r]
-    n_lag_vars: int
-    tables: np.ndarray        # float64[:]     quantile and discrete tables
-    start_shift: np.ndarray   # float64[n]     subtracted before summing moments
-    finish_shift: np.ndarray  # float64[n]
-    mom_scale: np.ndarray     # float64[n]     power of two applied before summing moments
-    hist_lo: np.ndarray       # float64[n]     finish histogram: lower edge
-    hist_scale: np.ndarray    # float64[n]     finish histogram: bins per time unit
-    # existence: probabilistic tasks, branches, conditions (all by position)
-    exist_on: bool            # any of the below is used
-    ex_p: np.ndarray          # float64[n]     existence probability
-    ex_var: np.ndarray        # int64[n]       -1, or the row of its existence uniform
-    n_ex_vars: int
-    br_of: np.ndarray         # int64[n]       -1, or the branch the task is in
-    br_opt: np.ndarray        # int64[n]       its option in that branch
-    br_ptr: np.ndarray        # int64[B + 1]   CSR of the branches' cumulative probabilities
-    br_cum: np.ndarray        # float64[:]
-    cond_task: np.ndarray     # int64[n]       -1, or the position the condition is on
-    cond_kind: np.ndarray     # int64[n]       model.CONDITION_KINDS
-    cond_value: np.ndarray    # float64[n]
-    # risk events (the register, in the mode compiled) and risk drivers
-    risk_p: np.ndarray        # float64[R]     probability
-    risk_code: np.ndarray     # int64[R]       schedule impact distribution
-    risk_par: np.ndarray      # float64[R, 5]
-    risk_pct: np.ndarray      # float64[R]     1: impact in percent of the sampled duration
-    risk_var: np.ndarray      # int64[R]       row of its uniforms
-    risk_scale: np.ndarray    # float64[R]     power of two for the exact impact sums
-    task_risk_ptr: np.ndarray  # int64[n + 1]  CSR: the risks on each task
-    task_risk_idx: np.ndarray  # int64[:]
-    drv_p: np.ndarray         # float64[D]
-    drv_code: np.ndarray      # int64[D]       factor distribution
-    drv_par: np.ndarray       # float64[D, 5]
-    drv_scale: np.ndarray     # float64[D]     power of two for the exact factor sums
-    task_drv_ptr: np.ndarray  # int64[n + 1]   CSR: the drivers on each task
-    task_drv_idx: np.ndarray  # int64[:]
-    # correlation groups (Gaussian copula on the duration uniforms)
-    corr_ptr: np.ndarray      # int64[G + 1]   CSR of the members' duration variables
-    corr_var: np.ndarray      # int64[:]
-    corr_lptr: np.ndarray     # int64[G + 1]   offsets of each group's k x k Cholesky factor
-    corr_l: np.ndarray        # float64[:]
-    corr_pos: np.ndarray      # int64[:]       positions of corr_var (to record samples)
-    normal_off: int           # offset of the standard normal quantile table (-1: none)
-    # cost (see cost_of_lanes in kernels.schedule)
-    cost_on: bool
-    cfix_code: np.ndarray     # int64[C1]      fixed costs (rows in node order of their tasks)
-    cfix_par: np.ndarray      # float64[C1, 5]
-    crate_code: np.ndarray    # int64[C2]      cost rates (rows in node order of their tasks)
-    crate_par: np.ndarray     # float64[C2, 5]
-    rcost_code: np.ndarray    # int64[R]       risk cost impact (Fixed 0 when none)
-    rcost_par: np.ndarray     # float64[R, 5]
-    cost_pos: np.ndarray      # int64[CT]      positions of the tasks with any cost, ascending
-    cost_fix: np.ndarray      # int64[CT]      their fixed-cost row, or -1
-    cost_rate: np.ndarray     # int64[CT]      their cost-rate row, or -1
-    cost_risk_ptr: np.ndarray  # int64[CT + 1]  CSR: the risks with a cost impact on each,
-    cost_risk_idx: np.ndarray  # int64[:]        ascending,
-    cost_risk_share: np.ndarray  # float64[:]    and this task's share (1 / the risk's tasks)
-    pcost_code: np.ndarray    # int64[0 or 1]  project cost rate
-    pcost_par: np.ndarray     # float64[0 or 1, 5]
-    cash_dt: float            # cash-flow period length (time units)
-    cash_lo: float            # cash-flow histograms: lower edge of bin 1
-    cash_scale: float         # cash-flow histograms: bins per currency unit
-    # wall-clock mode (working calendars per task and lag; see kernels.worktime):
-    # times in elapsed hours from the data date while scheduling
-    cal_on: bool              # use the wall-clock passes
-
-
-class CalendarModel(NamedTuple):
-    """The arrays of the wall-clock mode (see pmosim.kernels.worktime); a separate
-    kernel argument because numba's parallel regions take at most 100 tuple fields."""
-
-    task_cal: np.ndarray      # int64[n]       calendar of each task
-    lag_cal: np.ndarray       # int64[m]       calendar of each link's lag
-    axis_cal: int             # the calendar whose working days results are reported in
-    cal_hpd: np.ndarray       # float64[C]     hours per working day of each calendar
-    cal_ptr: np.ndarray       # int64[C + 1]   CSR of each calendar's working intervals,
-    cal_tab: np.ndarray       # float64[4, :]  rows: start, end (elapsed hours), working
-                              #                hours done at the start, at the end
-    cal_wptr: np.ndarray      # int64[C + 1]   CSR of the weekly patterns that continue
-    cal_week: np.ndarray      # float64[4, :]  the tables, rows as cal_tab (hours from
-                              #                Monday 00:00, working hours of the week)
-    cal_range: np.ndarray     # float64[C, 2]  table range: a Monday 00:00, a later one
-    lo_start: np.ndarray      # float64[n]     start bound (data date, constraint, resume)
-    lo_finish: np.ndarray     # float64[n]     finish bound (finish constraint) or -inf
-    task_kind: np.ndarray     # int64[n]       KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR
-    el_scale: np.ndarray      # float64[n]     NaN, or elapsed hours per unit of duration
-    fix_es: np.ndarray        # float64[n]     NaN, or the actual start of a completed task
-    fix_ef: np.ndarray        # float64[n]     and its actual finish
-    rep_start: np.ndarray     # float64[n]     NaN, or the reported start of a started task
-    alap_pos: np.ndarray      # int64[:]       as-late-as-possible tasks, last position first
-    lag_el: np.ndarray        # float64[m]     NaN, or elapsed hours per unit of an elapsed lag
-    link_base: np.ndarray     # float64[m]     NaN, or the time an SS/SF lag counts from
-    succ_ptr: np.ndarray      # int64[n + 1]   CSR of successor links (indices into pred_*)
-    succ_link: np.ndarray     # int64[:]
 
 
 @dataclass(frozen=True)
@@ -157,8 +44,6 @@ class CompiledModel:
         By position; ``lags`` the distributions of the random lags.
     lag_edges : list of (u, v)
         The links whose lag is random, in kernel row order.
-    calendars : CalendarModel
-        The wall-clock arrays (empty unless ``kernel.cal_on``).
     planned_task_cost : float64[n]
         Each task's planned cost by position (see ``engine._planned_cost`` for which
         tasks count); ``planned_cost_rate`` the project cost rate's typical value.
@@ -178,7 +63,11 @@ class CompiledModel:
     risk_ids: list = field(default_factory=list)
     driver_ids: list = field(default_factory=list)
     correlations: list = field(default_factory=list)
-    calendars: "CalendarModel | None" = None
+
+    @property
+    def calendars(self) -> Calendars:
+        """The wall-clock arrays (empty unless ``kernel.cal_on``)."""
+        return self.kernel.calendars
 
     @property
     def n_tasks(self) -> int:
@@ -278,17 +167,21 @@ def compile_project(project: Project, risks: str = "pre", wallclock: bool | None
     extra["planned_task_cost"] = extra["kernel"].pop("planned_task_cost")
     pc = project_cost_rate(project)
     extra["planned_cost_rate"] = _typical(pc) if pc is not None else 0.0
-    kernel = KernelModel(
+    flat = dict(
         dur_code=dur_code, dur_par=dur_par, dur_var=np.asarray(order, dtype=np.int64),
         n_dur_vars=n, var_pos=position.copy(), var_corr=_corr_flags(project, node_index, n),
         **_dates(project, task_ids, order),
         pred_ptr=pred_ptr, pred_idx=pred_idx, pred_type=pred_type,
         pred_lag=pred_lag, pred_lagrow=pred_lagrow, lag_code=lag_code, lag_par=lag_par,
         lag_var=np.arange(r, dtype=np.int64), n_lag_vars=r,
-        tables=tables.array(),
-        start_shift=np.zeros(n), finish_shift=np.zeros(n), mom_scale=np.ones(n),
-        hist_lo=np.zeros(n), hist_scale=np.ones(n), **extra.pop("kernel"),
+        tables=tables.array(), **extra.pop("kernel"),
     )
+    kernel = KernelModel(
+        draws=Draws(**{k: flat[k] for k in Draws._fields}),
+        links=Links(**{k: flat[k] for k in Links._fields}),
+        uncertainty=Uncertainty(**{k: flat[k] for k in Uncertainty._fields}),
+        costs=Costs(**{k: flat[k] for k in Costs._fields}),
+        calendars=extra.pop("calendars"), cost_on=flat["cost_on"], cal_on=flat["cal_on"])
     return CompiledModel(
         task_ids=task_ids, names=[str(graph.nodes[t].get("name", t)) for t in task_ids],
         topo=np.asarray(order, dtype=np.int64), kernel=kernel, planned=planned,
@@ -488,7 +381,7 @@ def _costs(project, task_ids, position, order, tables, mode, planned) -> dict:
         cost_rate=np.array([rate_row.get(p, -1) for p in cost_pos], dtype=np.int64),
         cost_risk_ptr=cost_risk_ptr, cost_risk_idx=cost_risk_idx,
         cost_risk_share=np.array([sh for x in risk_lists for _, sh in x], dtype=np.float64),
-        pcost_code=pcost_code, pcost_par=pcost_par, cash_dt=1.0, cash_lo=0.0, cash_scale=1.0,
+        pcost_code=pcost_code, pcost_par=pcost_par,
         planned_task_cost=planned_task_cost,
     )
 
@@ -527,11 +420,7 @@ def _dates(project, task_ids, order) -> dict:
 #: Start constraints (a start bound) and finish constraints (a finish bound) of imports.
 _START_CONSTRAINTS = ("SNET", "SO", "MSO")
 _FINISH_CONSTRAINTS = ("FNET", "FO", "MFO")
-#: Task kinds the wall-clock passes treat apart (model node attribute ``kind``).
-KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR = 0, 1, 2
 _WEEK_HOURS = 168.0
-#: Working hours within which a moment counts as a period boundary (as io._worktime).
-WORK_EPS = 1e-6
 
 
 def has_calendars(project: Project) -> bool:
@@ -625,7 +514,7 @@ def _hours(origin, moment) -> float:
 
 
 def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
-               ) -> CalendarModel:
+               ) -> Calendars:
     """Kernel arrays of the wall-clock mode (see kernels.worktime).
 
     ``preds_flat`` holds the links in CSR order as (pred position, type, lag, row,
@@ -734,7 +623,7 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
             link_base[k] = _hours(origin, started)
         succ[q].append(k)
     succ_ptr, succ_link = _csr(succ)
-    return CalendarModel(
+    return Calendars(
         task_cal=tcal, lag_cal=lag_cal, axis_cal=0,
         cal_hpd=np.array([float(calendars[k]["hours_per_day"]) for k in keys]),
         cal_ptr=ptr, cal_tab=np.array([np.concatenate([t[r] for t in tables]) for r in range(4)]),
@@ -748,9 +637,9 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     )
 
 
-def _no_wallclock() -> CalendarModel:
+def _no_wallclock() -> Calendars:
     f0, i0 = np.zeros(0), np.zeros(0, dtype=np.int64)
-    return CalendarModel(
+    return Calendars(
         task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
         cal_tab=np.zeros((4, 0)), cal_wptr=i0, cal_week=np.zeros((4, 0)),
         cal_range=np.zeros((0, 2)), lo_start=f0, lo_finish=f0,
@@ -759,7 +648,7 @@ def _no_wallclock() -> CalendarModel:
     )
 
 
-def _condition_times(cal: CalendarModel, values: np.ndarray) -> np.ndarray:
+def _condition_times(cal: Calendars, values: np.ndarray) -> np.ndarray:
     """Condition thresholds in working days of the axis calendar -> elapsed hours.
 
     A finish ``x`` (elapsed) is after ``v`` working days when the axis calendar has

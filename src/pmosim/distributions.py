@@ -37,6 +37,7 @@ from typing import ClassVar
 
 import numpy as np
 from .errors import ModelError
+from .layout import DISCRETE, FIXED, N_KERNEL_PARAMS, QTABLE, TRIANGULAR, UNIFORM
 
 
 class _LazySpecial:
@@ -49,10 +50,8 @@ class _LazySpecial:
 
 special = _LazySpecial()
 
-# Kernel distribution codes; the kernels in pmosim.kernels.sampling switch on them.
-FIXED, UNIFORM, TRIANGULAR, QTABLE, DISCRETE = range(5)
-#: Parameters per variable in the kernels' parameter arrays.
-N_KERNEL_PARAMS = 5
+# Kernel distribution codes (the kernels in pmosim.kernels.sampling switch on them) and
+# the parameters per variable in the kernels' parameter arrays: see pmosim.layout.
 
 
 def _finite(name, value, what):

@@ -9,16 +9,16 @@ order in which chunks finish. The project finish of each iteration is kept
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
 from . import stats
+from .backends import BACKENDS, RangeJob, get_backend
 from .compile import CompiledModel, compile_project, has_calendars
 from .errors import SimulationError
-from .kernels import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, N_MOMENT_ROWS
+from .layout import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, SUPER, Grid, identity_grid
 from .model import Project, as_project
 from .results import (
     CashFlow, CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
@@ -29,8 +29,6 @@ from .results import (
 HISTOGRAM_BINS = HIST_COLUMNS - 2    # the kernel adds the under- and overflow columns
 #: Iterations of the pilot that sets each task's histogram range (the first ones of the run).
 PILOT_ITERATIONS = 2048
-#: Default iterations per chunk handed to a thread.
-DEFAULT_CHUNK = 1024
 #: Iterations whose correlated durations are kept to measure achieved rank correlations.
 CORRELATION_SAMPLE = 10_000
 #: Refuse ``keep_samples`` beyond this many bytes of per-task samples.
@@ -61,38 +59,34 @@ def resolve_seed(seed) -> tuple[int, np.uint64, np.uint64]:
     return seed, np.uint64(k0), np.uint64(k1)
 
 
-def _schedule_kernels():
-    """The numba kernels, imported on first use so that ``import pmosim`` stays fast."""
-    from .kernels import schedule
-    return schedule
-
-
-def _resolve_chunk(chunk_size) -> int:
-    """Iterations per chunk, rounded up to a multiple of SUPER: super-blocks then always
-    hold the same iterations, which the per-super-block moment sums rely on."""
-    from .kernels import SUPER
-    chunk = DEFAULT_CHUNK if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
-    return -(-chunk // SUPER) * SUPER
+def _resolve_chunk(chunk_size) -> int | None:
+    """Iterations per chunk (None: the backend's default); backends round it up to a
+    multiple of SUPER, so super-blocks always hold the same iterations, which the
+    per-super-block moment sums rely on."""
+    if chunk_size is None:
+        return None
+    return -(-_check_int("chunk_size", chunk_size, 1) // SUPER) * SUPER
 
 
 def _resolve_threads(threads):
-    import numba
-    limit = numba.config.NUMBA_NUM_THREADS
     if threads is None:
-        return limit
-    return _check_int("threads", threads, 1, limit)
+        return None
+    from .backends.threads import default_threads
+    return _check_int("threads", threads, 1, default_threads())
 
 
 def _deterministic(compiled: CompiledModel):
     """Early start, early finish, late finish and project finish on planned values (in
     working days of the axis calendar in the wall-clock mode)."""
-    kernels = _schedule_kernels()
     k = compiled.kernel
+    grid = identity_grid(compiled.n_tasks)
     if k.cal_on:
-        out = kernels.deterministic_pass_cal(k, compiled.calendars, compiled.planned,
-                                             compiled.planned_lags)
+        from .kernels.passes_cal import deterministic_pass_cal
+        out = deterministic_pass_cal(k.draws, k.links, k.calendars, grid, compiled.planned,
+                                     compiled.planned_lags)
         return out[5], out[6], out[8], out[10]
-    return kernels.deterministic_pass(k, compiled.planned, compiled.planned_lags)
+    from .kernels.passes import deterministic_pass
+    return deterministic_pass(k.draws, k.links, grid, compiled.planned, compiled.planned_lags)
 
 
 def cpm(model) -> CPMResult:
@@ -129,7 +123,7 @@ def cpm(model) -> CPMResult:
     if k.cal_on:
         return _cpm_wallclock(project, compiled, node)
     es, ef, lf, pf = _deterministic(compiled)
-    dur = np.where(np.isnan(k.fixed_start), compiled.planned, k.fixed_dur)[node]
+    dur = np.where(np.isnan(k.links.fixed_start), compiled.planned, k.links.fixed_dur)[node]
     es, ef, lf = es[node], ef[node], lf[node]
     ls = lf - dur
     tf = ls - es
@@ -144,9 +138,11 @@ def _cpm_wallclock(project, compiled, node) -> CPMResult:
     """:func:`cpm` of a project with working calendars (the wall-clock kernel)."""
     import datetime as dt
 
-    (es_h, ef_h, ls_h, lf_h, tf, es, ef, ls, lf, _, pf, dur) = \
-        _schedule_kernels().deterministic_pass_cal(
-            compiled.kernel, compiled.calendars, compiled.planned, compiled.planned_lags)
+    from .kernels.passes_cal import deterministic_pass_cal
+    k = compiled.kernel
+    (es_h, ef_h, ls_h, lf_h, tf, es, ef, ls, lf, _, pf, dur) = deterministic_pass_cal(
+        k.draws, k.links, k.calendars, identity_grid(compiled.n_tasks), compiled.planned,
+        compiled.planned_lags)
     origin = project.meta["data_date"]
 
     def dates(hours):
@@ -161,68 +157,6 @@ def _cpm_wallclock(project, compiled, node) -> CPMResult:
         late_start_date=dates(ls_h), late_finish_date=dates(lf_h),
         calendar=project.meta["axis_calendar"],
     )
-
-
-class _Accumulators:
-    """Per-slot kernel buffers and their exact running totals."""
-
-    def __init__(self, n_slots, n_tasks, n_bins, n_rstat):
-        self.n_slots, self.n_tasks, self.n_bins, self.n_rstat = n_slots, n_tasks, n_bins, n_rstat
-        self.rstat = np.zeros((3, n_rstat), dtype=np.int64)
-        self.cash_hist = self.cash_min = self.cash_max = None
-        self.crit = np.zeros(n_tasks, dtype=np.int64)
-        self.mom = np.zeros((N_MOMENT_ROWS, n_tasks), dtype=np.int64)
-        self.hist = np.zeros((n_tasks, n_bins + 2), dtype=np.int64)
-        self.tmin = np.full(n_tasks, np.inf)
-        self.tmax = np.full(n_tasks, -np.inf)
-
-    def slot_buffers(self):
-        s, n = self.n_slots, self.n_tasks
-        return (np.zeros((s, n), dtype=np.int64), np.zeros((s, N_MOMENT_ROWS, n), dtype=np.int64),
-                np.zeros((s, n, self.n_bins + 2), dtype=np.int64),
-                np.full((s, n), np.inf), np.full((s, n), -np.inf))
-
-    def add_cash(self, cash_hist, cash_min, cash_max):
-        if self.cash_hist is None:
-            self.cash_hist = np.zeros(cash_hist.shape[1:], dtype=np.int64)
-            self.cash_min = np.full(cash_hist.shape[1], np.inf)
-            self.cash_max = np.full(cash_hist.shape[1], -np.inf)
-        self.cash_hist += cash_hist.sum(axis=0)
-        np.minimum(self.cash_min, cash_min.min(axis=0), out=self.cash_min)
-        np.maximum(self.cash_max, cash_max.max(axis=0), out=self.cash_max)
-
-    def add(self, crit, mom, hist, tmin, tmax, rstat):
-        self.rstat += rstat.sum(axis=0)
-        stats.normalise_fixed_point(self.rstat[1], self.rstat[2])
-        self.crit += crit.sum(axis=0)
-        self.mom += mom.sum(axis=0)
-        for row in range(0, N_MOMENT_ROWS, 2):
-            stats.normalise_fixed_point(self.mom[row], self.mom[row + 1])
-        self.hist += hist.sum(axis=0)
-        np.minimum(self.tmin, tmin.min(axis=0), out=self.tmin)
-        np.maximum(self.tmax, tmax.max(axis=0), out=self.tmax)
-
-
-def _run(kernel, calendars, key, it_start, n_iter, chunk, n_slots, acc, finish_out, cost_out,
-         keep_out, corr_out):
-    crit, mom, hist, tmin, tmax = acc.slot_buffers()
-    rstat = np.zeros((n_slots, 3, acc.n_rstat), dtype=np.int64)
-    periods = CASH_PERIODS + 1 if kernel.cost_on else 0
-    cash_hist = np.zeros((n_slots, periods, acc.n_bins + 2), dtype=np.int64)
-    cash_min = np.full((n_slots, periods), np.inf)
-    cash_max = np.full((n_slots, periods), -np.inf)
-    if keep_out is None:
-        empty = np.zeros((0, 0))
-        keep, dur_out, es_out, ef_out = False, empty, empty, empty
-    else:
-        keep, (dur_out, es_out, ef_out) = True, keep_out
-    _schedule_kernels().simulate_chunks(
-        kernel, calendars, key[0], key[1], it_start, n_iter, chunk, n_slots, finish_out, cost_out,
-        crit, mom, hist, tmin, tmax, rstat, cash_hist, cash_min, cash_max,
-        keep, dur_out, es_out, ef_out, corr_out)
-    acc.add(crit, mom, hist, tmin, tmax, rstat)
-    if periods:
-        acc.add_cash(cash_hist, cash_min, cash_max)
 
 
 def _histogram_range(tmin, tmax):
@@ -243,7 +177,8 @@ def _moment_scale(tmin, tmax, shift):
 
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
              keep_samples: bool = False, chunk_size: int | None = None,
-             progress=None, risks: str = "pre") -> SimulationResult:
+             progress=None, risks: str = "pre", backend="threads",
+             scheduler=None) -> SimulationResult:
     """Monte Carlo simulation of a task network.
 
     Parameters
@@ -257,19 +192,31 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         used is stored in the result and reproduces the run bit for bit, on any
         thread count and chunk size.
     threads : int, optional
-        Worker threads (default: all of numba's threads, i.e. the CPU count).
+        Threads of the threads backend (default: all of numba's threads, i.e. the
+        CPU count).
     keep_samples : bool
         Also keep per-iteration durations, starts and finishes of every task
         (``iterations * n_tasks * 24`` bytes: for small runs, tests and scripts).
     chunk_size : int, optional
-        Iterations per unit of work handed to a thread (default 1024, rounded up to
-        a multiple of 512, the super-block); it changes speed only, never results.
+        Iterations per unit of work: per chunk handed to a thread (default 1024), or
+        per range handed to a Dask worker (default: about four ranges per worker);
+        rounded up to a multiple of 512, the super-block. It changes speed only,
+        never results.
     progress : callable, optional
-        Called as ``progress(done, total)`` after each block of iterations.
+        Called as ``progress(done, total)`` after each block (threads) or range
+        (Dask) of iterations; with Dask, ``done`` counts the iterations finished so
+        far.
     risks : {"pre", "post", "none"}
         Which risk register to use: before mitigation (default), after it, or no
         risk events at all (drivers stay). Every choice uses the same random
         numbers, so the difference between runs is the effect of mitigation alone.
+    backend : {"threads", "dask"} or a backend object
+        Where the iterations run (see :mod:`pmosim.backends`): this process's
+        threads (default), or a Dask distributed cluster (``pip install
+        'pmosim[dask]'``). Results are bit-identical on every backend.
+    scheduler : str or distributed.Client, optional
+        With ``backend="dask"``: the scheduler's address (``tcp://host:8786``) or a
+        connected client; None starts a ``LocalCluster`` on this machine for the run.
 
     Returns
     -------
@@ -286,14 +233,35 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     >>> round(r.finish.mean, 1), r.criticality["a"]
     (6.5, 1.0)
     """
-    job = _prepare(model, iterations, seed, threads, chunk_size, risks)
+    job = _prepare(model, iterations, seed, risks)
     n, n_iter = job.compiled.n_tasks, job.n_iter
     if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
         raise SimulationError(
             f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
             f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
-    run = job.execute(job.compiled.kernel, keep_samples, progress)
+    with _backend(backend, threads, chunk_size, scheduler) as runner:
+        run = job.execute(runner, job.compiled.kernel, keep_samples, progress)
     return _result(job.project, job.compiled, job.det, run, n_iter, job.seed, risks)
+
+
+class _backend:
+    """Context manager: the backend of a call, closed at the end of it (a Dask
+    ``LocalCluster`` it started is shut down; a backend object passed in is not)."""
+
+    def __init__(self, backend, threads, chunk_size, scheduler):
+        if isinstance(backend, str) and backend not in BACKENDS:
+            raise SimulationError(
+                f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        self.owned = isinstance(backend, str)
+        self.backend = get_backend(backend, threads=_resolve_threads(threads),
+                                   chunk=_resolve_chunk(chunk_size), scheduler=scheduler)
+
+    def __enter__(self):
+        return self.backend
+
+    def __exit__(self, *exc):
+        if self.owned:
+            self.backend.close()
 
 
 @dataclass(frozen=True)
@@ -306,70 +274,45 @@ class _Job:
     n_iter: int
     seed: int
     key: tuple
-    n_slots: int
-    chunk: int
 
-    def execute(self, kernel, keep_samples=False, progress=None):
-        return _execute(self.compiled, kernel, self.det, self.n_iter, self.key, self.n_slots,
-                        self.chunk, keep_samples, progress)
+    def execute(self, backend, kernel, keep_samples=False, progress=None):
+        return _execute(kernel, self.det, self.n_iter, self.key, backend, keep_samples,
+                        progress)
 
 
-def _prepare(model, iterations, seed, threads, chunk_size, risks) -> _Job:
+def _prepare(model, iterations, seed, risks) -> _Job:
     project = as_project(model)
     n_iter = _check_int("iterations", iterations, 1)
-    n_slots = _resolve_threads(threads)
-    chunk = _resolve_chunk(chunk_size)
     seed_used, k0, k1 = resolve_seed(seed)
     compiled = compile_project(project, risks=risks)
-    return _Job(project, compiled, _deterministic(compiled), n_iter, seed_used, (k0, k1),
-                n_slots, chunk)
+    return _Job(project, compiled, _deterministic(compiled), n_iter, seed_used, (k0, k1))
 
 
+@dataclass(frozen=True)
 class _Run:
-    """Raw totals of one execution of the kernels."""
+    """Merged totals and rows of one execution, and the grid they were counted on."""
 
-    def __init__(self, acc, finish, cost, keep, corr, kernel):
-        self.acc, self.finish, self.cost = acc, finish, cost
-        self.keep, self.corr, self.kernel = keep, corr, kernel
+    totals: object
+    rows: object
+    grid: Grid
+    kernel: object
 
 
-def _execute(compiled, kernel, det, n_iter, key, n_slots, chunk, keep_samples, progress):
+def _execute(kernel, det, n_iter, key, backend, keep_samples, progress) -> _Run:
+    """The pilot iterations set the statistics grid; then the run itself."""
     es0, ef0, _, _ = det
-    n = compiled.n_tasks
-    n_rstat = kernel.risk_p.shape[0] + kernel.drv_p.shape[0]
-    kernel = kernel._replace(start_shift=es0, finish_shift=ef0)
-    corr = np.zeros((min(n_iter, CORRELATION_SAMPLE), kernel.corr_pos.shape[0]))
-    no_corr = np.zeros((0, kernel.corr_pos.shape[0]))
-    import numba
-    previous_threads = numba.get_num_threads()
-    numba.set_num_threads(n_slots)
-    try:
-        pilot = _Accumulators(n_slots, n, 1, n_rstat)
-        n_pilot = min(n_iter, PILOT_ITERATIONS)
-        pilot_finish, pilot_cost = np.empty(n_pilot), np.zeros(n_pilot)
-        _run(kernel, compiled.calendars, key, 0, n_pilot, chunk, n_slots, pilot, pilot_finish,
-             pilot_cost, None, no_corr)
-        lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
-        mom_scale = _moment_scale(pilot.tmin, pilot.tmax, ef0)
-        kernel = kernel._replace(hist_lo=lo, hist_scale=scale, mom_scale=mom_scale,
-                                 **_cash_grid(pilot_finish, pilot_cost))
-
-        acc = _Accumulators(n_slots, n, HISTOGRAM_BINS, n_rstat)
-        finish = np.empty(n_iter)
-        cost = np.zeros(n_iter)
-        keep = [np.empty((n_iter, n)) for _ in range(3)] if keep_samples else None
-        # a multiple of the chunk, so every lane block stays aligned (see _resolve_chunk)
-        block = n_iter if progress is None else chunk * max(n_slots, math.ceil(n_iter / 100 / chunk))
-        for b0 in range(0, n_iter, block):
-            b1 = min(b0 + block, n_iter)
-            keep_out = None if keep is None else [k[b0:b1] for k in keep]
-            _run(kernel, compiled.calendars, key, b0, b1 - b0, chunk, n_slots, acc,
-                 finish[b0:b1], cost[b0:b1], keep_out, corr)
-            if progress is not None:
-                progress(b1, n_iter)
-    finally:
-        numba.set_num_threads(previous_threads)
-    return _Run(acc, finish, cost if kernel.cost_on else None, keep, corr, kernel)
+    pilot_grid = identity_grid(kernel.n_tasks)._replace(start_shift=es0, finish_shift=ef0)
+    n_pilot = min(n_iter, PILOT_ITERATIONS)
+    pilot, pilot_rows = backend.run(RangeJob(kernel, pilot_grid, key[0], key[1], 1, False, 0),
+                                    n_pilot, None)
+    lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
+    grid = Grid(start_shift=es0, finish_shift=ef0,
+                mom_scale=_moment_scale(pilot.tmin, pilot.tmax, ef0), hist_lo=lo,
+                hist_scale=scale, **_cash_grid(pilot_rows.finish, pilot_rows.cost))
+    job = RangeJob(kernel, grid, key[0], key[1], HISTOGRAM_BINS, bool(keep_samples),
+                   min(n_iter, CORRELATION_SAMPLE))
+    totals, rows = backend.run(job, n_iter, progress)
+    return _Run(totals, rows, grid, kernel)
 
 
 def _cash_grid(pilot_finish, pilot_cost) -> dict:
@@ -398,7 +341,7 @@ def _on_plan(kernel, es0, ef0) -> np.ndarray:
 
     Every other task is in it. The CPM finish itself still schedules every task.
     """
-    k = kernel
+    k = kernel.uncertainty
     plan = k.ex_p >= 1.0
     for b in range(k.br_ptr.shape[0] - 1):
         prob = np.diff(k.br_cum[k.br_ptr[b]:k.br_ptr[b + 1]], prepend=0.0)
@@ -423,11 +366,11 @@ def _planned_cost(compiled: CompiledModel, det) -> float:
 
 def _result(project, compiled, det, run, n_iter, seed_used, risks) -> SimulationResult:
     es0, ef0, _, pf0 = det
-    acc, kernel = run.acc, run.kernel
+    acc, grid, rows = run.totals, run.grid, run.rows
     n = compiled.n_tasks
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(n)
-    inv = 1.0 / kernel.mom_scale[node]
+    inv = 1.0 / grid.mom_scale[node]
     totals = [stats.fixed_point_total(acc.mom[r], acc.mom[r + 1])[node] for r in range(0, 8, 2)]
     start_mean, start_std = stats.mean_std_from_sums(
         es0[node], totals[0] * inv, totals[1] * inv * inv, n_iter)
@@ -438,46 +381,48 @@ def _result(project, compiled, det, run, n_iter, seed_used, risks) -> Simulation
         ids=compiled.task_ids, names=compiled.names, criticality=criticality,
         start_mean=start_mean, start_std=start_std, finish_mean=finish_mean,
         finish_std=finish_std, finish_min=acc.tmin[node], finish_max=acc.tmax[node],
-        finish_hist=acc.hist[node], hist_lo=kernel.hist_lo[node],
-        hist_scale=kernel.hist_scale[node],
+        finish_hist=acc.hist[node], hist_lo=grid.hist_lo[node],
+        hist_scale=grid.hist_scale[node],
     )
     samples = {}
-    if run.keep is not None:
+    if rows.dur.shape[0] > 0:
         samples = {name: _to_node_order(arr, compiled.topo)
-                   for name, arr in zip(("durations", "starts", "finishes"), run.keep)}
+                   for name, arr in zip(("durations", "starts", "finishes"),
+                                        (rows.dur, rows.es, rows.ef))}
     cost = cashflow = None
-    if run.cost is not None:
-        cost = SampleStats(samples=run.cost, deterministic=_planned_cost(compiled, det))
-        times = np.arange(CASH_PERIODS + 1) * kernel.cash_dt
+    if run.kernel.cost_on:
+        cost = SampleStats(samples=rows.cost, deterministic=_planned_cost(compiled, det))
+        times = np.arange(CASH_PERIODS + 1) * grid.cash_dt
         n_rows = CASH_PERIODS + 1
         cashflow = CashFlow(
-            times=times, hist=acc.cash_hist, lo=np.full(n_rows, kernel.cash_lo),
-            scale=np.full(n_rows, kernel.cash_scale), vmin=acc.cash_min, vmax=acc.cash_max)
+            times=times, hist=acc.cash_hist, lo=np.full(n_rows, grid.cash_lo),
+            scale=np.full(n_rows, grid.cash_scale), vmin=acc.cash_min, vmax=acc.cash_max)
     return SimulationResult(
         iterations=n_iter, seed=seed_used, task_ids=compiled.task_ids, project=project,
-        finish=SampleStats(samples=run.finish, deterministic=float(pf0)),
+        finish=SampleStats(samples=rows.finish, deterministic=float(pf0)),
         cost=cost, cashflow=cashflow,
         criticality=dict(zip(compiled.task_ids, criticality.tolist())),
-        tasks=tasks, risk_mode=risks, risks=_risk_stats(project, compiled, kernel, acc, n_iter),
-        correlations=_correlation_stats(compiled, run.corr), **samples,
+        tasks=tasks, risk_mode=risks,
+        risks=_risk_stats(project, compiled, run.kernel.uncertainty, acc, n_iter),
+        correlations=_correlation_stats(compiled, rows.corr), **samples,
     )
 
 
-def _risk_stats(project, compiled, kernel, acc, n_iter) -> list[RiskStats]:
+def _risk_stats(project, compiled, unc, acc, n_iter) -> list[RiskStats]:
     out = []
     n_risk = len(compiled.risk_ids)
-    scales = np.concatenate([kernel.risk_scale, kernel.drv_scale])
+    scales = np.concatenate([unc.risk_scale, unc.drv_scale])
     sums = stats.fixed_point_total(acc.rstat[1], acc.rstat[2]) / scales
     for k, rid in enumerate(compiled.risk_ids + compiled.driver_ids):
         count = int(acc.rstat[0, k])
         if k < n_risk:
             risk = project.risks[rid]
-            prob = float(kernel.risk_p[k])
-            unit = "%" if kernel.risk_pct[k] > 0 else "time"
+            prob = float(unc.risk_p[k])
+            unit = "%" if unc.risk_pct[k] > 0 else "time"
             name, kind = risk.name, "risk"
         else:
             driver = project.drivers[rid]
-            prob, unit, name, kind = float(kernel.drv_p[k - n_risk]), "factor", driver.name, "driver"
+            prob, unit, name, kind = float(unc.drv_p[k - n_risk]), "factor", driver.name, "driver"
         out.append(RiskStats(
             id=rid, name=name, kind=kind, probability=prob, occurrence=count / n_iter,
             mean_impact=float(sums[k] / count) if count else float("nan"), unit=unit))
@@ -504,7 +449,8 @@ def _to_node_order(by_position: np.ndarray, topo: np.ndarray) -> np.ndarray:
 
 
 def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 80, *,
-               risks: str = "pre", threads=None, chunk_size: int | None = None) -> RiskRanking:
+               risks: str = "pre", threads=None, chunk_size: int | None = None,
+               backend="threads", scheduler=None) -> RiskRanking:
     """Rank risk events and drivers by what switching each one off gains (the tornado).
 
     Runs the model once with everything on and once per risk event or driver with
@@ -512,6 +458,7 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     (every draw is keyed by seed, iteration and variable, so switching one risk off
     changes no other draw); the differences are therefore almost free of Monte
     Carlo noise. Sorted by the shift of the ``percentile`` of the finish, largest first.
+    Every run goes through ``backend`` (see :func:`simulate`).
 
     Examples
     --------
@@ -524,11 +471,15 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     [('big', 4.0), ('small', 1.0)]
     """
     q = float(stats.check_q(percentile))
-    job = _prepare(model, iterations, seed, threads, chunk_size, risks)
+    job = _prepare(model, iterations, seed, risks)
     project, compiled = job.project, job.compiled
+    with _backend(backend, threads, chunk_size, scheduler) as runner:
+        return _rank(job, project, compiled, q, risks, runner)
 
+
+def _rank(job, project, compiled, q, risks, runner) -> RiskRanking:
     def finish_of(kernel):
-        return job.execute(kernel).finish
+        return job.execute(runner, kernel).rows.finish
 
     base_kernel = compiled.kernel
     base = finish_of(base_kernel)
@@ -537,14 +488,16 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     n_risk = len(compiled.risk_ids)
     for k, rid in enumerate(compiled.risk_ids + compiled.driver_ids):
         if k < n_risk:
-            p = base_kernel.risk_p.copy()
+            unc = base_kernel.uncertainty
+            p = unc.risk_p.copy()
             p[k] = 0.0
-            kernel = base_kernel._replace(risk_p=p)
+            kernel = base_kernel._replace(uncertainty=unc._replace(risk_p=p))
             name, kind = project.risks[rid].name, "risk"
         else:
-            p = base_kernel.drv_p.copy()
+            unc = base_kernel.uncertainty
+            p = unc.drv_p.copy()
             p[k - n_risk] = 0.0
-            kernel = base_kernel._replace(drv_p=p)
+            kernel = base_kernel._replace(uncertainty=unc._replace(drv_p=p))
             name, kind = project.drivers[rid].name, "driver"
         off = finish_of(kernel)
         entries.append(RankedRisk(
@@ -554,3 +507,63 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     entries.sort(key=lambda e: (-e.percentile_shift, -e.mean_shift))
     return RiskRanking(percentile=q, iterations=job.n_iter, seed=job.seed, risk_mode=risks,
                        baseline_percentile=base_p, baseline_mean=base_mean, entries=entries)
+
+
+def warmup(kinds=None) -> list[tuple[str, float]]:
+    """Compile (or load from numba's cache) the kernels for every kind of model.
+
+    The kernels compile only the stages a model uses (risks and drivers, costs,
+    working calendars), once per kind and machine, then load from the on-disk
+    cache in a fraction of a second. This compiles each kind ahead of time (for
+    a container image or a CI job, say) on tiny models. Returns ``(kind, seconds)``
+    pairs.
+
+    Parameters
+    ----------
+    kinds : iterable of str, optional
+        Some of :data:`WARMUP_KINDS` (default: all).
+    """
+    import time
+
+    out = []
+    for kind in WARMUP_KINDS if kinds is None else kinds:
+        if kind not in WARMUP_KINDS:
+            raise SimulationError(f"warmup kind must be one of {', '.join(WARMUP_KINDS)}, "
+                                  f"got {kind!r}")
+        t0 = time.perf_counter()
+        project = _warmup_model(kind)
+        cpm(project)
+        simulate(project, 64, seed=0, threads=1)
+        out.append((kind, time.perf_counter() - t0))
+    return out
+
+
+#: Model kinds :func:`warmup` compiles: the stage combinations the kernels specialise on.
+WARMUP_KINDS = ("plain", "risks", "costs", "risks+costs", "calendars", "calendars+risks+costs")
+
+
+def _warmup_model(kind: str) -> Project:
+    import datetime as dt
+
+    from .distributions import Triangular
+
+    p = Project(f"warmup-{kind}")
+    p.add_task("a", Triangular(1, 2, 4))
+    p.add_task("b", Triangular(2, 3, 6))
+    p.add_task("c", 1.0)
+    p.add_link("a", "c")
+    p.add_link("b", "c", "SS", 1.0)
+    if "risks" in kind:
+        p.add_risk("r", 0.3, ["a"], schedule_impact=Triangular(1, 2, 3))
+    if "costs" in kind:
+        p.graph.nodes["a"]["cost_rate"] = 100.0
+    if "calendars" in kind:
+        week = {"week": {d: [(8.0, 12.0), (13.0, 17.0)] for d in range(5)},
+                "exceptions": {}, "hours_per_day": 8.0}
+        every_day = {"week": {d: [(6.0, 18.0)] for d in range(7)}, "exceptions": {},
+                     "hours_per_day": 12.0}
+        p.meta.update(data_date=dt.datetime(2027, 1, 4, 8), axis_calendar="week",
+                      calendars={"week": week, "every day": every_day})
+        for task, cal in (("a", "week"), ("b", "every day"), ("c", "week")):
+            p.graph.nodes[task]["calendar"] = cal
+    return p

@@ -48,14 +48,10 @@ import numpy as np
 
 from .distributions import Distribution, as_distribution
 from .errors import CycleError, ModelError
+from .layout import CONDITION_KINDS, LINK_CODES, LINK_TYPES  # noqa: F401  (part of the model API)
 
-LINK_TYPES = ("FS", "SS", "FF", "SF")
-#: Keys of a ``when`` condition, and the kernel code of each.
-CONDITION_KINDS = {"finish_after": 0, "finish_before": 1, "start_after": 2, "start_before": 3}
 #: Which risk register a run uses: before mitigation, after it, or none at all.
 RISK_MODES = ("pre", "post", "none")
-#: Kernel codes of the link types, in the order of :data:`LINK_TYPES`.
-LINK_CODES = {t: i for i, t in enumerate(LINK_TYPES)}
 
 
 class Project:

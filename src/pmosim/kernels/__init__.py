@@ -1,34 +1,40 @@
 """numba-compiled kernels: arrays and scalars in, arrays out; no Python objects, no checks.
 
+One module per stage (see docs/architecture.md): ``rng`` (Philox), ``sampling``
+(inverse-CDF rows), ``draws`` (everything drawn per iteration), ``passes`` (CPM on
+the working-day axis), ``passes_cal`` (the wall-clock mode), ``costs``,
+``accumulate`` (streaming statistics), ``work`` (one thread's scratch arrays) and
+``driver`` (a span of iterations, the one entry point of a backend). ``_llvm`` is
+the vector layer. The structs and codes they read are in :mod:`pmosim.layout`.
+
 This package module itself imports no numba, so that ``import pmosim`` stays fast;
 the submodules compile (or load from the cache) on first use.
 
 All numba options live here (STYLE: one place). ``cache=True`` keeps compiled code on
-disk, so ``import pmosim`` never compiles and later processes start fast; fastmath
-is off because the kernels must agree with the naive reference to the last bits
-that matter and give the same bits on every machine.
-
-Developers: numba's cache does not notice when a function *called* by a cached
-kernel changes in another module. After editing anything in this package, delete
-the stale cache (``find src -name '*.nb[ic]' -delete``); installed releases are not
-affected, since installing rewrites every source file.
+disk, so later processes start fast (see :mod:`pmosim._cache` for where, and how a
+change of the kernel sources is noticed); fastmath is off because the kernels must
+agree with the naive reference to the last bits that matter and give the same bits
+on every machine.
 """
 
-#: A task is critical in an iteration when its total float is <= this times max(1, finish).
-CRITICAL_RTOL = 1e-9
-#: Rows of the integer moment accumulator (see schedule.accumulate_task).
-N_MOMENT_ROWS = 8
+import os
 
-#: Columns of a task's finish histogram: its bins plus under- and overflow. At most
-#: 256, so that a column fits the uint8 buffer that defers the counting (see
-#: schedule.flush_lane_sums).
-HIST_COLUMNS = 256
+from ..layout import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, LANES, N_MOMENT_ROWS, SUPER
 
-#: Points of the cash-flow time grid (after t = 0).
-CASH_PERIODS = 100
+#: ``native`` (default): the vector layer emits LLVM vector code (:mod:`._llvm`);
+#: ``portable``: no custom LLVM (:mod:`._portable`), slower, bit-identical results.
+#: ``NUMBA_DISABLE_JIT=1`` (kernels run as Python, for debugging) implies portable.
+KERNEL_MODES = ("native", "portable")
+KERNEL_MODE = os.environ.get("PMOSIM_KERNELS", "native").strip().lower() or "native"
+if os.environ.get("NUMBA_DISABLE_JIT", "0").strip() not in ("", "0"):
+    KERNEL_MODE = "portable"
+if KERNEL_MODE not in KERNEL_MODES:
+    raise ValueError(f"PMOSIM_KERNELS must be one of {', '.join(KERNEL_MODES)}, "
+                     f"got {KERNEL_MODE!r}")
 
-JIT = dict(cache=True, nogil=True, error_model="numpy")
-PARALLEL_JIT = dict(JIT, parallel=True)
+#: The portable mode does not share numba's on-disk cache with the native one (the
+#: cache is keyed by each function's own source file, not by what it imports).
+JIT = dict(cache=KERNEL_MODE == "native", nogil=True, error_model="numpy")
 #: For per-task helpers that take the model or work-array tuples: a call would copy
 #: those structs (dozens of arrays) every time, which cost ~10 ns per task-iteration.
 #: But numba's IR inlining binds every *array* argument to a new variable, with an
@@ -37,14 +43,5 @@ PARALLEL_JIT = dict(JIT, parallel=True)
 #: written out in place). Inline helpers should take the tuples or few arrays.
 INLINE_JIT = dict(JIT, inline="always")
 
-#: Iterations scheduled side by side by one thread (the inner, vectorised loops).
-#: 16 is the smallest count for which LLVM vectorises the Philox and sampling loops
-#: instead of unrolling them (measured: Philox 9 ns per lane at 16, 51 ns at 8); the
-#: passes hold a row of LANES lanes as one vector value (see .simd, which assumes 16).
-LANES = 16
-#: Iterations whose durations are sampled together, task by task, before they are
-#: scheduled LANES at a time: each inverse-CDF table is then read for SUPER draws
-#: in a row while it is in cache, instead of 16 between all the other tables.
-#: Measured (1,000 tasks, in-process A/B against 256): 512 is 1.09x (one thread) and
-#: 1.10x (two threads) faster; 1,024 was no better on one thread.
-SUPER = 512
+__all__ = ["CASH_PERIODS", "CRITICAL_RTOL", "HIST_COLUMNS", "INLINE_JIT", "JIT", "KERNEL_MODE",
+           "LANES", "N_MOMENT_ROWS", "SUPER"]

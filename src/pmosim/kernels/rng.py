@@ -12,10 +12,15 @@ uniforms of four consecutive variables of one stream.
 """
 
 import numpy as np
-from numba import carray, njit
+from numba import njit
 
+from ..layout import (  # noqa: F401  (the streams are re-exported for tests and tools)
+    STREAM_BRANCH, STREAM_COST_FIXED, STREAM_COST_RATE, STREAM_DRIVER, STREAM_DRIVER_FACTOR,
+    STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
+    STREAM_RISK_COST, STREAM_RISK_IMPACT,
+)
 from . import INLINE_JIT, JIT, LANES
-from .stack import _alloca_f64
+from .vector import lane_f64
 
 _M0 = np.uint64(0xD2E7470EE14C6C93)
 _M1 = np.uint64(0xCA5A826395121157)
@@ -26,20 +31,7 @@ _S32 = np.uint64(32)
 _S12 = np.uint64(12)
 _TWO_M52 = 2.0 ** -52
 
-# Counter word 2: one stream per kind of random variable, so that adding a
-# feature never shifts the draws of another.
-STREAM_DURATION = 0
-STREAM_LAG = 1
-STREAM_EXIST = 2
-STREAM_BRANCH = 3
-STREAM_RISK = 4
-STREAM_RISK_IMPACT = 5
-STREAM_DRIVER = 6
-STREAM_DRIVER_FACTOR = 7
-STREAM_COST_FIXED = 8
-STREAM_COST_RATE = 9
-STREAM_RISK_COST = 10
-STREAM_PROJECT_COST = 11
+
 
 
 @njit(**JIT)
@@ -118,10 +110,10 @@ def philox_uniforms(iteration0, group, stream, k0, k1, out, row0, stride, j0, co
     the state in vector registers (see :mod:`.stack`); equal to :func:`philox4x64`.
     """
     nl = out.shape[1]   # == LANES
-    u0 = carray(_alloca_f64(LANES), LANES)
-    u1 = carray(_alloca_f64(LANES), LANES)
-    u2 = carray(_alloca_f64(LANES), LANES)
-    u3 = carray(_alloca_f64(LANES), LANES)
+    u0 = lane_f64()
+    u1 = lane_f64()
+    u2 = lane_f64()
+    u3 = lane_f64()
     a0, a1 = k0, k1
     b0, b1 = a0 + _W0, a1 + _W1
     c0, c1 = b0 + _W0, b1 + _W1

@@ -7,15 +7,15 @@ so the distribution switch sits outside the lane loop and the lane loop vectoris
 import math
 
 import numpy as np
-from numba import carray, njit
+from numba import njit
 
 from ..distributions import (
     FIXED, QT_COEFS, QT_LOWER, QT_MID_CELLS, QT_OCT_CELLS, QT_OCT_FIRST, QT_OCT_LAST,
     QT_TAIL, QT_UPPER, QTABLE, TRIANGULAR, UNIFORM,
 )
 from . import JIT, LANES
-from .intrinsics import bits_f64, f64_bits
-from .stack import _alloca_f64
+from .vector import bits_f64, f64_bits
+from .vector import lane_f64
 
 _MID_SCALE = QT_MID_CELLS / (1.0 - 2.0 * QT_TAIL)
 # v in [2**k, 2**(k+1)) has biased exponent 1023 + k; octave e = -(k + 1)
@@ -104,7 +104,7 @@ def sample_row(code, par, row, tables, u, urow, out, orow, nrows):
         # p0 = low, p1 = mode, p2 = high, p3 = (mode - low) / (high - low)
         wl = (p2 - p0) * (p1 - p0)
         wr = (p2 - p0) * (p2 - p1)
-        buf = carray(_alloca_f64(LANES), LANES)
+        buf = lane_f64()
         for r in range(nrows):
             for lane in range(nl):
                 x = u[urow + r, lane]
@@ -121,7 +121,7 @@ def sample_row(code, par, row, tables, u, urow, out, orow, nrows):
         # branches and the cache misses of different lanes overlap.
         off = int(p2)
         span = 1.0 - p3
-        buf = carray(_alloca_f64(LANES), LANES)
+        buf = lane_f64()
         for r in range(nrows):
             for lane in range(nl):
                 b, s = _qtable_cell(p3 + u[urow + r, lane] * span)

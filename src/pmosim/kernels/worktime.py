@@ -20,10 +20,9 @@ import math
 
 from numba import njit
 
+from ..layout import WORK_EPS as EPS
 from . import INLINE_JIT, JIT
 
-#: Working hours within which a moment counts as a period boundary.
-EPS = 1e-6
 WEEK = 168.0
 
 

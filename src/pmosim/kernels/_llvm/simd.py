@@ -22,7 +22,7 @@ from numba.core import cgutils
 from numba.core.datamodel import models, register_default
 from numba.extending import intrinsic
 
-from . import LANES
+from ...layout import LANES
 
 _VTY = ir.VectorType(ir.DoubleType(), LANES)
 

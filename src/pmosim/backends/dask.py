@@ -1,0 +1,149 @@
+"""The Dask backend: iteration ranges as tasks on a Dask distributed cluster.
+
+Without a scheduler address it starts a ``LocalCluster`` on this machine (one
+single-threaded worker process per CPU) for as long as the backend is open; with
+one (``tcp://host:8786``, from ``dask scheduler``, workers from ``dask worker``) it
+uses that cluster, so the same call scales from a laptop to many machines.
+
+The compiled model is scattered to every worker once; each range is a pure task
+(:func:`pmosim.backends.simulate_range`) whose result is its totals and rows. Ranges
+start at multiples of SUPER iterations, so the merged totals are the same bits as
+the threads backend's for any worker count and range size. A worker that dies in
+the middle of a run takes its ranges with it; the scheduler runs them again on
+another worker (its nanny restarts it), and since a range is a pure function of
+(model, seed, first iteration, count) the result is unchanged. Each worker process
+compiles (or loads from numba's cache) the kernels once, on its first range.
+
+Requires ``pip install 'pmosim[dask]'`` (``dask[distributed]``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+from ..errors import SimulationError
+from ..layout import SUPER, merge_totals
+from . import RangeJob, simulate_range
+
+#: Ranges per worker when the range size is not given: enough for balance and for a
+#: lost worker's share to be redone in small pieces, few enough that each range's
+#: totals (n_tasks x 256 histogram columns x 8 bytes) are worth their transfer.
+RANGES_PER_WORKER = 4
+#: Seconds to wait for a scheduler before giving up.
+CONNECT_TIMEOUT = 10
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError:
+        raise SimulationError(
+            "backend 'dask' needs Dask distributed, which is not installed: "
+            "pip install 'pmosim[dask]'") from None
+    return distributed
+
+
+class DaskBackend:
+    """Simulate on a Dask cluster: ``scheduler`` is an address, a ``distributed.Client``,
+    or None for a ``LocalCluster`` started for this backend and closed with it.
+    ``chunk`` is the range size (iterations, a multiple of SUPER; default: about
+    :data:`RANGES_PER_WORKER` ranges per worker)."""
+
+    name = "dask"
+
+    def __init__(self, scheduler=None, chunk: int | None = None, n_workers: int | None = None):
+        self.scheduler = scheduler
+        self.chunk = chunk
+        self.n_workers = n_workers
+        self._client = None
+        self._cluster = None
+        self._owns_client = False
+
+    @property
+    def client(self):
+        """The ``distributed.Client`` (connecting or starting the cluster on first use)."""
+        if self._client is None:
+            self._connect()
+        return self._client
+
+    def _connect(self):
+        distributed = _distributed()
+        if isinstance(self.scheduler, distributed.Client):
+            self._client = self.scheduler
+            return
+        if self.scheduler is None:
+            n = self.n_workers or os.cpu_count() or 1
+            self._cluster = distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            self._client = distributed.Client(self._cluster)
+        else:
+            address = str(self.scheduler)
+            try:
+                self._client = distributed.Client(address, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise SimulationError(
+                    f"cannot reach the Dask scheduler at {address!r} ({exc}); start one with "
+                    f"'dask scheduler' and workers with 'dask worker ADDRESS', or leave the "
+                    f"scheduler out to run on a local cluster") from None
+        self._owns_client = True
+
+    def workers(self) -> int:
+        """Workers the scheduler knows now (at least 1)."""
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def range_size(self, n_iter: int) -> int:
+        if self.chunk is not None:
+            return self.chunk
+        per = math.ceil(n_iter / (RANGES_PER_WORKER * self.workers()))
+        return max(SUPER, -(-per // SUPER) * SUPER)
+
+    def run(self, job: RangeJob, n_iter, progress=None):
+        distributed = _distributed()
+        client = self.client
+        size = self.range_size(n_iter)
+        starts = list(range(0, n_iter, size))
+        [job_f] = client.scatter([job], broadcast=True)
+        futures = {client.submit(simulate_range, job_f, a, min(size, n_iter - a), pure=True): a
+                   for a in starts}
+        totals, rows = job.new_totals(), job.new_rows(0, n_iter)
+        done = 0
+        try:
+            for future, (part, part_rows) in distributed.as_completed(futures, with_results=True):
+                a = futures[future]
+                merge_totals(totals, part)
+                _place_rows(rows, part_rows, a)
+                done += part_rows.finish.shape[0]
+                if progress is not None:
+                    progress(done, n_iter)
+        except distributed.client.FutureCancelledError as exc:
+            raise SimulationError(f"the Dask run was cancelled: {exc}") from None
+        except distributed.KilledWorker as exc:
+            raise SimulationError(
+                f"Dask workers kept dying while running a range of iterations ({exc}); "
+                f"check the workers' memory limit and logs") from None
+        finally:
+            client.cancel(list(futures) + [job_f])
+        return totals, rows
+
+    def close(self):
+        if self._owns_client and self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+        self._owns_client = False
+
+
+def _place_rows(rows, part, a):
+    """Copy the rows of a range that starts at iteration ``a`` into the run's rows."""
+    b = a + part.finish.shape[0]
+    rows.finish[a:b] = part.finish
+    if rows.cost.shape[0]:
+        rows.cost[a:b] = part.cost
+    if rows.dur.shape[0]:
+        rows.dur[a:b] = part.dur
+        rows.es[a:b] = part.es
+        rows.ef[a:b] = part.ef
+    if part.corr.shape[0]:
+        rows.corr[a:a + part.corr.shape[0]] = part.corr

@@ -1,0 +1,304 @@
+"""The wall-clock mode: working calendars per task and lag.
+
+Times are elapsed hours from the data date while scheduling (:mod:`.worktime`); the
+passes apply the rules of the reference scheduler in the tests
+(``tests/reference_worktime.py``, ``schedule_dates``), lane by lane, then convert
+every time to working days of the axis calendar. Kernels take ``m``
+(:class:`pmosim.layout.Links`), ``unc`` (:class:`~pmosim.layout.Uncertainty` or None),
+``cm`` (:class:`~pmosim.layout.Calendars`) and ``grid`` (:class:`~pmosim.layout.Grid`).
+"""
+
+import numpy as np
+from numba import njit
+
+from ..layout import FF, FS, KIND_CONNECTOR, KIND_FINISH_MILESTONE, KIND_TASK, SF, SS
+from . import CRITICAL_RTOL, JIT, LANES
+from .accumulate import accumulate_task
+from .draws import adjust_duration
+from .work import N_SUB, make_work
+from .worktime import EPS, finish_at, shift, start_at, work
+
+
+@njit(**JIT)
+def _link_lag_cal(pred_lag, pred_lagrow, lag, k, lagv):
+    """Lag of link ``k`` in every lane, into ``lagv`` (float64[LANES])."""
+    c = pred_lag[k]
+    r = pred_lagrow[k]
+    for lane in range(LANES):
+        lagv[lane] = c + lag[r, lane]
+
+
+@njit(**JIT)
+def forward_pass_cal(m, unc, cm, w, sub):
+    """:func:`forward_pass` of the wall-clock mode: early start/finish in elapsed hours.
+
+    Each link bound is computed in the lag's calendar (``finish_at(work(t) + lag)``);
+    a task starts at the next working moment of its own calendar and finishes
+    ``duration * hours_per_day`` working hours later; finish bounds (FF, SF, finish
+    constraints) move its start later; finish milestones stay at the end of a
+    working period, connectors exactly on their bound; completed tasks keep their
+    actual dates; as-late-as-possible tasks are then moved as late as their
+    successors allow. Writes ``w.dur`` (working days of each task's calendar),
+    ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf`` (elapsed hours).
+    """
+    dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.los, w.lof
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    n = dur.shape[0]
+    for lane in range(LANES):
+        pf[lane] = 0.0
+    for p in range(n):
+        if sub >= 0:
+            row = p * N_SUB + sub
+            for lane in range(LANES):
+                dur[p, lane] = w.dsb[row, lane]
+            if unc is not None:
+                adjust_duration(unc, w, p)
+        c = cm.task_cal[p]
+        hp = cm.cal_hpd[c]
+        if not np.isnan(cm.fix_ef[p]):
+            a, b = cm.fix_es[p], cm.fix_ef[p]
+            d = (work(tab, wk, ptr, wptr, rng, c, b) - work(tab, wk, ptr, wptr, rng, c, a)) / hp
+            for lane in range(LANES):
+                es[p, lane] = a
+                ef[p, lane] = b
+                dur[p, lane] = d
+                pf[lane] = max(pf[lane], b)
+            continue
+        lo0, lf0 = cm.lo_start[p], cm.lo_finish[p]
+        for lane in range(LANES):
+            los[lane] = lo0
+            lof[lane] = lf0
+        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
+            q = m.pred_idx[k]
+            t = m.pred_type[k]
+            lc = cm.lag_cal[k]
+            lh = cm.cal_hpd[lc]
+            el = cm.lag_el[k]
+            _link_lag_cal(m.pred_lag, m.pred_lagrow, w.lag, k, lagv)
+            src = ef if t == FS or t == FF else es
+            fixed_base = cm.link_base[k]
+            bound = los if t == FS or t == SS else lof
+            for lane in range(LANES):
+                b = src[q, lane] if np.isnan(fixed_base) else fixed_base
+                lag_h = lagv[lane] * lh
+                if not np.isnan(el):
+                    b += lagv[lane] * el
+                elif lag_h != 0.0:
+                    b = shift(tab, wk, ptr, wptr, rng, lc, b, lag_h)
+                bound[lane] = max(bound[lane], b)
+        kind = cm.task_kind[p]
+        els = cm.el_scale[p]
+        for lane in range(LANES):
+            lo_s, lo_f = los[lane], lof[lane]
+            if kind == KIND_CONNECTOR:
+                st = fi = max(lo_s, lo_f)
+            elif kind == KIND_FINISH_MILESTONE:
+                x = max(lo_s, lo_f)
+                wx = work(tab, wk, ptr, wptr, rng, c, x)
+                st = fi = x
+                if abs(finish_at(tab, wk, ptr, wptr, rng, c, wx) - x) > EPS:
+                    st = fi = start_at(tab, wk, ptr, wptr, rng, c, wx)
+            elif not np.isnan(els):
+                st = start_at(tab, wk, ptr, wptr, rng, c, work(tab, wk, ptr, wptr, rng, c, lo_s))
+                fi = max(st + dur[p, lane] * els, lo_f)
+            else:
+                # work(start_at(w)) is w: the start's working hours need no second search
+                w_st = work(tab, wk, ptr, wptr, rng, c, lo_s)
+                st = start_at(tab, wk, ptr, wptr, rng, c, w_st)
+                dh = dur[p, lane] * hp
+                fi = finish_at(tab, wk, ptr, wptr, rng, c, w_st + dh) if dh > 0.0 else st
+                if lo_f > fi + EPS:
+                    # a finish bound on a period boundary is kept as it is (MS Project
+                    # shows an SF successor finishing at the 08:00 its predecessor starts)
+                    wf = work(tab, wk, ptr, wptr, rng, c, lo_f)
+                    on_boundary = min(abs(finish_at(tab, wk, ptr, wptr, rng, c, wf) - lo_f),
+                                      abs(start_at(tab, wk, ptr, wptr, rng, c, wf) - lo_f)) <= EPS
+                    fi = lo_f if on_boundary else finish_at(tab, wk, ptr, wptr, rng, c, wf)
+                    st = start_at(tab, wk, ptr, wptr, rng, c, wf - dh) if dh > 0.0 else fi
+            es[p, lane] = st
+            ef[p, lane] = fi
+            pf[lane] = max(pf[lane], fi)
+        rep = cm.rep_start[p]
+        if not np.isnan(rep):
+            for lane in range(LANES):
+                es[p, lane] = rep
+    for j in range(cm.alap_pos.shape[0]):
+        _move_alap(m, cm, w, cm.alap_pos[j])
+
+
+@njit(**JIT)
+def _move_alap(m, cm, w, p):
+    """Move as-late-as-possible task ``p`` as late as its successors' early dates allow."""
+    dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.los
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    c = cm.task_cal[p]
+    hp = cm.cal_hpd[c]
+    for lane in range(LANES):
+        latest[lane] = w.pf[lane]
+    for j in range(cm.succ_ptr[p], cm.succ_ptr[p + 1]):
+        k = cm.succ_link[j]
+        s = np.searchsorted(m.pred_ptr, k, side="right") - 1
+        t = m.pred_type[k]
+        lc = cm.lag_cal[k]
+        lh = cm.cal_hpd[lc]
+        _link_lag_cal(m.pred_lag, m.pred_lagrow, w.lag, k, lagv)
+        src = es if t == FS or t == SS else ef
+        for lane in range(LANES):
+            b = shift(tab, wk, ptr, wptr, rng, lc, src[s, lane], -lagv[lane] * lh)
+            if t == SS or t == SF:
+                b = shift(tab, wk, ptr, wptr, rng, c, b, dur[p, lane] * hp)
+            latest[lane] = min(latest[lane], b)
+    milestone = cm.task_kind[p] == KIND_FINISH_MILESTONE
+    for lane in range(LANES):
+        x = latest[lane]
+        if x > ef[p, lane] + EPS:
+            if milestone:
+                es[p, lane] = ef[p, lane] = x
+            else:
+                wf = work(tab, wk, ptr, wptr, rng, c, x)
+                dh = dur[p, lane] * hp
+                es[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wf - dh)
+                ef[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, wf) if dh > 0.0 else es[p, lane]
+
+
+@njit(**JIT)
+def backward_pass_cal(m, cm, w):
+    """Late start/finish (elapsed hours) and total float of the wall-clock mode.
+
+    Mirrors :func:`forward_pass_cal`: a task's late finish is the earliest bound
+    its successors put on it, each computed back in the lag's calendar
+    (``finish_at(work(t) - lag)``), then snapped back to the end of the task's
+    working time (connectors stay on their bound); its late start is ``duration``
+    working hours of its own calendar before that; a start bound on a predecessor
+    becomes a finish bound ``duration`` working hours after it. Total float is
+    measured in working days of the task's own calendar:
+    ``(work(lf) - work(ef)) / hours_per_day``. Writes ``w.lf``, ``w.ls`` and ``w.tf``.
+
+    Constraints act on the early dates only: late dates come from the successors
+    and the project finish alone (P6 also applies finish-on and must-finish
+    constraints to late dates; pmosim does not), and a completed task's late dates
+    are those its successors allow.
+    """
+    dur, lf, ls, tf, lagv = w.dur, w.lf, w.ls, w.tf, w.lagv
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    n = dur.shape[0]
+    for p in range(n):
+        for lane in range(LANES):
+            lf[p, lane] = w.pf[lane]
+    for p in range(n - 1, -1, -1):
+        c = cm.task_cal[p]
+        hp = cm.cal_hpd[c]
+        kind = cm.task_kind[p]
+        els = cm.el_scale[p]
+        for lane in range(LANES):
+            x = lf[p, lane]
+            wx = work(tab, wk, ptr, wptr, rng, c, x)
+            if kind != KIND_CONNECTOR:
+                # a late finish is shown at the end of the task's working time (which
+                # has the same working hours done)
+                x = finish_at(tab, wk, ptr, wptr, rng, c, wx)
+                lf[p, lane] = x
+            if kind != KIND_TASK:
+                ls[p, lane] = x
+            elif not np.isnan(els):
+                ls[p, lane] = x - dur[p, lane] * els
+            else:
+                dh = dur[p, lane] * hp
+                ls[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wx - dh) if dh > 0.0 else x
+            tf[p, lane] = (wx - work(tab, wk, ptr, wptr, rng, c, w.ef[p, lane])) / hp
+        for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
+            q = m.pred_idx[k]
+            t = m.pred_type[k]
+            lc = cm.lag_cal[k]
+            lh = cm.cal_hpd[lc]
+            el = cm.lag_el[k]
+            qc = cm.task_cal[q]
+            qhp = cm.cal_hpd[qc]
+            q_task = cm.task_kind[q] == KIND_TASK
+            qels = cm.el_scale[q]
+            _link_lag_cal(m.pred_lag, m.pred_lagrow, w.lag, k, lagv)
+            src = ls if t == FS or t == SS else lf
+            for lane in range(LANES):
+                b = src[p, lane]
+                lag_h = lagv[lane] * lh
+                if not np.isnan(el):
+                    b -= lagv[lane] * el
+                elif lag_h != 0.0:
+                    b = shift(tab, wk, ptr, wptr, rng, lc, b, -lag_h)
+                if (t == SS or t == SF) and q_task:
+                    # a bound on the predecessor's start: its finish is its duration later
+                    if not np.isnan(qels):
+                        b += dur[q, lane] * qels
+                    elif dur[q, lane] > 0.0:
+                        b = shift(tab, wk, ptr, wptr, rng, qc, b, dur[q, lane] * qhp)
+                lf[q, lane] = min(lf[q, lane], b)
+
+
+@njit(**JIT)
+def to_axis_days(cm, x):
+    """Elapsed hours -> working days of the axis calendar, in place (float64[rows, LANES])."""
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    a = cm.axis_cal
+    inv = 1.0 / cm.cal_hpd[a]
+    for p in range(x.shape[0]):
+        for lane in range(x.shape[1]):
+            x[p, lane] = work(tab, wk, ptr, wptr, rng, a, x[p, lane]) * inv
+
+
+@njit(**JIT)
+def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
+    """Both wall-clock passes, then every time in working days of the axis calendar.
+
+    Criticality keeps its meaning: total float (working days of the task's
+    calendar) <= CRITICAL_RTOL * max(1, finish in axis working days).
+    """
+    forward_pass_cal(m, unc, cm, w, sub)
+    backward_pass_cal(m, cm, w)
+    to_axis_days(cm, w.es)
+    to_axis_days(cm, w.ef)
+    to_axis_days(cm, w.lf)
+    to_axis_days(cm, w.ls)
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    a = cm.axis_cal
+    inv = 1.0 / cm.cal_hpd[a]
+    tol = np.empty(LANES)
+    for lane in range(LANES):
+        w.pf[lane] = work(tab, wk, ptr, wptr, rng, a, w.pf[lane]) * inv
+        tol[lane] = CRITICAL_RTOL * max(1.0, w.pf[lane])
+    if acc:
+        # accumulate_task reads the total float as lf - dur - es; the wall-clock float
+        # is in the task's own working days, so lf is set to match (the late finish
+        # in axis days is not needed after this)
+        es, ef, lf, dur, tf = w.es, w.ef, w.lf, w.dur, w.tf
+        for p in range(dur.shape[0]):
+            for lane in range(LANES):
+                lf[p, lane] = es[p, lane] + dur[p, lane] + tf[p, lane]
+            accumulate_task(p, dur, es, ef, lf, w.ex, tol, n_lanes, w.lsum, grid.start_shift[p],
+                            grid.finish_shift[p], grid.mom_scale[p], grid.hist_lo[p],
+                            grid.hist_scale[p],
+                            w.hbin, sub * dur.shape[0] + p, hist_top)
+
+
+@njit(**JIT)
+def deterministic_pass_cal(draws, m, cm, grid, dur1, lag1):
+    """:func:`deterministic_pass` of the wall-clock mode.
+
+    Returns early start, early finish, late start, late finish (float64[n_tasks]
+    each, elapsed hours), total float (working days of each task's calendar), the
+    same four dates in working days of the axis calendar, the project finish in
+    elapsed hours and in axis working days, and the durations (working days of each
+    task's calendar; a completed task's actual one).
+    """
+    w = make_work(draws, None, None, cm)
+    for p in range(dur1.shape[0]):
+        w.dur[p, :] = dur1[p]
+    for r in range(lag1.shape[0]):
+        w.lag[r + 1, :] = lag1[r]
+    forward_pass_cal(m, None, cm, w, -1)
+    backward_pass_cal(m, cm, w)
+    hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy())
+    pf = w.pf[0]
+    passes_cal(m, None, cm, grid, w, -1, 1, False, 0.0)
+    return (hours[0], hours[1], hours[2], hours[3], w.tf[:, 0].copy(), w.es[:, 0].copy(),
+            w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
+            w.dur[:, 0].copy())
