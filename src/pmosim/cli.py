@@ -92,6 +92,7 @@ def cli():
       pmosim run scenarios/software-release.toml -n 20000 --seed 7 --out results
       pmosim validate scenarios/building-fit-out.toml
       pmosim cpm scenarios/building-fit-out.toml
+      pmosim warmup                               # compile the kernels ahead of a first run
 
     Scenario files are TOML (docs/scenario-format.md); MS Project XML (.xml),
     Primavera XER (.xer) and PSPLIB (.sm) files are read too.
@@ -203,15 +204,29 @@ class _Progress:
         self.done = 0
         self.shown = 0
         self.lock = threading.Lock()
+        self.held = False
         self.timer = None
         if file.isatty():
             self.timer = threading.Timer(PROGRESS_AFTER_S, self._open)
             self.timer.daemon = True
             self.timer.start()
 
+    def hold(self):
+        """No bar while the kernels compile (the compile notice says what is going on)."""
+        with self.lock:
+            self.held = True
+
+    def release(self):
+        with self.lock:
+            self.held = False
+            if self.bar is None and self.timer is not None and self.done < self.total:
+                self.timer = threading.Timer(PROGRESS_AFTER_S, self._open)
+                self.timer.daemon = True
+                self.timer.start()
+
     def _open(self):
         with self.lock:
-            if self.bar is None and self.done < self.total:
+            if self.bar is None and not self.held and self.done < self.total:
                 self.bar = click.progressbar(length=self.total, label="Simulating",
                                              file=self.file, show_eta=True, show_percent=True)
                 self.bar.__enter__()
@@ -235,6 +250,54 @@ class _Progress:
                 self.bar.__exit__(None, None, None)
                 self.bar = None
             self.done = self.total
+
+
+class _CompileNotice:
+    """Says on standard error when numba compiles kernels (a model kind's first run on
+    this machine), and holds the progress bar meanwhile, so a first run never looks
+    frozen; silent when the kernels load from the cache."""
+
+    def __init__(self, progress=None):
+        self.progress = progress
+        self.depth = 0
+        self.t0 = None
+        self.listener = None
+
+    def __enter__(self):
+        from numba.core import event
+
+        notice = self
+
+        class Listener(event.Listener):
+            def on_start(self, ev):
+                notice._start()
+
+            def on_end(self, ev):
+                notice._end()
+
+        self.listener = Listener()
+        event.register("numba:compile", self.listener)
+        return self
+
+    def __exit__(self, *exc):
+        from numba.core import event
+        event.unregister("numba:compile", self.listener)
+
+    def _start(self):
+        self.depth += 1
+        if self.depth == 1:
+            self.t0 = time.perf_counter()
+            if self.progress is not None:
+                self.progress.hold()
+            click.echo("Compiling the simulation kernels for this kind of model (first run "
+                       "only, 10-60 s; later runs load them from the cache) ...", err=True)
+
+    def _end(self):
+        self.depth -= 1
+        if self.depth == 0:
+            click.echo(f"Compiled in {time.perf_counter() - self.t0:.0f} s.", err=True)
+            if self.progress is not None:
+                self.progress.release()
 
 
 def _is_number(text: str) -> bool:
@@ -284,9 +347,16 @@ def _fmt_days(t) -> str:
                    f"finish (one extra run per risk); prints the tornado, writes {TORNADO_PNG}.")
 @click.option("--rank-percentile", type=click.FloatRange(0, 100), default=80.0,
               show_default=True, help="Finish percentile the --rank-risks tornado ranks by.")
+@click.option("--backend", type=click.Choice(["threads", "dask"]), default="threads",
+              show_default=True,
+              help="Where the iterations run: this machine's threads, or a Dask distributed "
+                   "cluster (pip install 'pmosim[dask]'). Results are the same bits on both.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="With --backend dask: the scheduler address (tcp://host:8786, from "
+                   "'dask scheduler'); default: a local cluster on this machine.")
 @_friendly
 def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget, risk_mode,
-        rank_risks, rank_percentile):
+        rank_risks, rank_percentile, backend, scheduler):
     """Simulate SCENARIO and report finish percentiles, dates, critical tasks, risks and cost.
 
     Without SCENARIO, runs the bundled example scenario. Writes results.json,
@@ -301,6 +371,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
       pmosim run plan.toml --target 2027-09-30 --out results --json -
       pmosim run scenarios/office-move-risks.toml --target 2027-10-29 --budget 2400000
       pmosim run scenarios/office-move-risks.toml --risks post --rank-risks
+      pmosim run plan.toml -n 1000000 --backend dask --scheduler tcp://10.0.0.5:8786
     """
     from . import simulate
     from .io.json_out import results_dict, write_json
@@ -322,30 +393,45 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
             f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
             "switches every risk event off); use --risks pre or post")
 
+    if scheduler is not None and backend != "dask":
+        raise click.ClickException(
+            f"--scheduler {scheduler}: a scheduler address is for --backend dask")
+    if threads is not None and backend == "dask":
+        raise click.ClickException(
+            "--threads is for --backend threads; Dask workers have their own threads "
+            "(dask worker --nthreads)")
+    from .backends import get_backend
+
     progress = _Progress(sys.stderr, iterations)
     t0 = time.perf_counter()
-    try:
-        with _about(scenario):
-            result = simulate(project, iterations, seed=seed, threads=threads,
-                              progress=progress, risks=risk_mode)
-    finally:
-        progress.close()
-    if budget_spec is not None and result.cost is None:
-        where = "--budget" if budget is not None else "project.budget"
-        raise click.ClickException(
-            f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a budget; "
-            "set cost_fixed or cost_rate on tasks, cost_impact on risks or cost_rate under "
-            "[project]")
-    ranking = None
-    if rank_risks:
-        from . import rank_risks as rank
-        n_ranked = len(result.risks)
-        click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
-                   f"{n_ranked + 1} runs of {iterations:,} iterations on the same random "
-                   "numbers ...", err=True)
-        with _about(scenario):
-            ranking = rank(project, iterations, seed=result.seed, percentile=rank_percentile,
-                           risks=risk_mode, threads=threads)
+    with contextlib.ExitStack() as stack:
+        if backend == "dask":
+            say("Starting a local Dask cluster ..." if scheduler is None
+                else f"Connecting to the Dask scheduler at {scheduler} ...")
+        runner = get_backend(backend, threads=threads, scheduler=scheduler)
+        stack.callback(runner.close)
+        try:
+            with _about(scenario), _CompileNotice(progress):
+                result = simulate(project, iterations, seed=seed, progress=progress,
+                                  risks=risk_mode, backend=runner)
+        finally:
+            progress.close()
+        if budget_spec is not None and result.cost is None:
+            where = "--budget" if budget is not None else "project.budget"
+            raise click.ClickException(
+                f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a "
+                "budget; set cost_fixed or cost_rate on tasks, cost_impact on risks or "
+                "cost_rate under [project]")
+        ranking = None
+        if rank_risks:
+            from . import rank_risks as rank
+            n_ranked = len(result.risks)
+            click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
+                       f"{n_ranked + 1} runs of {iterations:,} iterations on the same random "
+                       "numbers ...", err=True)
+            with _about(scenario), _CompileNotice():
+                ranking = rank(project, iterations, seed=result.seed,
+                               percentile=rank_percentile, risks=risk_mode, backend=runner)
     elapsed = time.perf_counter() - t0
 
     doc = results_dict(result, scenario=scenario, target=target_spec, budget=budget_spec,
@@ -593,6 +679,38 @@ def _model_extras(project) -> str:
         currency = project.meta.get("currency")
         parts.append(f"budget {_money(budget, currency)}")
     return "; " + ", ".join(parts) if parts else ""
+
+
+# -- warmup ---------------------------------------------------------------------------
+@cli.command()
+@click.option("--kind", "kinds", multiple=True,
+              type=click.Choice(["plain", "risks", "costs", "risks+costs", "calendars",
+                                 "calendars+risks+costs"]),
+              help="Compile only this kind of model (repeatable; default: every kind).")
+@_friendly
+def warmup(kinds):
+    """Compile the simulation kernels now, so that no later run waits for them.
+
+    The kernels compile on a machine's first run of each kind of model (risks and
+    drivers, costs, imported working calendars: each adds stages), 10-60 s each,
+    then load from numba's cache in well under a second. Run this once after
+    installing (in a container image, say); it is safe to run again, and fast.
+
+    \b
+    Examples:
+      pmosim warmup
+      pmosim warmup --kind plain --kind risks
+    """
+    from .engine import WARMUP_KINDS, warmup as compile_kernels
+
+    chosen = list(kinds) or list(WARMUP_KINDS)
+    total = 0.0
+    with _CompileNotice():
+        for kind, seconds in compile_kernels(chosen):
+            total += seconds
+            click.echo(f"  {kind:<24} {seconds:6.1f} s")
+    click.echo(f"Kernels ready for {len(chosen)} kind{'s' if len(chosen) > 1 else ''} of model "
+               f"in {total:.1f} s.")
 
 
 # -- cpm ------------------------------------------------------------------------------
