@@ -7,8 +7,8 @@ the working-day axis), ``passes_cal`` (the wall-clock mode), ``costs``,
 ``driver`` (a span of iterations, the one entry point of a backend). ``_llvm`` is
 the vector layer. The structs and codes they read are in :mod:`pmosim.layout`.
 
-This package module itself imports no numba, so that ``import pmosim`` stays fast;
-the submodules compile (or load from the cache) on first use.
+``import pmosim`` does not import this package (the engine imports it on first use),
+so it stays fast; the submodules compile (or load from the cache) on first call.
 
 All numba options live here (STYLE: one place). ``cache=True`` keeps compiled code on
 disk, so later processes start fast (see :mod:`pmosim._cache` for where, and how a
@@ -35,6 +35,12 @@ if KERNEL_MODE not in KERNEL_MODES:
 #: The portable mode does not share numba's on-disk cache with the native one (the
 #: cache is keyed by each function's own source file, not by what it imports).
 JIT = dict(cache=KERNEL_MODE == "native", nogil=True, error_model="numpy")
+if KERNEL_MODE == "native":
+    # before any kernel is called: drop cached kernels compiled from other sources
+    from ._cache import guard
+
+    guard()
+
 #: For per-task helpers that take the model or work-array tuples: a call would copy
 #: those structs (dozens of arrays) every time, which cost ~10 ns per task-iteration.
 #: But numba's IR inlining binds every *array* argument to a new variable, with an

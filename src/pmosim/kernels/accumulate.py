@@ -162,5 +162,3 @@ def count_in_bin(hist, row, b):
         hist[row, n_bins + 1] += 1
     else:
         hist[row, int(b) + 1] += 1
-
-
