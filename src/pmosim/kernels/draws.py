@@ -10,6 +10,7 @@ nothing of their stage.
 
 import math
 
+import numpy as np
 from numba import njit
 
 from ..layout import (
@@ -24,6 +25,11 @@ from .accumulate import add_fixed
 from .rng import fill_uniforms, philox_uniforms
 from .sampling import qtable_value, sample_row
 from .work import N_SUB
+
+#: Constant arguments go through this: numba compiles a callee once per combination of
+#: literal argument values (Literal[int](0) and int64 are different types), which
+#: cost seconds of a first run's compile for nothing.
+_I = np.int64
 
 
 @njit(**INLINE_JIT)
@@ -86,9 +92,9 @@ def draw_block(draws, unc, costs, w, it0, k0, k1, n_lanes, rstat):
     """
     d = draws
     if d.lag_code.shape[0] > 0:
-        fill_uniforms(w.ulag, it0, STREAM_LAG, k0, k1)
+        fill_uniforms(w.ulag, it0, _I(STREAM_LAG), k0, k1)
         for r in range(d.lag_code.shape[0]):
-            sample_row(d.lag_code[r], d.lag_par, r, d.tables, w.ulag, d.lag_var[r], w.lag, r + 1, 1)
+            sample_row(d.lag_code[r], d.lag_par, r, d.tables, w.ulag, d.lag_var[r], w.lag, r + 1, _I(1))
     if unc is not None:
         _draw_uncertainty(d, unc, w, it0, k0, k1, n_lanes, rstat)
     if costs is not None:
@@ -100,10 +106,10 @@ def _draw_uncertainty(draws, m, w, it0, k0, k1, n_lanes, rstat):
     """Existence and branch draws, risk occurrences and impacts, driver factors."""
     tables = draws.tables
     if m.n_ex_vars > 0:
-        fill_uniforms(w.uex, it0, STREAM_EXIST, k0, k1)
+        fill_uniforms(w.uex, it0, _I(STREAM_EXIST), k0, k1)
     n_br = m.br_ptr.shape[0] - 1
     if n_br > 0:
-        fill_uniforms(w.ubr, it0, STREAM_BRANCH, k0, k1)
+        fill_uniforms(w.ubr, it0, _I(STREAM_BRANCH), k0, k1)
         for b in range(n_br):
             lo, hi = m.br_ptr[b], m.br_ptr[b + 1]
             for lane in range(LANES):
@@ -113,10 +119,10 @@ def _draw_uncertainty(draws, m, w, it0, k0, k1, n_lanes, rstat):
                 w.chosen[b, lane] = j
     n_risk = m.risk_p.shape[0]
     if n_risk > 0:
-        fill_uniforms(w.urisk, it0, STREAM_RISK, k0, k1)
-        fill_uniforms(w.uimp, it0, STREAM_RISK_IMPACT, k0, k1)
+        fill_uniforms(w.urisk, it0, _I(STREAM_RISK), k0, k1)
+        fill_uniforms(w.uimp, it0, _I(STREAM_RISK_IMPACT), k0, k1)
         for r in range(n_risk):
-            sample_row(m.risk_code[r], m.risk_par, r, tables, w.uimp, m.risk_var[r], w.imp, r, 1)
+            sample_row(m.risk_code[r], m.risk_par, r, tables, w.uimp, m.risk_var[r], w.imp, r, _I(1))
             for lane in range(LANES):
                 w.occ[r, lane] = 1.0 if w.urisk[r, lane] < m.risk_p[r] else 0.0
             for lane in range(n_lanes):
@@ -125,10 +131,10 @@ def _draw_uncertainty(draws, m, w, it0, k0, k1, n_lanes, rstat):
                     add_fixed(rstat, 1, r, w.imp[r, lane] * m.risk_scale[r])
     n_drv = m.drv_p.shape[0]
     if n_drv > 0:
-        fill_uniforms(w.udrv, it0, STREAM_DRIVER, k0, k1)
-        fill_uniforms(w.udf, it0, STREAM_DRIVER_FACTOR, k0, k1)
+        fill_uniforms(w.udrv, it0, _I(STREAM_DRIVER), k0, k1)
+        fill_uniforms(w.udf, it0, _I(STREAM_DRIVER_FACTOR), k0, k1)
         for d in range(n_drv):
-            sample_row(m.drv_code[d], m.drv_par, d, tables, w.udf, d, w.fac, d, 1)
+            sample_row(m.drv_code[d], m.drv_par, d, tables, w.udf, d, w.fac, d, _I(1))
             for lane in range(LANES):
                 if not w.udrv[d, lane] < m.drv_p[d]:
                     w.fac[d, lane] = 1.0
@@ -169,10 +175,10 @@ def draw_costs(d, m, w, it0, k0, k1):
                 n_random += code[r] != FIXED
             if n_random == 0:
                 continue
-            philox_uniforms(it0, g, stream, k0, k1, ucost, 0, 1, 0, r1 - r0)
+            philox_uniforms(it0, g, _I(stream), k0, k1, ucost, _I(0), _I(1), _I(0), r1 - r0)
             for r in range(r0, r1):
                 if code[r] != FIXED:
-                    _sample_row_inline(code[r], par, r, tables, ucost, r - r0, out, r, 1)
+                    _sample_row_inline(code[r], par, r, tables, ucost, r - r0, out, r, _I(1))
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -225,7 +231,8 @@ def sample_durations(m, w, it0, n_sub, k0, k1):
         if drawn == 0:
             continue
         for sub in range(n_sub):
-            philox_uniforms(it0 + sub * LANES, g, STREAM_DURATION, k0, k1, ug, sub, n_sub, 0, 4)
+            philox_uniforms(it0 + sub * LANES, g, _I(STREAM_DURATION), k0, k1, ug, sub, n_sub, _I(0),
+                            _I(4))
         for j in range(n_in):
             v = 4 * g + j
             p = var_pos[v]
@@ -274,8 +281,8 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
         for sub in range(n_sub):
             for i in range(k):
                 v = m.corr_var[v0 + i]
-                philox_uniforms(it0 + sub * LANES, v // 4, STREAM_DURATION, k0, k1, w.ucorr, i, 1,
-                                v % 4, 1)
+                philox_uniforms(it0 + sub * LANES, v // 4, _I(STREAM_DURATION), k0, k1, w.ucorr, i, _I(1),
+                                v % 4, _I(1))
                 for lane in range(LANES):
                     w.zc[i, lane] = 0.0
             for j in range(k):
@@ -289,6 +296,7 @@ def sample_correlated(m, w, it0, n_sub, k0, k1):
                     w.ucorr[i, lane] = min(max(x, _U_MIN), 1.0 - _U_MIN)
                 v = m.corr_var[v0 + i]
                 p = m.var_pos[v]
-                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, p * N_SUB + sub, 1)
+                sample_row(m.dur_code[p], m.dur_par, p, m.tables, w.ucorr, i, w.dsb, p * N_SUB + sub,
+                           _I(1))
 
 

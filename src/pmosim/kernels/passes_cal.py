@@ -294,11 +294,12 @@ def deterministic_pass_cal(draws, m, cm, grid, dur1, lag1):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
         w.lag[r + 1, :] = lag1[r]
-    forward_pass_cal(m, None, cm, w, -1)
+    # non-literal arguments: the same compiled passes as the simulation's (see draws._I)
+    forward_pass_cal(m, None, cm, w, np.int64(-1))
     backward_pass_cal(m, cm, w)
     hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy())
     pf = w.pf[0]
-    passes_cal(m, None, cm, grid, w, -1, 1, False, 0.0)
+    passes_cal(m, None, cm, grid, w, np.int64(-1), np.int64(1), np.bool_(False), 0.0)
     return (hours[0], hours[1], hours[2], hours[3], w.tf[:, 0].copy(), w.es[:, 0].copy(),
             w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
             w.dur[:, 0].copy())

@@ -167,7 +167,8 @@ def fill_uniforms(out, iteration0, stream, k0, k1):
     """
     n_vars = out.shape[0]
     for g in range((n_vars + 3) // 4):
-        philox_uniforms(iteration0, g, stream, k0, k1, out, 4 * g, 1, 0, min(4, n_vars - 4 * g))
+        philox_uniforms(iteration0, g, stream, k0, k1, out, 4 * g, np.int64(1), np.int64(0),
+                        min(4, n_vars - 4 * g))
 
 
 @njit(**JIT)
