@@ -5,10 +5,8 @@ history, LGPL-2.1; PSPLIB J30, Kolisch & Sprecher 1997), never copied.
 """
 
 import json
-import sys
 import textwrap
 import tomllib
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -17,8 +15,7 @@ import pmosim
 from pmosim.cli import cli
 from pmosim.distributions import Fixed, Triangular, Uniform
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir  # noqa: E402
+from _data import data_dir
 
 # PSPLIB text (the psplib module's example): job 2 of 4 periods between source and sink
 TINY_PSPLIB = textwrap.dedent("""\

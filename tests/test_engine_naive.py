@@ -7,8 +7,6 @@ per-iteration start, finish, project finish and critical flag must agree
 """
 
 import json
-import sys
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -22,8 +20,7 @@ from pmosim import (
     Discrete, Exponential, Fixed, LogNormal, Normal, Pert, Triangular, Trigen, Uniform,
 )
 
-sys.path.insert(0, str(Path(__file__).parent))
-import naive  # noqa: E402
+import naive
 
 ATOL = 1e-9
 LINK_TYPES = ("FS", "SS", "FF", "SF")

@@ -7,7 +7,6 @@ EJOR 96(1):205-216), MS Project files from MPXJ and ProjectLibre, the Primavera 
 """
 
 import datetime as dt
-import sys
 import tomllib
 from pathlib import Path
 
@@ -24,8 +23,7 @@ from pmosim.io.export import write_scenario
 from pmosim.model import link_lag, planned_duration, task_duration
 from pmosim.uncertainty import apply_uncertainty
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir  # noqa: E402
+from _data import data_dir
 
 
 def assert_same_schedule(imported, loaded):

@@ -3,9 +3,7 @@
 Data: ``../shared/data/dslib/Excel/*.xlsx`` (231 ProTrack workbooks; see PROVENANCE.md).
 """
 
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -13,9 +11,9 @@ from pmosim.distributions import Fixed, Triangular
 from pmosim.errors import ScheduleImportError
 from pmosim.io.dslib import parse_duration, parse_predecessors, read_dslib
 
+from _data import data_dir
+
 pytest.importorskip("openpyxl", reason="DSLIB workbooks need the optional openpyxl (pmosim[dslib])")
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir  # noqa: E402
 
 
 @pytest.fixture(scope="module")

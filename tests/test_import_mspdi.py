@@ -5,19 +5,16 @@ and ``../shared/data/projectlibre/New Product.xml`` (CPAL-1.0); see their PROVEN
 """
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import networkx as nx
 import pytest
 
 import pmosim
 from pmosim.errors import ScheduleImportError
-from pmosim.io._worktime import axis_dates, schedule_dates
 from pmosim.io.mspdi import read_mspdi
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir  # noqa: E402
+from _data import data_dir
+from reference_worktime import axis_dates, schedule_dates
 
 TASK_LINKS = [("mpxj", "generated", "task-links", f"task-links-project{v}-mspdi.xml")
               for v in (2003, 2007, 2010, 2013, 2016, 2019)]

@@ -4,8 +4,6 @@ The ``MPM-Time`` in each header is the unconstrained critical-path length, an ex
 oracle for the deterministic CPM finish of every instance.
 """
 
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +12,7 @@ from pmosim.distributions import Fixed
 from pmosim.errors import ScheduleImportError
 from pmosim.io.psplib import read_psplib, read_psplib_all
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir, naive_forward_pass  # noqa: E402
+from _data import data_dir, naive_forward_pass
 
 
 SETS = {"j30.sm": 480, "j60.sm": 480, "j90.sm": 480, "j120.sm": 600}

@@ -3,30 +3,22 @@
 Data: ``../shared/data/p6/SP10 - COST LOADED.xer`` (HS2 schedule from PyP6Xer's history,
 LGPL-2.1; see its PROVENANCE.md). P6 stored its early start/finish for every
 activity; the reference forward pass with per-task calendars
-(:func:`pmosim.io._worktime.schedule_dates`) must reproduce them.
+(``schedule_dates`` of ``tests/reference_worktime.py``) must reproduce them.
 """
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import networkx as nx
 import pytest
 
 from pmosim.distributions import Fixed
 from pmosim.errors import ScheduleImportError
-from pmosim.io._worktime import schedule_dates
 from pmosim.io.xer import read_xer
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir  # noqa: E402
+from _data import data_dir
+from reference_worktime import WorkWeek, schedule_dates
 
 SP10 = ("p6", "SP10 - COST LOADED.xer")
-
-
-@pytest.fixture(scope="module")
-def sp10():
-    return read_xer(data_dir(*SP10))
 
 
 def test_sp10_counts_match_the_file(sp10):
@@ -181,8 +173,6 @@ def test_several_projects(tmp_path):
 
 
 def test_24_hour_calendar_and_work_week(tmp_path):
-    from pmosim.io._worktime import WorkWeek
-
     data = "(0||CalendarData()((0||DaysOfWeek()(" + "".join(
         f"(0||{d}()((0||0(s|00:00|f|00:00)())))" for d in range(1, 8)) + "))))"
     p = read_xer(_xer(tmp_path, _small([], data)))

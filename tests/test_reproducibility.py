@@ -6,8 +6,6 @@ must equal numpy.random.Philox bit for bit.
 
 import dataclasses
 import json
-import sys
-from pathlib import Path
 
 import networkx as nx
 import numba
@@ -20,8 +18,7 @@ from pmosim import Discrete, Exponential, Normal, Pert, Triangular, Uniform
 from pmosim.compile import uses_calendars
 from pmosim.kernels import rng
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _calendars import random_calendar_project  # noqa: E402
+from _calendars import random_calendar_project
 
 LINK_TYPES = ("FS", "SS", "FF", "SF")
 DISTS = [Triangular(1, 3, 8), Pert(2, 4, 9), Uniform(1, 5), Normal(4, 1.5), Exponential(2),

@@ -5,8 +5,6 @@ reconstruction of every adjusted duration from the documented random streams.
 """
 
 import math
-import sys
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -18,8 +16,7 @@ import pmosim
 from pmosim.errors import ModelError
 from pmosim.stats import pearson_to_spearman, spearman_to_pearson
 
-sys.path.insert(0, str(Path(__file__).parent))
-import naive  # noqa: E402
+import naive
 
 K = 5  # sigmas of Monte Carlo tolerance
 

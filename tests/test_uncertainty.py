@@ -6,8 +6,6 @@ workbook with its own three-point estimates (Batselier & Vanhoucke 2015, IJPM
 """
 
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,8 +14,7 @@ from pmosim.distributions import Fixed, Pert, Triangular, Trigen, Uniform
 from pmosim.errors import ModelError
 from pmosim.uncertainty import Range, apply_uncertainty, parse_rule, parse_uncertainty
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _data import data_dir  # noqa: E402
+from _data import data_dir
 
 
 # -- the grammar ---------------------------------------------------------------------
@@ -208,11 +205,6 @@ def test_simulated_mean_matches_the_range():
 
 
 # -- real files -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sp10():
-    return pmosim.load(data_dir("p6", "SP10 - COST LOADED.xer"))
-
-
 def test_sp10_quickrisk_spares_completed_work_and_milestones(sp10):
     q = apply_uncertainty(sp10, "triangular(-10%, 0, +25%)")
     counts = {"range": 0, "complete": 0, "zero": 0}

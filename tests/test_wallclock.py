@@ -1,16 +1,14 @@
 """The wall-clock kernel: working calendars per task and lag, against independent references.
 
 References: the scheduling tools' own dates stored in the files (Primavera P6 for
-SP10, MS Project for the MSPDI files), the slow reference pass
-:func:`pmosim.io._worktime.schedule_dates` (Python, :class:`WorkWeek` calendars),
-the single-axis kernel (for single-calendar projects, where both modes must give
+SP10, MS Project for the MSPDI files), the slow reference pass ``schedule_dates``
+of ``tests/reference_worktime.py`` (Python, :class:`WorkWeek` calendars), the
+single-axis kernel (for single-calendar projects, where both modes must give
 the same working-day times) and a hand-computed two-calendar schedule.
 """
 
 import copy
 import datetime as dt
-import sys
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -21,15 +19,12 @@ import pmosim
 from pmosim.compile import compile_project, uses_calendars
 from pmosim.distributions import Fixed
 from pmosim.errors import ScheduleImportError
-from pmosim.io._worktime import WorkWeek, schedule_dates
 from pmosim.io.mspdi import read_mspdi
-from pmosim.io.xer import read_xer
 
-sys.path.insert(0, str(Path(__file__).parent))
-from _calendars import random_calendar_project  # noqa: E402
-from _data import data_dir  # noqa: E402
+from _calendars import random_calendar_project
+from _data import data_dir
+from reference_worktime import WorkWeek, schedule_dates
 
-SP10 = ("p6", "SP10 - COST LOADED.xer")
 TASK_LINKS = [("mpxj", "generated", "task-links", f"task-links-project{v}-mspdi.xml")
               for v in (2003, 2007, 2010, 2013, 2016, 2019)]
 MSPDI = TASK_LINKS + [("mpxj", "mspdirelations.xml"), ("mpxj", "legacy", "sample.xml"),
@@ -41,11 +36,6 @@ SECOND_DAYS = 2e-5
 
 def cpm_dates(r):
     return {v: (a, b) for v, a, b in zip(r.task_ids, r.early_start_date, r.early_finish_date)}
-
-
-@pytest.fixture(scope="module")
-def sp10():
-    return read_xer(data_dir(*SP10))
 
 
 def test_sp10_uses_the_wall_clock(sp10):

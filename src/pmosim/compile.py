@@ -551,8 +551,8 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
 
     # the tables span every date of the project and every later exception (within a
     # century of the data date); the weekly pattern continues them exactly after that,
-    # and before it (two weeks before the earliest date, as io._worktime.schedule_dates)
-    # up to exceptions no scheduled time reaches
+    # and before it (two weeks before the earliest date, as schedule_dates in
+    # tests/reference_worktime.py) up to exceptions no scheduled time reaches
     dates = [origin]
     for _, d in graph.nodes(data=True):
         dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("resume"),

@@ -34,7 +34,7 @@ from pathlib import Path
 from ..distributions import Fixed, Triangular
 from ..errors import ModelError, ScheduleImportError
 from ..model import Project
-from ._worktime import add_connector, import_report, read_bytes
+from ._common import add_connector, import_report, read_bytes
 
 __all__ = ["read_dslib", "parse_duration", "parse_predecessors"]
 

@@ -61,8 +61,8 @@ import defusedxml.ElementTree as DET
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._worktime import (add_connector, engine_hints, import_report, parse_dt, read_bytes,
-                        work_calendar)
+from ._common import (add_connector, engine_hints, import_report, parse_dt, read_bytes,
+                      work_calendar)
 
 __all__ = ["read_mspdi"]
 

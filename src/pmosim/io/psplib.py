@@ -60,7 +60,7 @@ from pathlib import Path
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._worktime import import_report, read_text
+from ._common import import_report, read_text
 
 __all__ = ["read_psplib", "read_psplib_all", "parse_psplib"]
 

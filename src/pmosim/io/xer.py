@@ -28,8 +28,8 @@ Mapping onto pmosim's model (one project per import):
 - Engine hints on the working-day axis of ``meta["axis_calendar"]`` (the calendar most
   tasks use): ``release`` (earliest start from start-on/after constraints, >= 0),
   ``fixed_start``/``fixed_finish`` for completed tasks (<= 0). The engine ignores them
-  today; :func:`pmosim.io._worktime.schedule_dates` is the reference forward pass with
-  per-task calendars that reproduces P6's early dates.
+  today; ``schedule_dates`` in ``tests/reference_worktime.py`` is the reference
+  forward pass with per-task calendars that reproduces P6's early dates.
 - Edge attributes: ``type``, ``lag`` (days), ``lag_calendar``.
 
 Examples
@@ -60,8 +60,8 @@ from collections import Counter, defaultdict
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._worktime import (WorkWeek, add_connector, engine_hints, import_report, parse_dt,
-                        read_text, work_calendar)
+from ._common import (add_connector, engine_hints, import_report, parse_dt, read_text,
+                      work_calendar)
 
 __all__ = ["read_xer", "parse_xer_tables"]
 
@@ -328,12 +328,6 @@ def _build(tables, source, wanted) -> Project:
         duplicate_links=duplicates, external_links=link_missing,
     )
     return g
-
-
-def work_week(cal: dict, origin, first, last, name) -> WorkWeek:
-    """A :class:`WorkWeek` for a calendar dict of ``project.meta["calendars"]``."""
-    return WorkWeek(cal["week"], cal["exceptions"], origin, first - _dt.timedelta(days=7),
-                    last + _dt.timedelta(days=3650), name=f"{name} ({cal['name']})")
 
 
 def _standard_calendar() -> dict:

@@ -11,9 +11,10 @@ continuation is exact, and no date, however far a simulation pushes it, falls of
 the calendar. The table starts two weeks before the project's earliest date (an
 actual date, a constraint or the data date); earlier exceptions are not kept.
 
-The boundary rules are those of the reference, :class:`pmosim.io._worktime.WorkWeek`:
-a start on the boundary between two working periods goes to the next period, a
-finish stays at the end of the earlier one (within ``EPS`` working hours).
+The boundary rules are those of :class:`pmosim.io._common.WorkWeek`, the calendar of
+the reference scheduler ``tests/reference_worktime.py``: a start on the boundary
+between two working periods goes to the next period, a finish stays at the end of
+the earlier one (within ``EPS`` working hours).
 """
 
 import math
