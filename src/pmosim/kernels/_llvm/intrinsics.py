@@ -8,7 +8,6 @@ table come into cache while the current one is sampled.
 
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 
@@ -48,7 +47,8 @@ def prefetch(typingctx, arr, idx):
         ptr = builder.gep(ary.data, [args[1]])
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # llvmlite mangles the name for its pointer mode (typed "p0i8" or opaque "p0")
+        fn = builder.module.declare_intrinsic("llvm.prefetch", [i8p], fnty)
         builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
         return context.get_dummy_value()
     return types.none(arr, idx), codegen
