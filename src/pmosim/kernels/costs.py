@@ -37,8 +37,8 @@ def add_task_costs(m, grid, exist_on, w):
     Done inside the forward pass it was ~1.3 ns per task-iteration cheaper for cost
     runs, but its code slowed the plain pass by ~15 % (measured).
     """
-    es, ef, dur, ex, cfix, crate, occ, rcost = w.es, w.ef, w.dur, w.ex, w.cfix, w.crate, w.occ, w.rcost
-    cash = w.cash
+    es, ef, dur, ex, cfix, crate, occ, rcost = w.es, w.ef, w.dur, w.ex, w.costs.cfix, w.costs.crate, w.occ, w.costs.rcost
+    cash = w.costs.cash
     cost_fix, cost_rate, crate_code, crate_par = m.cost_fix, m.cost_rate, m.crate_code, m.crate_par
     risk_ptr, risk_idx, risk_share = m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share
     # rows are .simd vectors; only the scatter into ``cash`` goes lane by lane, from
@@ -61,7 +61,7 @@ def add_task_costs(m, grid, exist_on, w):
     zero = vsplat(0.0)
     one = vsplat(1.0)
     cost_sum = zero
-    _clear_costs(w.cost, cash)
+    _clear_costs(w.costs.cost, cash)
     cost_pos = m.cost_pos
     inv_dt = vsplat(1.0 / grid.cash_dt)
     spill = vsplat(float(CASH_PERIODS + 1))
@@ -112,7 +112,7 @@ def add_task_costs(m, grid, exist_on, w):
             cashf[ia + _U1] += d2b[lane]
             cashf[ib] -= d1b[lane]
             cashf[ib + _U1] += d3b[lane]
-    vstore(w.cost, 0, cost_sum)
+    vstore(w.costs.cost, 0, cost_sum)
 
 
 @njit(**JIT)
@@ -142,7 +142,7 @@ def cost_of_lanes(m, grid, w, n_lanes, totals):
     cash_hist, cash_min, cash_max = totals.cash_hist, totals.cash_min, totals.cash_max
     dt = grid.cash_dt
     inv_dt = 1.0 / dt
-    cash, pf, cost, pcost = w.cash, w.pf, w.cost, w.pcost
+    cash, pf, cost, pcost = w.costs.cash, w.pf, w.costs.cost, w.costs.pcost
     lo, scale = grid.cash_lo, grid.cash_scale
     for lane in range(n_lanes):
         if has_rate:

@@ -161,11 +161,11 @@ def draw_costs(d, m, w, it0, k0, k1):
     the others changes no draw), and its rows are sampled at once from ``w.ucost``,
     so the uniforms never travel through memory.
     """
-    ucost, tables = w.ucost, d.tables
-    for stream, code, par, out in ((STREAM_COST_FIXED, m.cfix_code, m.cfix_par, w.cfix),
-                                   (STREAM_COST_RATE, m.crate_code, m.crate_par, w.crate),
-                                   (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.rcost),
-                                   (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.pcost)):
+    ucost, tables = w.costs.ucost, d.tables
+    for stream, code, par, out in ((STREAM_COST_FIXED, m.cfix_code, m.cfix_par, w.costs.cfix),
+                                   (STREAM_COST_RATE, m.crate_code, m.crate_par, w.costs.crate),
+                                   (STREAM_RISK_COST, m.rcost_code, m.rcost_par, w.costs.rcost),
+                                   (STREAM_PROJECT_COST, m.pcost_code, m.pcost_par, w.costs.pcost)):
         rows = code.shape[0]
         for g in range((rows + 3) // 4):
             r0 = 4 * g

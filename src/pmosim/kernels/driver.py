@@ -79,7 +79,7 @@ def _write_rows(draws, w, b0, nl, cost_on, rows):
         rows.finish[b0 + lane] = w.pf[lane]
     if cost_on:
         for lane in range(nl):
-            rows.cost[b0 + lane] = w.cost[lane]
+            rows.cost[b0 + lane] = w.costs.cost[lane]
     if rows.dur.shape[0] > 0:
         for p in range(w.dur.shape[0]):
             for lane in range(nl):

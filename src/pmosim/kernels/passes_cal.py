@@ -41,7 +41,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
     successors allow. Writes ``w.dur`` (working days of each task's calendar),
     ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf`` (elapsed hours).
     """
-    dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.los, w.lof
+    dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.cal.los, w.cal.lof
     tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     n = dur.shape[0]
     for lane in range(LANES):
@@ -129,7 +129,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
 @njit(**JIT)
 def _move_alap(m, cm, w, p):
     """Move as-late-as-possible task ``p`` as late as its successors' early dates allow."""
-    dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.los
+    dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.cal.los
     tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     c = cm.task_cal[p]
     hp = cm.cal_hpd[c]
@@ -179,7 +179,7 @@ def backward_pass_cal(m, cm, w):
     constraints to late dates; pmosim does not), and a completed task's late dates
     are those its successors allow.
     """
-    dur, lf, ls, tf, lagv = w.dur, w.lf, w.ls, w.tf, w.lagv
+    dur, lf, ls, tf, lagv = w.dur, w.lf, w.cal.ls, w.cal.tf, w.lagv
     tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     n = dur.shape[0]
     for p in range(n):
@@ -257,7 +257,7 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
     to_axis_days(cm, w.es)
     to_axis_days(cm, w.ef)
     to_axis_days(cm, w.lf)
-    to_axis_days(cm, w.ls)
+    to_axis_days(cm, w.cal.ls)
     tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
     a = cm.axis_cal
     inv = 1.0 / cm.cal_hpd[a]
@@ -269,7 +269,7 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
         # accumulate_task reads the total float as lf - dur - es; the wall-clock float
         # is in the task's own working days, so lf is set to match (the late finish
         # in axis days is not needed after this)
-        es, ef, lf, dur, tf = w.es, w.ef, w.lf, w.dur, w.tf
+        es, ef, lf, dur, tf = w.es, w.ef, w.lf, w.dur, w.cal.tf
         for p in range(dur.shape[0]):
             for lane in range(LANES):
                 lf[p, lane] = es[p, lane] + dur[p, lane] + tf[p, lane]
@@ -297,9 +297,9 @@ def deterministic_pass_cal(draws, m, cm, grid, dur1, lag1):
     # non-literal arguments: the same compiled passes as the simulation's (see draws._I)
     forward_pass_cal(m, None, cm, w, np.int64(-1))
     backward_pass_cal(m, cm, w)
-    hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy())
+    hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.cal.ls[:, 0].copy(), w.lf[:, 0].copy())
     pf = w.pf[0]
     passes_cal(m, None, cm, grid, w, np.int64(-1), np.int64(1), np.bool_(False), 0.0)
-    return (hours[0], hours[1], hours[2], hours[3], w.tf[:, 0].copy(), w.es[:, 0].copy(),
-            w.ef[:, 0].copy(), w.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
+    return (hours[0], hours[1], hours[2], hours[3], w.cal.tf[:, 0].copy(), w.es[:, 0].copy(),
+            w.ef[:, 0].copy(), w.cal.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
             w.dur[:, 0].copy())

@@ -19,7 +19,7 @@ from ..layout import (  # noqa: F401  (the streams are re-exported for tests and
     STREAM_DURATION, STREAM_EXIST, STREAM_LAG, STREAM_PROJECT_COST, STREAM_RISK,
     STREAM_RISK_COST, STREAM_RISK_IMPACT,
 )
-from . import INLINE_JIT, JIT, LANES
+from . import INLINE_JIT, JIT
 from .vector import lane_f64
 
 _M0 = np.uint64(0xD2E7470EE14C6C93)

@@ -53,6 +53,14 @@ class Work(NamedTuple):
                           #                       sub * n + p: one sub-block's bins are
                           #                       contiguous (16 KB at 1,000 tasks, not a
                           #                       line per task)
+    costs: "CostWork"     # the cost stage's rows
+    cal: "CalWork"        # the wall-clock passes' rows
+
+
+class CostWork(NamedTuple):
+    """One thread's rows of the cost stage (all ``[rows, LANES]``); read once per call of
+    a cost kernel, so the nesting costs nothing per task."""
+
     ucost: np.ndarray     # float64[4, LANES]     one Philox block of cost uniforms
     cfix: np.ndarray      # float64[C1]           sampled fixed costs
     crate: np.ndarray     # float64[C2]           sampled cost rates
@@ -61,10 +69,15 @@ class Work(NamedTuple):
     cost: np.ndarray      # float64[LANES]        project cost
     cash: np.ndarray      # float64[LANES, CASH_PERIODS + 2, 2] cash flow: slope and
                           #                       slope * time deposits (+ a spill cell)
-    los: np.ndarray       # float64[LANES]        wall-clock mode: one task's start bound
+
+
+class CalWork(NamedTuple):
+    """One thread's rows of the wall-clock passes."""
+
+    los: np.ndarray       # float64[LANES]        one task's start bound
     lof: np.ndarray       # float64[LANES]        ... its finish bound
-    ls: np.ndarray        # float64[n or 0]       ... late start (elapsed hours)
-    tf: np.ndarray        # float64[n or 0]       ... total float (task's working days)
+    ls: np.ndarray        # float64[n or 0]       late start (elapsed hours)
+    tf: np.ndarray        # float64[n or 0]       total float (task's working days)
 
 
 @njit(**JIT)
@@ -100,18 +113,19 @@ def make_work(draws, unc, costs, cal):
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
         new_lane_sums(n), np.zeros((N_SUB * n, LANES), dtype=np.uint8),
-        np.empty((4, LANES)), np.empty((n_cfix, LANES)), np.empty((n_crate, LANES)),
-        np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
-        np.zeros((LANES, CASH_PERIODS + 2, 2)),
-        np.empty(LANES), np.empty(LANES),
-        np.empty((n_cal, LANES)), np.empty((n_cal, LANES)),
+        CostWork(np.empty((4, LANES)), np.empty((n_cfix, LANES)), np.empty((n_crate, LANES)),
+                 np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
+                 np.zeros((LANES, CASH_PERIODS + 2, 2))),
+        CalWork(np.empty(LANES), np.empty(LANES), np.empty((n_cal, LANES)),
+                np.empty((n_cal, LANES))),
     )
     if costs is not None:
         # constant costs are written once here; draw_costs samples only the random ones
-        for code, par, out in ((costs.cfix_code, costs.cfix_par, w.cfix),
-                               (costs.crate_code, costs.crate_par, w.crate),
-                               (costs.rcost_code, costs.rcost_par, w.rcost),
-                               (costs.pcost_code, costs.pcost_par, w.pcost)):
+        cw = w.costs
+        for code, par, out in ((costs.cfix_code, costs.cfix_par, cw.cfix),
+                               (costs.crate_code, costs.crate_par, cw.crate),
+                               (costs.rcost_code, costs.rcost_par, cw.rcost),
+                               (costs.pcost_code, costs.pcost_par, cw.pcost)):
             for r in range(code.shape[0]):
                 if code[r] == FIXED:
                     out[r, :] = par[r, 0]
