@@ -6,7 +6,9 @@ one (``tcp://host:8786``, from ``dask scheduler``, workers from ``dask worker``)
 uses that cluster, so the same call scales from a laptop to many machines.
 
 The compiled model is scattered to every worker once; each range is a pure task
-(:func:`pmosim.backends.simulate_range`) whose result is its totals and rows. Ranges
+(:func:`pmosim.backends.simulate_range`) whose result is its totals and rows. The
+ranges' totals are merged on the workers in a fixed pairwise tree, so one set of totals
+comes back to the client; each range's rows come back as it completes. Ranges
 start at multiples of SUPER iterations, so the merged totals are the same bits as
 the threads backend's for any worker count and range size. A worker that dies in
 the middle of a run takes its ranges with it; the scheduler runs them again on
@@ -102,20 +104,29 @@ class DaskBackend:
         distributed = _distributed()
         client = self.client
         size = self.range_size(n_iter)
-        starts = list(range(0, n_iter, size))
         [job_f] = client.scatter([job], broadcast=True)
-        futures = {client.submit(simulate_range, job_f, a, min(size, n_iter - a), pure=True): a
-                   for a in starts}
-        totals, rows = job.new_totals(), job.new_rows(0, n_iter)
+        ranges = [client.submit(simulate_range, job_f, a, min(size, n_iter - a), pure=True)
+                  for a in range(0, n_iter, size)]
+        # the totals are merged on the cluster, pairwise in a fixed tree, so only one set
+        # (n_tasks x 256 histogram columns) comes back, not one per range; the rows of
+        # each range come back as it completes
+        level = [client.submit(_totals_of, r, pure=True) for r in ranges]
+        merges = []
+        while len(level) > 1:
+            level = [client.submit(_merged, level[i], level[i + 1], pure=True)
+                     if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
+            merges += level
+        row_parts = {client.submit(_rows_of, r, pure=True): k * size
+                     for k, r in enumerate(ranges)}
+        rows = job.new_rows(0, n_iter)
         done = 0
         try:
-            for future, (part, part_rows) in distributed.as_completed(futures, with_results=True):
-                a = futures[future]
-                merge_totals(totals, part)
-                _place_rows(rows, part_rows, a)
+            for future, part_rows in distributed.as_completed(row_parts, with_results=True):
+                _place_rows(rows, part_rows, row_parts[future])
                 done += part_rows.finish.shape[0]
                 if progress is not None:
                     progress(done, n_iter)
+            totals = level[0].result()
         except distributed.client.FutureCancelledError as exc:
             raise SimulationError(f"the Dask run was cancelled: {exc}") from None
         except distributed.KilledWorker as exc:
@@ -123,7 +134,9 @@ class DaskBackend:
                 f"Dask workers kept dying while running a range of iterations ({exc}); "
                 f"check the workers' memory limit and logs") from None
         finally:
-            client.cancel(list(futures) + [job_f])
+            # each future once (a carried-over odd one sits in two levels of the tree)
+            held = {f.key: f for f in ranges + list(row_parts) + merges + [job_f]}
+            client.cancel(list(held.values()))
         return totals, rows
 
     def close(self):
@@ -133,6 +146,21 @@ class DaskBackend:
             self._cluster.close()
         self._client = self._cluster = None
         self._owns_client = False
+
+
+def _totals_of(result):
+    return result[0]
+
+
+def _rows_of(result):
+    return result[1]
+
+
+def _merged(a, b):
+    """The totals of two ranges merged, as new arrays (task inputs stay untouched)."""
+    out = type(a)(*(x.copy() for x in a))
+    merge_totals(out, b)
+    return out
 
 
 def _place_rows(rows, part, a):
