@@ -8,7 +8,6 @@ the time a ``prange`` region took (the parallel lowering of the old fused driver
 ~40 s of a 118 s cold start, measured with benchmarks/compile_profile.py).
 """
 
-import numpy as np
 from numba import njit
 
 from . import JIT, LANES, SUPER
@@ -48,8 +47,6 @@ def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
     exist_on = False
     if unc is not None:
         exist_on = unc.exist_on
-    # non-literal: numba compiles a callee again for Literal[bool](True) (see draws._I)
-    accumulate = np.bool_(True)
     for c in range(span.slot, n_chunks, span.n_slots):
         c0 = c * chunk
         c1 = min(c0 + chunk, n_iter)
@@ -62,9 +59,9 @@ def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
                 draw_block(draws, unc, costs, w, it_start + b0, k0, k1, nl, totals.rstat)
                 if cal is None:
                     forward_pass(links, unc, w, sub)
-                    backward_pass(links, unc, grid, w, nl, accumulate, sub, hist_top)
+                    backward_pass(links, unc, grid, w, nl, True, sub, hist_top)
                 else:
-                    passes_cal(links, unc, cal, grid, w, sub, nl, accumulate, hist_top)
+                    passes_cal(links, unc, cal, grid, w, sub, nl, True, hist_top)
                 if costs is not None:
                     add_task_costs(costs, grid, exist_on, w)
                     cost_of_lanes(costs, grid, w, nl, totals)

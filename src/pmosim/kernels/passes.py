@@ -153,7 +153,9 @@ def deterministic_pass(draws, m, grid, dur1, lag1):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
         w.lag[r + 1, :] = lag1[r]
-    # non-literal arguments: the same compiled passes as the simulation's (see draws._I)
+    # the simulation's own specialisations of the passes (see draws._I): a literal True
+    # ``acc``, which prunes the statistics branch from the per-task loop there; here the
+    # statistics go to this throwaway work struct
     forward_pass(m, None, w, np.int64(-1))
-    backward_pass(m, None, grid, w, np.int64(1), np.bool_(False), np.int64(0), 0.0)
+    backward_pass(m, None, grid, w, np.int64(1), True, np.int64(0), 0.0)
     return w.es[:, 0].copy(), w.ef[:, 0].copy(), w.lf[:, 0].copy(), w.pf[0]
