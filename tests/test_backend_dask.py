@@ -132,3 +132,23 @@ def test_backend_argument_errors():
         pmosim.simulate(p, 10, backend="dask", threads=2)
     with pytest.raises(pmosim.PmosimError, match="scheduler= is for backend='dask'"):
         pmosim.simulate(p, 10, scheduler="tcp://127.0.0.1:8786")
+
+
+def test_a_worker_with_other_kernels_is_refused(client):
+    """A job stamped with other kernel sources (another pmosim version on a worker) fails
+    with a message that says what to do, instead of giving other numbers."""
+    from pmosim import engine
+    from pmosim.backends import RangeJob, simulate_range
+    from pmosim.layout import identity_grid
+
+    project = layered_network(20, seed=0)
+    job = engine._prepare(project, 512, 1, "pre")
+    rj = RangeJob(job.compiled.kernel, identity_grid(20), job.key[0], job.key[1], 254, False, 0,
+                  sources="0" * 64)
+    with pytest.raises(pmosim.PmosimError, match="runs pmosim .* with other simulation kernels "
+                                                 "than the process that submitted the run; "
+                                                 "install the same pmosim version"):
+        client.submit(simulate_range, rj, 0, 512, pure=False).result()
+    totals, rows = client.submit(simulate_range, rj._replace(sources=""), 0, 512,
+                                 pure=False).result()
+    assert rows.finish.shape == (512,)

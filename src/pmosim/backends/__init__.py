@@ -38,6 +38,7 @@ class RangeJob(NamedTuple):
     n_bins: int               # finish-histogram bins (without the two open-ended ones)
     keep: bool                # also return per-iteration durations, starts and finishes
     n_corr_rows: int          # iterations 0 .. n_corr_rows - 1 record correlated durations
+    sources: str = ""         # kernel-sources digest of the submitting process ("" = unchecked)
 
     def span(self, it_start, n_iter, chunk, slot=0, n_slots=1) -> Span:
         return Span(self.k0, self.k1, np.int64(it_start), np.int64(n_iter), np.int64(chunk),
@@ -55,14 +56,40 @@ class RangeJob(NamedTuple):
 
 
 def simulate_range(job: RangeJob, it_start: int, n_iter: int) -> tuple[Totals, Rows]:
-    """Totals and rows of iterations ``it_start .. it_start + n_iter - 1`` on this thread."""
+    """Totals and rows of iterations ``it_start .. it_start + n_iter - 1`` on this thread.
+
+    A job that carries the submitting process's kernel-sources digest is refused by a
+    process whose kernels differ (another pmosim version on a Dask worker): it would
+    give other numbers without a word.
+    """
     from ..kernels.driver import run_span
+
+    if job.sources and job.sources != kernel_sources():
+        import platform
+
+        from .. import __version__
+        from ..errors import SimulationError
+        raise SimulationError(
+            f"this worker ({platform.node()}) runs pmosim {__version__} with other simulation "
+            f"kernels than the process that submitted the run; install the same pmosim "
+            f"version on every Dask worker")
 
     totals, rows = job.new_totals(), job.new_rows(it_start, n_iter)
     chunk = max(n_iter, 1)
     run_span(*job.kernel.stages(), job.grid, job.span(it_start, n_iter, chunk), totals, rows)
     return totals, rows
 
+
+def kernel_sources() -> str:
+    """The digest of this installation's kernel sources (see kernels._cache)."""
+    global _SOURCES
+    if _SOURCES is None:
+        from ..kernels._cache import sources_digest
+        _SOURCES = sources_digest()
+    return _SOURCES
+
+
+_SOURCES = None
 
 Progress = Callable[[int, int], None]
 

@@ -104,7 +104,8 @@ class DaskBackend:
         distributed = _distributed()
         client = self.client
         size = self.range_size(n_iter)
-        [job_f] = client.scatter([job], broadcast=True)
+        from . import kernel_sources
+        [job_f] = client.scatter([job._replace(sources=kernel_sources())], broadcast=True)
         ranges = [client.submit(simulate_range, job_f, a, min(size, n_iter - a), pure=True)
                   for a in range(0, n_iter, size)]
         # the totals are merged on the cluster, pairwise in a fixed tree, so only one set
