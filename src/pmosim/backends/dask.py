@@ -5,8 +5,8 @@ single-threaded worker process per CPU) for as long as the backend is open; with
 one (``tcp://host:8786``, from ``dask scheduler``, workers from ``dask worker``) it
 uses that cluster, so the same call scales from a laptop to many machines.
 
-The compiled model is scattered to every worker once; each range is a pure task
-(:func:`pmosim.backends.simulate_range`) whose result is its totals and rows. The
+The compiled model is scattered to every worker once; each range is a task
+(:func:`pmosim.backends.simulate_range`, a pure function) whose result is its totals and rows. The
 ranges' totals are merged on the workers in a fixed pairwise tree, so one set of totals
 comes back to the client; each range's rows come back as it completes. Ranges
 start at multiples of SUPER iterations, so the merged totals are the same bits as
@@ -105,19 +105,23 @@ class DaskBackend:
         client = self.client
         size = self.range_size(n_iter)
         from . import kernel_sources
-        [job_f] = client.scatter([job._replace(sources=kernel_sources())], broadcast=True)
-        ranges = [client.submit(simulate_range, job_f, a, min(size, n_iter - a), pure=True)
+        # keys unique to this run (pure=False, hash=False): a run's clean-up cancels its own
+        # futures, and with content-derived keys a cancel still in flight could take a
+        # later run's identical key with it (seen as a hang under load)
+        [job_f] = client.scatter([job._replace(sources=kernel_sources())], broadcast=True,
+                                 hash=False)
+        ranges = [client.submit(simulate_range, job_f, a, min(size, n_iter - a), pure=False)
                   for a in range(0, n_iter, size)]
         # the totals are merged on the cluster, pairwise in a fixed tree, so only one set
         # (n_tasks x 256 histogram columns) comes back, not one per range; the rows of
         # each range come back as it completes
-        level = [client.submit(_totals_of, r, pure=True) for r in ranges]
+        level = [client.submit(_totals_of, r, pure=False) for r in ranges]
         merges = []
         while len(level) > 1:
-            level = [client.submit(_merged, level[i], level[i + 1], pure=True)
+            level = [client.submit(_merged, level[i], level[i + 1], pure=False)
                      if i + 1 < len(level) else level[i] for i in range(0, len(level), 2)]
             merges += level
-        row_parts = {client.submit(_rows_of, r, pure=True): k * size
+        row_parts = {client.submit(_rows_of, r, pure=False): k * size
                      for k, r in enumerate(ranges)}
         rows = job.new_rows(0, n_iter)
         done = 0
@@ -135,9 +139,10 @@ class DaskBackend:
                 f"Dask workers kept dying while running a range of iterations ({exc}); "
                 f"check the workers' memory limit and logs") from None
         finally:
-            # each future once (a carried-over odd one sits in two levels of the tree)
-            held = {f.key: f for f in ranges + list(row_parts) + merges + [job_f]}
-            client.cancel(list(held.values()))
+            # dropping the futures releases their keys; Client.cancel is not used: it
+            # recurses into dependents, and two cancelled ranges that share a merge make
+            # the scheduler assert and drop the client (distributed 2026.8)
+            del ranges, row_parts, merges, level, job_f
         return totals, rows
 
     def close(self):
