@@ -255,12 +255,15 @@ class _Progress:
 class _CompileNotice:
     """Says on standard error when numba compiles kernels (a model kind's first run on
     this machine), and holds the progress bar meanwhile, so a first run never looks
-    frozen; silent when the kernels load from the cache."""
+    frozen; silent when the kernels load from the cache. A run may compile in several
+    stretches (the deterministic pass, then the simulation kernels): the notice is
+    given once, and the total time at the end."""
 
     def __init__(self, progress=None):
         self.progress = progress
         self.depth = 0
         self.t0 = None
+        self.seconds = 0.0
         self.listener = None
 
     def __enter__(self):
@@ -282,20 +285,23 @@ class _CompileNotice:
     def __exit__(self, *exc):
         from numba.core import event
         event.unregister("numba:compile", self.listener)
+        if self.seconds > 0:
+            click.echo(f"Compiled the kernels in {self.seconds:.0f} s.", err=True)
 
     def _start(self):
         self.depth += 1
         if self.depth == 1:
+            if self.t0 is None:
+                click.echo("Compiling the simulation kernels for this kind of model (first run "
+                           "only, 10-60 s; later runs load them from the cache) ...", err=True)
             self.t0 = time.perf_counter()
             if self.progress is not None:
                 self.progress.hold()
-            click.echo("Compiling the simulation kernels for this kind of model (first run "
-                       "only, 10-60 s; later runs load them from the cache) ...", err=True)
 
     def _end(self):
         self.depth -= 1
         if self.depth == 0:
-            click.echo(f"Compiled in {time.perf_counter() - self.t0:.0f} s.", err=True)
+            self.seconds += time.perf_counter() - self.t0
             if self.progress is not None:
                 self.progress.release()
 
