@@ -106,10 +106,16 @@ TIME_UNITS = ("days",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
 # signed lag with a day suffix ("design", "3FS+2d", "design SS + 5 days", "order FF-2").
-_LAG = r"(?:(?P<sign>[+-])\s*(?P<lag>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[A-Za-z%]*))?"
-_TAIL_RE = re.compile(r"^\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*$", re.IGNORECASE)
-_LINK_RE = re.compile(r"^(?P<id>.*?)\s*(?P<type>FS|SS|FF|SF)?\s*" + _LAG + r"\s*$",
+# Whitespace runs are possessive (\s*+): nothing after one starts with whitespace, so
+# giving some back never helps a match, and with plain \s* a long run of spaces made
+# the lazy id backtrack through every split of it (a 388-byte predecessor took 6.7 s).
+_LAG = r"(?:(?P<sign>[+-])\s*+(?P<lag>\d++(?:\.\d*+)?+|\.\d++)\s*+(?P<unit>[A-Za-z%]*+))?+"
+_TAIL_RE = re.compile(r"^\s*+(?P<type>FS|SS|FF|SF)?+\s*+" + _LAG + r"\s*+$", re.IGNORECASE)
+_LINK_RE = re.compile(r"^(?P<id>.*?)\s*+(?P<type>FS|SS|FF|SF)?+\s*+" + _LAG + r"\s*+$",
                       re.IGNORECASE)
+#: Longest predecessor text read (an id plus type and lag); longer is an error, not a
+#: quadratic search for known ids.
+MAX_PREDECESSOR_CHARS = 1_000
 _DAY_SUFFIXES = ("", "d", "day", "days")
 #: Numeric CSV columns that belong to the task, not to its duration distribution.
 _CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
@@ -168,6 +174,15 @@ def parse_predecessor(text: str, known_ids=()) -> tuple[str, str, float]:
     ('boss', 'FS', 0.0)
     """
     text = str(text).strip()
+    if len(text) > MAX_PREDECESSOR_CHARS:
+        raise ModelError(
+            f"predecessor {text[:40]!r}... is {len(text):,} characters long; a predecessor is "
+            f"a task id with an optional type and lag (at most {MAX_PREDECESSOR_CHARS:,} "
+            "characters)")
+    if any(ch in text for ch in "\r\n\0"):
+        raise ModelError(
+            f"cannot read predecessor {text[:60]!r}: it contains a line break or NUL; give "
+            "each predecessor as its own list item (or separate them with ';' in a CSV cell)")
     # Prefer the longest known id followed by a valid tail, so ids that end in
     # "ss" or contain "-2" are never split wrongly.
     for end in range(len(text), 0, -1):

@@ -1,0 +1,42 @@
+"""Hostile input (issue 19): readers that stay linear, errors that name the place.
+
+The predecessor strings here made the old regex backtrack through every split of a
+whitespace run (500 spaces: 112 s; 1,000: no end); each case below finishes at once
+now, so the suite's per-test timeout is the only clock involved."""
+
+import pytest
+
+import pmosim
+from pmosim.errors import ModelError, ScenarioError
+from pmosim.io.scenario import MAX_PREDECESSOR_CHARS, parse_predecessor
+
+
+@pytest.mark.parametrize("n", [300, 500, MAX_PREDECESSOR_CHARS - 2])
+def test_long_whitespace_runs_parse_without_backtracking(n):
+    assert parse_predecessor("a" + " " * n + "b") == ("a" + " " * n + "b", "FS", 0.0)
+    pad = " " * (n // 5)
+    assert parse_predecessor("design" + pad + "SS" + pad + "+" + pad + "5" + pad + "d") == \
+        ("design", "SS", 5.0)
+
+
+@pytest.mark.parametrize("text", ["a" + " " * 300 + "\nb", "a\rb", "a\0b"])
+def test_line_breaks_and_nul_in_a_predecessor_are_refused(text):
+    with pytest.raises(ModelError, match="contains a line break or NUL; give each predecessor"):
+        parse_predecessor(text)
+
+
+def test_an_overlong_predecessor_is_refused_before_any_search():
+    text = "a" + " " * 100_000 + "\nb"
+    with pytest.raises(ModelError, match=r"is 100,003 characters long; .*at most 1,000 characters"):
+        parse_predecessor(text, known_ids={"a"})
+
+
+def test_scenario_with_a_hostile_predecessor_names_file_and_task(tmp_path):
+    path = tmp_path / "plan.toml"
+    pred = "a" + " " * 1000 + "\\nb"
+    path.write_text(f'[[tasks]]\nid = "a"\nduration = 1\n[[tasks]]\nid = "b"\nduration = 2\n'
+                    f'predecessors = ["{pred}"]\n')
+    with pytest.raises(ScenarioError) as info:
+        pmosim.load(str(path))
+    message = str(info.value)
+    assert str(path) in message and '"b"' in message and "characters long" in message
