@@ -40,3 +40,24 @@ def test_scenario_with_a_hostile_predecessor_names_file_and_task(tmp_path):
         pmosim.load(str(path))
     message = str(info.value)
     assert str(path) in message and '"b"' in message and "characters long" in message
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_a_scenario_that_is_a_device_or_pipe_is_refused(tmp_path, target):
+    import os
+    if target == "fifo":
+        target = str(tmp_path / "pipe")
+        os.mkfifo(target)
+    link = tmp_path / "zero.toml"
+    link.symlink_to(target)
+    with pytest.raises(ScenarioError, match=r"zero.toml: is not a regular file \(a device, "
+                                            r"pipe or socket\)"):
+        pmosim.load(str(link))
+
+
+def test_a_task_csv_that_is_a_device_is_refused(tmp_path):
+    (tmp_path / "tasks.csv").symlink_to("/dev/zero")
+    path = tmp_path / "plan.toml"
+    path.write_text('[project]\ntasks_csv = "tasks.csv"\n')
+    with pytest.raises(ScenarioError, match=r"tasks.csv is not a regular file"):
+        pmosim.load(str(path))

@@ -57,6 +57,7 @@ import difflib
 import math
 import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 
@@ -155,6 +156,15 @@ def load_scenario(path) -> Project:
 def scenario_problems(path) -> list[str]:
     """Every problem of a scenario file, as messages (empty when it loads)."""
     return _Reader(path).read()[1]
+
+
+def _not_regular(path) -> bool:
+    """True for a path that exists and is not a regular file (after symlinks):
+    a device, FIFO or socket, which a reader could wait on or read forever."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path)
+    except OSError:
+        return False
 
 
 def parse_predecessor(text: str, known_ids=()) -> tuple[str, str, float]:
@@ -273,6 +283,11 @@ class _Reader:
 
     # -- file -------------------------------------------------------------------
     def read(self) -> tuple[Project | None, list[str]]:
+        if _not_regular(self.path):
+            # a device or pipe (zero.toml -> /dev/zero) would be read forever
+            self.problem(None, "is not a regular file (a device, pipe or socket); give the "
+                               "path of a scenario file")
+            return None, self.problems
         try:
             with open(self.path, "rb") as fh:
                 doc = tomllib.load(fh)
@@ -593,6 +608,10 @@ class _Reader:
     def read_csv(self, project, name: str) -> None:
         csv_path = self.path.parent / name
         label = os.path.join(os.path.dirname(self.label), name)
+        if _not_regular(csv_path):
+            self.problem("project.tasks_csv", f"{label} is not a regular file (a device, pipe "
+                                              "or socket); give the path of a CSV file")
+            return
         try:
             with open(csv_path, newline="", encoding="utf-8-sig") as fh:
                 rows = list(csv.reader(fh))
