@@ -61,3 +61,47 @@ def test_a_task_csv_that_is_a_device_is_refused(tmp_path):
     path.write_text('[project]\ntasks_csv = "tasks.csv"\n')
     with pytest.raises(ScenarioError, match=r"tasks.csv is not a regular file"):
         pmosim.load(str(path))
+
+
+def _cli(args):
+    from click.testing import CliRunner
+
+    from pmosim.cli import cli
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _scenario_with_csv(tmp_path):
+    (tmp_path / "plan.tasks.csv").write_text("id,duration,predecessors\nb,2,a\n")
+    path = tmp_path / "plan.toml"
+    path.write_text('[project]\ntasks_csv = "plan.tasks.csv"\n[[tasks]]\nid = "a"\nduration = 1\n')
+    return path
+
+
+@pytest.mark.parametrize("target", ["plan.toml", "plan.tasks.csv"])
+def test_run_never_writes_results_over_an_input(tmp_path, target):
+    path = _scenario_with_csv(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    result = _cli(["run", path, "-n", "50", "--out", tmp_path / "out", "--json", tmp_path / target])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: --json {tmp_path / target} is an input of this run (the "
+                             "scenario or its task CSV); it would be overwritten with results: "
+                             "write them to another file\n")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_import_never_overwrites_its_input_or_an_existing_file(tmp_path):
+    path = _scenario_with_csv(tmp_path)
+    before = path.read_bytes()
+    result = _cli(["import", path, "-o", path])
+    assert result.exit_code == 1
+    assert result.output.endswith(f"Error: -o {path} is an input of this import ({path}); write "
+                                  "the scenario to another file\n")
+    out = tmp_path / "copy.toml"
+    out.write_text("# mine\n")
+    result = _cli(["import", path, "-o", out])
+    assert result.exit_code == 1
+    assert result.output.endswith(f"Error: -o {out} exists; pass --force to replace it, or "
+                                  "choose another name\n")
+    assert out.read_text() == "# mine\n" and path.read_bytes() == before
+    assert _cli(["import", path, "-o", out, "--force"]).exit_code == 0
+    assert out.read_text() != "# mine\n"

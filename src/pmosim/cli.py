@@ -390,6 +390,15 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     project = _load(scenario)
     target_spec = _parse_target(target, project) if target is not None else None
     budget_spec = _parse_budget(budget, project)
+    inputs = _input_paths(scenario, project)
+    outputs = [("--json", Path(json_file))] if json_file not in (None, "-") else []
+    outputs += [("--out", out_dir / name) for name in (
+        RESULTS_JSON, FINISH_PNG, CRITICALITY_PNG, COST_PNG, JCL_PNG, CASHFLOW_PNG, TORNADO_PNG)]
+    for option, path in outputs:
+        if _same_file(path, inputs):
+            raise click.ClickException(
+                f"{option} {path} is an input of this run (the scenario or its task CSV); "
+                "it would be overwritten with results: write them to another file")
     if rank_risks and not project.risks and not project.drivers:
         raise click.ClickException(
             f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
@@ -797,9 +806,11 @@ IMPORT_WARNINGS_SHOWN = 20
                    "go to <name>.tasks.csv next to it.")
 @click.option("--csv-threshold", type=click.IntRange(min=0), default=200, show_default=True,
               help="Tasks beyond which the task list goes to a sidecar CSV file.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing scenario file (and its .tasks.csv).")
 @_input_options
 @_friendly
-def import_(schedule, output, csv_threshold):
+def import_(schedule, output, csv_threshold, force):
     """Import SCHEDULE (MS Project XML, Primavera XER, PSPLIB, DSLIB) as a scenario file.
 
     The scenario (TOML, docs/scenario-format.md) can be kept in git, edited and
@@ -812,13 +823,27 @@ def import_(schedule, output, csv_threshold):
       pmosim import sp10.xer -o sp10.toml --uncertainty "triangular(-10%, 0, +25%)"
       pmosim import j301_1.sm -o j301.toml --uncertainty "id=1?: pert(-5%, 0, +80%)"
       pmosim import export.txt --format xer -o plan.toml
+      pmosim import plan.xml -o plan.toml --force  # replace plan.toml
     """
     from .io.export import write_scenario
 
     if output.suffix.lower() != ".toml":
         raise click.ClickException(f"-o {output}: a scenario file name ends in .toml; use e.g. "
                                    f"{output.with_suffix('.toml').name}")
+    sidecar = output.with_name(output.stem + ".tasks.csv")
     project = _load(schedule)
+    inputs = _input_paths(schedule, project)
+    candidates = [("-o", output)]
+    if project.n_tasks > csv_threshold:
+        candidates.append(("its task list", sidecar))
+    for option, path in candidates:
+        if _same_file(path, inputs):
+            raise click.ClickException(
+                f"{option} {path} is an input of this import ({schedule}); write the scenario "
+                "to another file")
+        if path.exists() and not force:
+            raise click.ClickException(
+                f"{option} {path} exists; pass --force to replace it, or choose another name")
     with _about(schedule):
         written = write_scenario(project, output, csv_threshold=csv_threshold)
     report = project.meta.get("import_report") or {}
@@ -840,6 +865,19 @@ def import_(schedule, output, csv_threshold):
                    f"{applied['kept_complete']} completed")
     _bullets("Not kept by the scenario format, listed in the file's header too", written.warnings)
     click.echo("Wrote " + ", ".join(str(p) for p in (written.path, written.csv_path) if p))
+
+
+def _input_paths(source, project) -> set:
+    """The files a command reads: SOURCE and, for a scenario, its task CSV."""
+    paths = {Path(source)}
+    csv_name = project.meta.get("tasks_csv") if project is not None else None
+    if csv_name:
+        paths.add(Path(source).parent / csv_name)
+    return {p.resolve() for p in paths}
+
+
+def _same_file(path, inputs) -> bool:
+    return Path(path).resolve() in inputs
 
 
 def _bullets(title, lines):
