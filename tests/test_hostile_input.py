@@ -105,3 +105,24 @@ def test_import_never_overwrites_its_input_or_an_existing_file(tmp_path):
     assert out.read_text() == "# mine\n" and path.read_bytes() == before
     assert _cli(["import", path, "-o", out, "--force"]).exit_code == 0
     assert out.read_text() != "# mine\n"
+
+
+def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pmosim.cli import main; sys.exit(main())",
+         "run", "-n", "50000000", "--seed", "1", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # a shell that started the suite in the background may ignore SIGINT
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert err.rstrip().endswith("Interrupted.")
+    assert not (out / "results.json").exists()

@@ -99,9 +99,26 @@ def cli():
     """
 
 
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command.
+EXIT_INTERRUPTED = 130
+
+
 def main(argv=None):
-    """Entry point of the ``pmosim`` console script."""
-    return cli.main(args=argv, prog_name="pmosim")
+    """Entry point of the ``pmosim`` console script.
+
+    Errors print ``Error: ...`` and exit 1 (2 for usage errors), as click does; Ctrl-C
+    exits 130, not click's 1, so scripts can tell an interrupted run from a failed one.
+    """
+    try:
+        status = cli.main(args=argv, prog_name="pmosim", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    # --help and --version return their status; a command returns None
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 # -- helpers --------------------------------------------------------------------------
