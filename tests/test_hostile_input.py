@@ -126,3 +126,19 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
     assert proc.returncode == 130, err
     assert err.rstrip().endswith("Interrupted.")
     assert not (out / "results.json").exists()
+
+
+@pytest.mark.parametrize("iterations, message", [
+    (10 ** 12, r"5 tasks x 1,000,000,000,000 iterations needs about 14,90\d\.\d GiB of memory "
+               r"and this machine has [\d,.]+ GiB; use fewer iterations"),
+    (2 ** 63, r"iterations must be between 1 and 281474976710656, got 9223372036854775808"),
+])
+def test_absurd_iteration_counts_are_refused_before_allocating(iterations, message):
+    project = _default()
+    with pytest.raises(pmosim.PmosimError, match=message):
+        pmosim.simulate(project, iterations, seed=1)
+
+
+def _default():
+    from importlib.resources import files
+    return pmosim.load(str(files("pmosim") / "data" / "default.toml"))
