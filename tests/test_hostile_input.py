@@ -142,3 +142,29 @@ def test_absurd_iteration_counts_are_refused_before_allocating(iterations, messa
 def _default():
     from importlib.resources import files
     return pmosim.load(str(files("pmosim") / "data" / "default.toml"))
+
+
+def _zip_bomb(path, unpacked_mb):
+    import zipfile
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            block = b" " * 2**20
+            for _ in range(unpacked_mb):
+                fh.write(block)
+
+
+def test_an_xlsx_that_unpacks_beyond_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    pytest.importorskip("openpyxl")
+    path = tmp_path / "bomb.xlsx"
+    _zip_bomb(path, 20)
+    assert path.stat().st_size < 2**20 // 10
+    monkeypatch.setenv("PMOSIM_MAX_XLSX_MB", "16")
+    with pytest.raises(pmosim.PmosimError, match=r"bomb.xlsx: the workbook unpacks to 20 MB, "
+                                                 r"more than the limit of 16 MB .*raise the limit "
+                                                 r"with PMOSIM_MAX_XLSX_MB"):
+        pmosim.load(str(path))
+    monkeypatch.delenv("PMOSIM_MAX_XLSX_MB")    # default 256 MB: read, then refused as a workbook
+    with pytest.raises(pmosim.PmosimError) as info:
+        pmosim.load(str(path))
+    assert "limit" not in str(info.value)

@@ -133,6 +133,7 @@ def read_dslib(path) -> Project:
     import zipfile
 
     data = read_bytes(path, "DSLIB workbook")
+    _check_unpacked_size(path, data)
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore")  # openpyxl's "unknown extension" notices
@@ -145,6 +146,37 @@ def read_dslib(path) -> Project:
             return _Reader(wb, str(path)).build()
     finally:
         wb.close()
+
+
+#: Most bytes a workbook may unpack to (``PMOSIM_MAX_XLSX_MB`` raises it): a DSLIB
+#: workbook of 1,000 activities unpacks to a few MB; a 3.1 MB zip bomb to 3.2 GB.
+MAX_UNPACKED_MB = 256
+
+
+def _check_unpacked_size(path, data: bytes) -> None:
+    """Refuse a workbook whose parts unpack to more than the limit, before unpacking."""
+    import io
+    import os
+    import zipfile
+
+    limit_mb = MAX_UNPACKED_MB
+    raw = os.environ.get("PMOSIM_MAX_XLSX_MB")
+    if raw:
+        try:
+            limit_mb = float(raw)
+        except ValueError:
+            raise ScheduleImportError(
+                f"PMOSIM_MAX_XLSX_MB={raw!r} is not a number of megabytes") from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ScheduleImportError(f"{path}: not an .xlsx workbook: {exc}") from None
+    if unpacked > limit_mb * 2**20:
+        raise ScheduleImportError(
+            f"{path}: the workbook unpacks to {unpacked / 2**20:,.0f} MB, more than the limit "
+            f"of {limit_mb:,.0f} MB (from {len(data) / 2**20:,.1f} MB on disk); if it is a real "
+            f"schedule, raise the limit with PMOSIM_MAX_XLSX_MB")
 
 
 class _Reader:
