@@ -122,6 +122,11 @@ class WorkCalendar:
         self._cal = np.busdaycalendar(
             weekmask=list(mask), holidays=np.array(days, dtype="datetime64[D]"))
 
+    def __reduce__(self):
+        # numpy's busdaycalendar does not pickle; the calendar is rebuilt from its
+        # description, so projects and results pickle (Dask, multiprocessing)
+        return (WorkCalendar, (self.workdays, self._holidays))
+
     # -- description --------------------------------------------------------
     @property
     def workdays(self) -> tuple[str, ...]:
