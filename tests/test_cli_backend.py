@@ -71,3 +71,23 @@ def test_warmup_command():
     lines = result.output.splitlines()
     assert lines[0].split()[0] == "plain" and lines[1].split()[0] == "risks+costs"
     assert lines[-1].startswith("Kernels ready for 2 kinds of model in ")
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_plots_drawn_in_a_process_or_here_give_the_same_files_and_errors(tmp_path, monkeypatch,
+                                                                          fork):
+    """The PNGs come from a forked plot process when the command starts single-threaded,
+    else from this process: the same files, and the same Error: line when one cannot be
+    written."""
+    import threading
+    if not fork:
+        monkeypatch.setattr(threading, "active_count", lambda: 2)
+    result = _run([], tmp_path / "ok")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == [
+        "cashflow.png", "cost.png", "criticality.png", "finish.png", "jcl.png", "results.json"]
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "finish.png").mkdir()    # a directory where a PNG must go
+    result = _run([], tmp_path / "bad")
+    assert result.exit_code == 1
+    assert f"Error: writing the plots into {tmp_path / 'bad'}: " in result.output
