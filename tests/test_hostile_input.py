@@ -168,3 +168,13 @@ def test_an_xlsx_that_unpacks_beyond_the_limit_is_refused_unread(tmp_path, monke
     with pytest.raises(pmosim.PmosimError) as info:
         pmosim.load(str(path))
     assert "limit" not in str(info.value)
+
+
+def test_an_output_folder_that_cannot_be_made_is_found_before_simulating(tmp_path):
+    path = _scenario_with_csv(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = _cli(["run", path, "-n", "50", "--out", blocker / "out"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: --out: cannot create the folder {blocker / 'out'}: "
+                             "Not a directory\n")

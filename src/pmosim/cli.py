@@ -14,6 +14,7 @@ import datetime as _dt
 import functools
 import importlib.resources
 import math
+import os
 import sys
 import threading
 import time
@@ -416,6 +417,9 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
             raise click.ClickException(
                 f"{option} {path} is an input of this run (the scenario or its task CSV); "
                 "it would be overwritten with results: write them to another file")
+    for option, folder in {("--out", out_dir), *((o, p.parent) for o, p in outputs[:1]
+                                                  if o == "--json")}:
+        _check_writable(option, folder)
     if rank_risks and not project.risks and not project.drivers:
         raise click.ClickException(
             f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
@@ -967,6 +971,19 @@ def _input_paths(source, project) -> set:
     if csv_name:
         paths.add(Path(source).parent / csv_name)
     return {p.resolve() for p in paths}
+
+
+def _check_writable(option, folder) -> None:
+    """Find an output folder that cannot be written before the run, not after it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(
+            f"{option}: cannot create the folder {folder}: {exc.strerror or exc}") from None
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise click.ClickException(
+            f"{option}: cannot write into {folder}; choose a folder you can write to")
 
 
 def _same_file(path, inputs) -> bool:
