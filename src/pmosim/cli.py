@@ -24,6 +24,7 @@ import click
 import numpy as np
 
 from ._version import __version__
+from .backends import BACKENDS
 from .errors import PmosimError
 
 #: Files ``pmosim run`` writes into ``--out``.
@@ -34,6 +35,9 @@ COST_PNG = "cost.png"
 JCL_PNG = "jcl.png"
 CASHFLOW_PNG = "cashflow.png"
 TORNADO_PNG = "tornado.png"
+#: Every file ``run`` may write into --out.
+RUN_OUTPUTS = (RESULTS_JSON, FINISH_PNG, CRITICALITY_PNG, COST_PNG, JCL_PNG, CASHFLOW_PNG,
+               TORNADO_PNG)
 #: Joint confidence level whose frontier the summary prints (NASA's 70% JCL).
 JCL_LEVEL = 0.7
 #: Runs expected to take longer than this (seconds) get a progress bar.
@@ -371,7 +375,7 @@ def _fmt_days(t) -> str:
                    f"finish (one extra run per risk); prints the tornado, writes {TORNADO_PNG}.")
 @click.option("--rank-percentile", type=click.FloatRange(0, 100), default=80.0,
               show_default=True, help="Finish percentile the --rank-risks tornado ranks by.")
-@click.option("--backend", type=click.Choice(["threads", "dask"]), default="threads",
+@click.option("--backend", type=click.Choice(BACKENDS), default="threads",
               show_default=True,
               help="Where the iterations run: this machine's threads, or a Dask distributed "
                    "cluster (pip install 'pmosim[dask]'). Results are the same bits on both.")
@@ -410,8 +414,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     budget_spec = _parse_budget(budget, project)
     inputs = _input_paths(scenario, project)
     outputs = [("--json", Path(json_file))] if json_file not in (None, "-") else []
-    outputs += [("--out", out_dir / name) for name in (
-        RESULTS_JSON, FINISH_PNG, CRITICALITY_PNG, COST_PNG, JCL_PNG, CASHFLOW_PNG, TORNADO_PNG)]
+    outputs += [("--out", out_dir / name) for name in RUN_OUTPUTS]
     for option, path in outputs:
         if _same_file(path, inputs):
             raise click.ClickException(
