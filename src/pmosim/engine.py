@@ -240,12 +240,12 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         raise SimulationError(
             f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
             f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
-    with _backend(backend, threads, chunk_size, scheduler) as runner:
+    with _Backend(backend, threads, chunk_size, scheduler) as runner:
         run = job.execute(runner, job.compiled.kernel, keep_samples, progress)
     return _result(job.project, job.compiled, job.det, run, n_iter, job.seed, risks)
 
 
-class _backend:
+class _Backend:
     """Context manager: the backend of a call, closed at the end of it (a Dask
     ``LocalCluster`` it started is shut down; a backend object passed in is not)."""
 
@@ -508,7 +508,7 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     q = float(stats.check_q(percentile))
     job = _prepare(model, iterations, seed, risks)
     project, compiled = job.project, job.compiled
-    with _backend(backend, threads, chunk_size, scheduler) as runner:
+    with _Backend(backend, threads, chunk_size, scheduler) as runner:
         return _rank(job, project, compiled, q, risks, runner)
 
 

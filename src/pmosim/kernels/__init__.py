@@ -11,7 +11,7 @@ the vector layer. The structs and codes they read are in :mod:`pmosim.layout`.
 so it stays fast; the submodules compile (or load from the cache) on first call.
 
 All numba options live here (STYLE: one place). ``cache=True`` keeps compiled code on
-disk, so later processes start fast (see :mod:`pmosim._cache` for where, and how a
+disk, so later processes start fast (see :mod:`._cache` for where, and how a
 change of the kernel sources is noticed); fastmath is off because the kernels must
 agree with the naive reference to the last bits that matter and give the same bits
 on every machine.
