@@ -178,3 +178,19 @@ def test_an_output_folder_that_cannot_be_made_is_found_before_simulating(tmp_pat
     assert result.exit_code == 1
     assert result.output == (f"Error: --out: cannot create the folder {blocker / 'out'}: "
                              "Not a directory\n")
+
+
+def test_a_long_cycle_is_named_by_its_ends_and_its_length():
+    import networkx as nx
+    g = nx.DiGraph()
+    n = 2_000
+    for i in range(n):
+        g.add_node(f"t{i}", duration=1)
+    for i in range(n):
+        g.add_edge(f"t{i}", f"t{(i + 1) % n}")
+    with pytest.raises(pmosim.CycleError) as info:
+        pmosim.cpm(g)
+    message = str(info.value)
+    assert len(info.value.cycle) == n and len(message) < 300
+    assert message.startswith("the task network has a dependency cycle of 2,000 tasks: ")
+    assert "-> ... (1,991 more) ... ->" in message

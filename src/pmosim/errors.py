@@ -26,11 +26,24 @@ class CycleError(ModelError):
         The task ids on the cycle, in order; the last one links back to the first.
     """
 
+    #: Tasks of a long cycle shown at each end of the message (the rest is in ``cycle``).
+    SHOWN = 5
+
     def __init__(self, cycle):
         self.cycle = list(cycle)
-        path = " -> ".join(repr(t) for t in self.cycle + self.cycle[:1])
+        ring = self.cycle + self.cycle[:1]
+        if len(self.cycle) > 2 * self.SHOWN:
+            # a 2,000-task cycle was one 20 KB line
+            hidden = len(self.cycle) - 2 * self.SHOWN + 1
+            path = (" -> ".join(map(repr, ring[:self.SHOWN]))
+                    + f" -> ... ({hidden:,} more) ... -> "
+                    + " -> ".join(map(repr, ring[-self.SHOWN:])))
+            size = f" of {len(self.cycle):,} tasks"
+        else:
+            path = " -> ".join(map(repr, ring))
+            size = ""
         super().__init__(
-            f"the task network has a dependency cycle: {path}; "
+            f"the task network has a dependency cycle{size}: {path}; "
             "remove or reverse one of these links"
         )
 

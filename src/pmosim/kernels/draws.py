@@ -148,7 +148,8 @@ def _draw_uncertainty(draws, m, w, it0, k0, k1, n_lanes, rstat):
 #: iterations: measured on the cost benchmark, inlining saves ~18 ns per row there
 #: (draw_costs 2.5 -> 2.1 ns per task-iteration), though a bare call in a tight loop
 #: costs only ~4 ns; sample_durations keeps the called version.
-_sample_row_inline = njit(**INLINE_JIT)(getattr(sample_row, "py_func", sample_row))  # plain under NUMBA_DISABLE_JIT
+#: (sample_row is a plain function under NUMBA_DISABLE_JIT, without py_func.)
+_sample_row_inline = njit(**INLINE_JIT)(getattr(sample_row, "py_func", sample_row))
 
 
 @njit(**JIT)
