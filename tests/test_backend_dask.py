@@ -52,7 +52,7 @@ def _risky_costed():
     return p
 
 
-@pytest.mark.parametrize("range_size", [None, 512, 1536])
+@pytest.mark.parametrize("range_size", [None, 512, 1000, 1536])
 def test_dask_equals_threads_bit_for_bit(client, range_size):
     project = _risky_costed()
     want = pmosim.simulate(project, 5_000, seed=21, threads=2, keep_samples=True)

@@ -19,7 +19,7 @@ from . import stats
 from .backends import BACKENDS, RangeJob, get_backend
 from .compile import CompiledModel, compile_project, has_calendars
 from .errors import SimulationError
-from .layout import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, SUPER, Grid, identity_grid
+from .layout import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, Grid, identity_grid
 from .model import Project, as_project
 from .results import (
     CashFlow, CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
@@ -61,12 +61,10 @@ def resolve_seed(seed) -> tuple[int, np.uint64, np.uint64]:
 
 
 def _resolve_chunk(chunk_size) -> int | None:
-    """Iterations per chunk (None: the backend's default); backends round it up to a
+    """Iterations per chunk (None: the backend's default); each backend rounds it up to a
     multiple of SUPER, so super-blocks always hold the same iterations, which the
     per-super-block moment sums rely on."""
-    if chunk_size is None:
-        return None
-    return -(-_check_int("chunk_size", chunk_size, 1) // SUPER) * SUPER
+    return None if chunk_size is None else _check_int("chunk_size", chunk_size, 1)
 
 
 def _resolve_threads(threads):

@@ -49,14 +49,15 @@ def _distributed():
 class DaskBackend:
     """Simulate on a Dask cluster: ``scheduler`` is an address, a ``distributed.Client``,
     or None for a ``LocalCluster`` started for this backend and closed with it.
-    ``chunk`` is the range size (iterations, a multiple of SUPER; default: about
+    ``chunk`` is the range size (iterations, rounded up to a multiple of SUPER; default: about
     :data:`RANGES_PER_WORKER` ranges per worker)."""
 
     name = "dask"
 
     def __init__(self, scheduler=None, chunk: int | None = None, n_workers: int | None = None):
         self.scheduler = scheduler
-        self.chunk = chunk
+        # ranges must start at multiples of SUPER for the results to be the same bits
+        self.chunk = None if chunk is None else -(-chunk // SUPER) * SUPER
         self.n_workers = n_workers
         self._client = None
         self._cluster = None
