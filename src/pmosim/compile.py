@@ -18,12 +18,13 @@ from . import stats
 from .distributions import Distribution, Fixed, TableStore, normal_table
 from .errors import ModelError
 from .layout import (
-    KIND_CONNECTOR, KIND_FINISH_MILESTONE, KIND_TASK, N_KERNEL_PARAMS, WORK_EPS, Calendars, Costs,
-    Draws, KernelModel, Links, Uncertainty,
+    CAPACITY_RTOL, DEFAULT_PRIORITY, KIND_CONNECTOR, KIND_FINISH_MILESTONE, KIND_TASK,
+    LEVELLING_SCHEMES, N_KERNEL_PARAMS, PRIORITY_RULES, WORK_EPS, Calendars, Costs, Draws,
+    KernelModel, Levelling, Links, Uncertainty,
 )
 from .model import (
     CONDITION_KINDS, LINK_CODES, RISK_MODES, Project, _probability, link_lag, link_type,
-    planned_duration, project_cost_rate, task_costs, task_dates, task_duration,
+    planned_duration, project_cost_rate, task_costs, task_dates, task_demands, task_duration,
 )
 
 
@@ -677,3 +678,158 @@ def _condition_times(cal: Calendars, values: np.ndarray) -> np.ndarray:
             k, r, i = k + 1, r - week, 0
         out[j] = base_t + _WEEK_HOURS * k + ws[i] + max(0.0, r - wcs[i])
     return out
+
+
+# -- resource levelling ----------------------------------------------------------------
+
+def check_levelling(levelling, priority) -> str | None:
+    """Validate the ``levelling`` and ``priority`` arguments; the scheme or None."""
+    if levelling is None or levelling is False:
+        return None
+    if levelling is True:
+        levelling = "serial"
+    if levelling not in LEVELLING_SCHEMES:
+        raise ModelError(f"levelling must be one of {', '.join(LEVELLING_SCHEMES)} or None, "
+                         f"got {levelling!r}")
+    if priority not in PRIORITY_RULES:
+        raise ModelError(f"priority must be one of {', '.join(PRIORITY_RULES)}, got "
+                         f"{priority!r}")
+    return levelling
+
+
+def priority_keys(project: Project, compiled: CompiledModel, det, rule: str) -> np.ndarray:
+    """The priority key of each position (smaller is scheduled first; ties go to the
+    task earlier in the plan's node order).
+
+    ``det`` is the unlevelled deterministic schedule ``(es, ef, lf, finish)`` by
+    position. Rules: ``lft`` latest finish, ``lst`` latest start, ``mslk`` minimum
+    slack (total float), ``mts`` most total successors (over all links), ``grpw``
+    greatest rank positional weight (own planned duration plus those of the immediate
+    successors), ``spt`` shortest planned duration, ``order`` the plan's own order,
+    ``priority`` the task attribute ``priority`` (higher first; 500, MS Project's
+    default, when missing).
+    """
+    es, _, lf, _ = det
+    k = compiled.kernel.links
+    n = compiled.n_tasks
+    dur = np.where(np.isnan(k.fixed_start), compiled.planned, k.fixed_dur)
+    ls = lf - dur
+    if rule == "lft":
+        return lf.copy()
+    if rule == "lst":
+        return ls
+    if rule == "mslk":
+        return ls - es
+    if rule == "spt":
+        return dur.copy()
+    graph = project.graph
+    topo = compiled.topo
+    position = np.empty(n, dtype=np.int64)
+    position[topo] = np.arange(n)
+    node_index = {t: i for i, t in enumerate(compiled.task_ids)}
+    if rule == "order":
+        return topo.astype(np.float64)
+    if rule == "priority":
+        out = np.empty(n)
+        for p in range(n):
+            t = compiled.task_ids[topo[p]]
+            value = graph.nodes[t].get("priority", DEFAULT_PRIORITY)
+            try:
+                x = float(value)
+            except (TypeError, ValueError):
+                raise ModelError(f"task {t!r}: priority must be a number (higher levels "
+                                 f"first), got {value!r}") from None
+            if not np.isfinite(x):
+                raise ModelError(f"task {t!r}: priority must be finite, got {value!r}")
+            out[p] = -x
+        return out
+    succ = [[position[node_index[v]] for v in graph.successors(compiled.task_ids[topo[p]])]
+            for p in range(n)]
+    if rule == "grpw":
+        return -np.array([dur[p] + sum(dur[q] for q in succ[p]) for p in range(n)])
+    # mts: transitive successors, as bit sets built in reverse topological order
+    below = [0] * n
+    for p in range(n - 1, -1, -1):
+        mask = 0
+        for q in succ[p]:
+            mask |= below[q] | (1 << q)
+        below[p] = mask
+    return -np.array([b.bit_count() for b in below], dtype=np.float64)
+
+
+def priority_list(compiled: CompiledModel, keys: np.ndarray) -> np.ndarray:
+    """Positions in priority order: repeatedly the eligible task (every predecessor
+    listed) with the smallest ``(key, node index)``."""
+    import heapq
+
+    links = compiled.kernel.links
+    n = compiled.n_tasks
+    topo = compiled.topo
+    waiting = np.diff(links.pred_ptr).astype(np.int64)
+    succs: list[list[int]] = [[] for _ in range(n)]
+    for p in range(n):
+        for k in range(links.pred_ptr[p], links.pred_ptr[p + 1]):
+            succs[int(links.pred_idx[k])].append(p)
+    heap = [(float(keys[p]), int(topo[p]), p) for p in range(n) if waiting[p] == 0]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        _, _, p = heapq.heappop(heap)
+        order.append(p)
+        for q in succs[p]:
+            waiting[q] -= 1
+            if waiting[q] == 0:
+                heapq.heappush(heap, (float(keys[q]), int(topo[q]), q))
+    return np.asarray(order, dtype=np.int64)
+
+
+def compile_levelling(project: Project, compiled: CompiledModel, det, rule: str) -> Levelling:
+    """The :class:`~pmosim.layout.Levelling` struct of ``project``: resources in the
+    order they were added, demands by position, the priority list of ``rule`` from
+    the unlevelled deterministic schedule ``det``."""
+    if compiled.kernel.cal_on:
+        raise ModelError(
+            "resource levelling works on the working-day axis; this project has working "
+            "calendars per task or lag (an imported MS Project/P6 schedule), which are not "
+            "levelled yet: run without levelling, or import with one calendar")
+    n = compiled.n_tasks
+    res_ids = list(project.resources)
+    res_index = {r: i for i, r in enumerate(res_ids)}
+    n_res = len(res_ids)
+    topo = compiled.topo
+    dem_ptr = np.zeros(n + 1, dtype=np.int64)
+    dem_res, dem_amt = [], []
+    users: list[list[int]] = [[] for _ in range(n_res)]
+    for p in range(n):
+        t = compiled.task_ids[topo[p]]
+        demands = task_demands(t, project.graph.nodes[t], project.resources)
+        for rid in sorted(demands, key=res_index.__getitem__):
+            dem_res.append(res_index[rid])
+            dem_amt.append(demands[rid])
+            users[res_index[rid]].append(p)
+        dem_ptr[p + 1] = len(dem_res)
+    use_ptr, use_pos = _csr(users)
+    times = sorted({t for r in project.resources.values() for t, _ in r.changes})
+    cap_t = np.array([-np.inf, *times])
+    cap_free = np.empty((cap_t.shape[0], n_res))
+    top = np.ones(n_res)
+    for j, rid in enumerate(res_ids):
+        steps = project.resources[rid].steps()
+        c = 0
+        for i, t in enumerate(cap_t):
+            while c + 1 < len(steps) and steps[c + 1][0] <= t:
+                c += 1
+            cap_free[i, j] = steps[c][1]
+        largest = max(cap for _, cap in steps)
+        if largest > 0:
+            top[j] = largest
+    order = priority_list(compiled, priority_keys(project, compiled, det, rule))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return Levelling(
+        order=order, rank=rank, dem_ptr=dem_ptr, dem_res=np.asarray(dem_res, dtype=np.int64),
+        dem_amt=np.asarray(dem_amt, dtype=np.float64), use_ptr=use_ptr, use_pos=use_pos,
+        cap_t=cap_t, cap_free=cap_free, cap_eps=CAPACITY_RTOL * top,
+        # headroom, so that a resource used to its full capacity counts in the last bin
+        cap_top=top * (1.0 + 2.0 ** -6),
+        cap_final=np.array([project.resources[r].final_capacity for r in res_ids]))

@@ -9,6 +9,7 @@ order in which chunks finish. The project finish of each iteration is kept
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 import os
 from dataclasses import dataclass
@@ -17,13 +18,15 @@ import numpy as np
 
 from . import stats
 from .backends import BACKENDS, RangeJob, get_backend
-from .compile import CompiledModel, compile_project, has_calendars
+from .compile import (
+    CompiledModel, check_levelling, compile_levelling, compile_project, has_calendars,
+)
 from .errors import SimulationError
-from .layout import CASH_PERIODS, CRITICAL_RTOL, HIST_COLUMNS, Grid, identity_grid
+from .layout import CASH_PERIODS, CRITICAL_RTOL, FF, FS, HIST_COLUMNS, SS, Grid, identity_grid
 from .model import Project, as_project
 from .results import (
-    CashFlow, CorrelationStats, CPMResult, RankedRisk, RiskRanking, RiskStats, SampleStats,
-    SimulationResult, TaskStats,
+    CashFlow, CorrelationStats, CPMResult, LevellingStats, RankedRisk, ResourceStats,
+    RiskRanking, RiskStats, SampleStats, SimulationResult, TaskStats,
 )
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
@@ -76,8 +79,14 @@ def _resolve_threads(threads):
 
 def _deterministic(compiled: CompiledModel):
     """Early start, early finish, late finish and project finish on planned values (in
-    working days of the axis calendar in the wall-clock mode)."""
+    working days of the axis calendar in the wall-clock mode). A levelled model gives
+    its levelled dates (and its early finish as the late finish)."""
     k = compiled.kernel
+    if k.levelling is not None:
+        from .kernels.levelling import deterministic_levelled
+        es, ef, pf = deterministic_levelled(k.levelling, k.links, compiled.planned,
+                                            compiled.planned_lags)[:3]
+        return es, ef, ef, pf
     grid = identity_grid(compiled.n_tasks)
     if k.cal_on:
         from .kernels.passes_cal import deterministic_pass_cal
@@ -88,10 +97,32 @@ def _deterministic(compiled: CompiledModel):
     return deterministic_pass(k.draws, k.links, grid, compiled.planned, compiled.planned_lags)
 
 
-def cpm(model) -> CPMResult:
+def _with_levelling(project, compiled, scheme, priority):
+    """``compiled`` with its :class:`~pmosim.layout.Levelling` struct (priority list from
+    the unlevelled deterministic schedule), and that schedule."""
+    det_free = _deterministic(compiled)
+    lev = compile_levelling(project, compiled, det_free, priority)
+    return dataclasses.replace(compiled, kernel=compiled.kernel._replace(levelling=lev)), det_free
+
+
+def cpm(model, *, levelling=None, priority: str = "lft") -> CPMResult:
     """Deterministic critical path method on planned durations (and planned lags).
 
     A task is critical when its total float is ``<= 1e-9 * max(1, finish)``.
+
+    With ``levelling="serial"``, tasks also wait for the resources they demand
+    (:meth:`pmosim.Project.add_resource`): a serial schedule generation scheme takes
+    them in the order of a priority list (``priority``: ``"lft"`` latest finish, the
+    default; ``"lst"``, ``"mslk"``, ``"mts"``, ``"grpw"``, ``"spt"``, ``"order"``,
+    ``"priority"``; see :func:`pmosim.compile.priority_keys`) and starts each at the
+    earliest time its links and free resources allow. A task is then critical when
+    it is on a driving path to the finish: its start was set by a link from a
+    critical predecessor or by a resource that a critical task released at that
+    moment. Late dates come from a backward pass over the links plus those resource
+    links (each delayed task waits, finish-to-start, for the tasks whose release let
+    it start), so float is what a task may slip with every other task on its
+    levelled dates. ``unlevelled_finish`` and ``binding`` (the resources a delay on
+    the driving path waited for) are set.
 
     A project with working calendars (an MS Project or P6 import) is scheduled on
     the wall clock, each task and lag on its own calendar, as the scheduling tool
@@ -114,11 +145,14 @@ def cpm(model) -> CPMResult:
     >>> r.finish, r.critical_path
     (7.0, ['a', 'c'])
     """
+    scheme = check_levelling(levelling, priority)
     project = as_project(model)
     compiled = compile_project(project, wallclock=has_calendars(project))
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
     k = compiled.kernel
+    if scheme is not None:
+        return _cpm_levelled(project, compiled, node, scheme, priority)
     if k.cal_on:
         return _cpm_wallclock(project, compiled, node)
     es, ef, lf, pf = _deterministic(compiled)
@@ -131,6 +165,61 @@ def cpm(model) -> CPMResult:
         early_start=es, early_finish=ef, late_start=ls, late_finish=lf, total_float=tf,
         critical=tf <= CRITICAL_RTOL * max(1.0, pf),
     )
+
+
+def _cpm_levelled(project, compiled, node, scheme, priority) -> CPMResult:
+    """:func:`cpm` with ``levelling``: the levelled schedule, its driving path and the
+    late dates of the links plus the resource links."""
+    from .kernels.levelling import deterministic_levelled
+    compiled, det_free = _with_levelling(project, compiled, scheme, priority)
+    k = compiled.kernel
+    lev, links = k.levelling, k.links
+    es, ef, pf, mark, t0, short, bind = deterministic_levelled(
+        lev, links, compiled.planned, compiled.planned_lags)
+    n = compiled.n_tasks
+    fixed = ~np.isnan(links.fixed_start)
+    dur = np.where(fixed, links.fixed_dur, compiled.planned)
+    lags = np.concatenate([[0.0], compiled.planned_lags])
+    waits: list[list[int]] = [[] for _ in range(n)]
+    for j in range(n):
+        if fixed[j] or not es[j] > t0[j]:
+            continue
+        for d in range(lev.dem_ptr[j], lev.dem_ptr[j + 1]):
+            if not short[d]:
+                continue
+            r = lev.dem_res[d]
+            for i in lev.use_pos[lev.use_ptr[r]:lev.use_ptr[r + 1]]:
+                if (ef[i] == es[j] and dur[i] > 0 and (lev.rank[i] < lev.rank[j] or fixed[i])
+                        and i not in waits[j]):
+                    waits[j].append(int(i))
+    lf = np.full(n, float(pf))
+    for j in lev.order[::-1]:
+        lp = lf[j]
+        lpd = lp - dur[j]
+        for kk in range(links.pred_ptr[j], links.pred_ptr[j + 1]):
+            q = links.pred_idx[kk]
+            t = links.pred_type[kk]
+            lk = links.pred_lag[kk] + lags[links.pred_lagrow[kk]]
+            if t == FS:
+                bound = lpd - lk
+            elif t == FF:
+                bound = lp - lk
+            elif t == SS:
+                bound = (lpd - lk) + dur[q]
+            else:
+                bound = (lp - lk) + dur[q]
+            lf[q] = min(lf[q], bound)
+        for i in waits[j]:
+            lf[i] = min(lf[i], lpd)
+    es, ef, lf, dur = es[node], ef[node], lf[node], dur[node]
+    ls = lf - dur
+    res_ids = list(project.resources)
+    return CPMResult(
+        task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur,
+        early_start=es, early_finish=ef, late_start=ls, late_finish=lf, total_float=ls - es,
+        critical=mark[node].astype(bool), levelling=scheme, priority=priority,
+        unlevelled_finish=float(det_free[3]),
+        binding=[res_ids[r] for r in np.flatnonzero(bind)])
 
 
 def _cpm_wallclock(project, compiled, node) -> CPMResult:
@@ -177,7 +266,7 @@ def _moment_scale(tmin, tmax, shift):
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
              keep_samples: bool = False, chunk_size: int | None = None,
              progress=None, risks: str = "pre", backend="threads",
-             scheduler=None) -> SimulationResult:
+             scheduler=None, levelling=None, priority: str = "lft") -> SimulationResult:
     """Monte Carlo simulation of a task network.
 
     Parameters
@@ -216,6 +305,17 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     scheduler : str or distributed.Client, optional
         With ``backend="dask"``: the scheduler's address (``tcp://host:8786``) or a
         connected client; None starts a ``LocalCluster`` on this machine for the run.
+    levelling : {None, "serial"}
+        Level resources in every iteration: each iteration's sampled durations are
+        scheduled by the serial schedule generation scheme of :func:`cpm` with the
+        priority list of the deterministic plan (the same list in every iteration,
+        so results stay bit-identical on any backend). Criticality is then the
+        driving path of the levelled schedule (see :func:`cpm`), and
+        ``result.levelling`` holds the unlevelled finish of every iteration, each
+        task's mean delay by levelling and each resource's usage, peak and how often
+        it was binding.
+    priority : str
+        The priority rule of the list (see :func:`cpm`); default ``"lft"``.
 
     Returns
     -------
@@ -232,7 +332,7 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     >>> round(r.finish.mean, 1), r.criticality["a"]
     (6.5, 1.0)
     """
-    job = _prepare(model, iterations, seed, risks)
+    job = _prepare(model, iterations, seed, risks, levelling, priority)
     n, n_iter = job.compiled.n_tasks, job.n_iter
     if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
         raise SimulationError(
@@ -240,7 +340,7 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
             f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
     with _Backend(backend, threads, chunk_size, scheduler) as runner:
         run = job.execute(runner, job.compiled.kernel, keep_samples, progress)
-    return _result(job.project, job.compiled, job.det, run, n_iter, job.seed, risks)
+    return _result(job, run, n_iter, risks)
 
 
 class _Backend:
@@ -273,6 +373,8 @@ class _Job:
     n_iter: int
     seed: int
     key: tuple
+    det_free: tuple | None = None    # the unlevelled plan of a levelled run
+    priority: str | None = None
 
     def execute(self, backend, kernel, keep_samples=False, progress=None):
         return _execute(kernel, self.det, self.n_iter, self.key, backend, keep_samples,
@@ -312,13 +414,18 @@ def _check_memory(n_tasks, n_iter):
             f"finish and cost of every iteration are kept, 16 bytes each) or fewer tasks")
 
 
-def _prepare(model, iterations, seed, risks) -> _Job:
+def _prepare(model, iterations, seed, risks, levelling=None, priority="lft") -> _Job:
+    scheme = check_levelling(levelling, priority)
     project = as_project(model)
     n_iter = _check_int("iterations", iterations, 1, MAX_ITERATIONS)
     _check_memory(project.n_tasks, n_iter)
     seed_used, k0, k1 = resolve_seed(seed)
     compiled = compile_project(project, risks=risks)
-    return _Job(project, compiled, _deterministic(compiled), n_iter, seed_used, (k0, k1))
+    det_free = None
+    if scheme is not None:
+        compiled, det_free = _with_levelling(project, compiled, scheme, priority)
+    return _Job(project, compiled, _deterministic(compiled), n_iter, seed_used, (k0, k1),
+                det_free, priority if scheme is not None else None)
 
 
 @dataclass(frozen=True)
@@ -397,7 +504,8 @@ def _planned_cost(compiled: CompiledModel, det) -> float:
             + compiled.planned_cost_rate * float(pf0))
 
 
-def _result(project, compiled, det, run, n_iter, seed_used, risks) -> SimulationResult:
+def _result(job, run, n_iter, risks) -> SimulationResult:
+    project, compiled, det, seed_used = job.project, job.compiled, job.det, job.seed
     es0, ef0, _, pf0 = det
     acc, grid, rows = run.totals, run.grid, run.rows
     n = compiled.n_tasks
@@ -438,7 +546,30 @@ def _result(project, compiled, det, run, n_iter, seed_used, risks) -> Simulation
         tasks=tasks, risk_mode=risks,
         risks=_risk_stats(project, compiled, run.kernel.uncertainty, acc, n_iter),
         correlations=_correlation_stats(compiled, rows.corr), **samples,
+        levelling=_levelling_stats(job, run, node, n_iter) if job.det_free is not None else None,
     )
+
+
+def _levelling_stats(job, run, node, n_iter) -> LevellingStats:
+    """What levelling did in a run: unlevelled finishes, task delays, resource usage."""
+    lev, lt, grid = run.kernel.levelling, run.totals.lev, run.grid
+    project = job.project
+    delay = stats.fixed_point_total(lt.delay[0], lt.delay[1])[node] / n_iter
+    n_per = CASH_PERIODS
+    resources = []
+    for r, rid in enumerate(project.resources):
+        res = project.resources[rid]
+        top = float(lev.cap_top[r])
+        use = lt.use[r * n_per:(r + 1) * n_per]
+        resources.append(ResourceStats(
+            id=rid, name=res.name, capacity=res.capacity, changes=res.changes,
+            times=np.arange(n_per) * grid.cash_dt, period=grid.cash_dt,
+            usage_hist=use, peak_hist=lt.peak[r], top=top,
+            peak_max=float(lt.peak_max[r]), binding=float(lt.bind[r]) / n_iter))
+    return LevellingStats(
+        scheme="serial", priority=job.priority,
+        finish_unlevelled=SampleStats(samples=run.rows.free, deterministic=float(job.det_free[3])),
+        delayed=float(lt.late[0]) / n_iter, task_delay=delay, resources=resources)
 
 
 def _risk_stats(project, compiled, unc, acc, n_iter) -> list[RiskStats]:
@@ -483,7 +614,8 @@ def _to_node_order(by_position: np.ndarray, topo: np.ndarray) -> np.ndarray:
 
 def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 80, *,
                risks: str = "pre", threads=None, chunk_size: int | None = None,
-               backend="threads", scheduler=None) -> RiskRanking:
+               backend="threads", scheduler=None, levelling=None,
+               priority: str = "lft") -> RiskRanking:
     """Rank risk events and drivers by what switching each one off gains (the tornado).
 
     Runs the model once with everything on and once per risk event or driver with
@@ -491,7 +623,8 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     (every draw is keyed by seed, iteration and variable, so switching one risk off
     changes no other draw); the differences are therefore almost free of Monte
     Carlo noise. Sorted by the shift of the ``percentile`` of the finish, largest first.
-    Every run goes through ``backend`` (see :func:`simulate`).
+    Every run goes through ``backend`` (see :func:`simulate`), levelled with
+    ``levelling`` and ``priority`` as there.
 
     Examples
     --------
@@ -504,7 +637,7 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     [('big', 4.0), ('small', 1.0)]
     """
     q = float(stats.check_q(percentile))
-    job = _prepare(model, iterations, seed, risks)
+    job = _prepare(model, iterations, seed, risks, levelling, priority)
     project, compiled = job.project, job.compiled
     with _Backend(backend, threads, chunk_size, scheduler) as runner:
         return _rank(job, project, compiled, q, risks, runner)

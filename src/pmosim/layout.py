@@ -15,6 +15,8 @@ a Dask worker. They are grouped by stage:
                  branches, conditions)
 :class:`Costs`   fixed costs, cost rates, risk cost impacts, project cost rate
 :class:`Calendars`  the wall-clock mode: working calendars per task and lag
+:class:`Levelling`  renewable resources, demands and the priority list of the
+                 levelled runs
 :class:`Grid`    the statistics grid that the pilot iterations set: moment
                  shifts and scales, histogram ranges, the cash-flow grid
 :class:`Span`    which iterations a call simulates, and the Philox key
@@ -70,6 +72,17 @@ STREAM_COST_FIXED = 8
 STREAM_COST_RATE = 9
 STREAM_RISK_COST = 10
 STREAM_PROJECT_COST = 11
+
+#: Priority rules of resource levelling (``levelling="serial"``): the key that orders the
+#: priority list, smallest first (see compile.priority_keys).
+PRIORITY_RULES = ("lft", "lst", "mslk", "mts", "grpw", "spt", "order", "priority")
+#: Levelling schemes.
+LEVELLING_SCHEMES = ("serial",)
+#: The levelling priority of a task without one (MS Project's default).
+DEFAULT_PRIORITY = 500.0
+#: A demand fits when it is at most the free capacity plus this times the resource's
+#: largest capacity (sums of fractional demands are not exact in binary).
+CAPACITY_RTOL = 1e-9
 
 # -- sizes ---------------------------------------------------------------------------
 
@@ -221,6 +234,29 @@ class Calendars(NamedTuple):
     succ_link: np.ndarray     # int64[:]
 
 
+class Levelling(NamedTuple):
+    """Renewable resources and the serial schedule generation scheme's inputs.
+
+    The initial resource profile is a step function: interval ``i`` runs from
+    ``cap_t[i]`` (``cap_t[0] = -inf``) to ``cap_t[i + 1]`` (the last to +inf) with
+    ``cap_free[i, r]`` units of resource ``r`` free. Demands are CSR by position.
+    """
+
+    order: np.ndarray         # int64[n]       positions in priority-list order
+                              #                (precedence-feasible)
+    rank: np.ndarray          # int64[n]       list index of each position
+    dem_ptr: np.ndarray       # int64[n + 1]   CSR of each position's demands
+    dem_res: np.ndarray       # int64[K]       resource
+    dem_amt: np.ndarray       # float64[K]     units
+    use_ptr: np.ndarray       # int64[R + 1]   CSR of each resource's users
+    use_pos: np.ndarray       # int64[:]       positions, ascending
+    cap_t: np.ndarray         # float64[S]     initial profile breakpoints
+    cap_free: np.ndarray      # float64[S, R]  capacity in each initial interval
+    cap_eps: np.ndarray       # float64[R]     CAPACITY_RTOL * largest capacity
+    cap_top: np.ndarray       # float64[R]     top of the usage histograms (> 0)
+    cap_final: np.ndarray     # float64[R]     the capacity that holds for ever
+
+
 class Grid(NamedTuple):
     """The statistics grid: set from the pilot iterations, read by the accumulators.
 
@@ -278,6 +314,24 @@ class Totals(NamedTuple):
                               #                             else 0)
     cash_min: np.ndarray      # float64[P]
     cash_max: np.ndarray      # float64[P]
+    lev: "LevTotals"          # levelling totals (all sizes 0 without levelling)
+
+
+class LevTotals(NamedTuple):
+    """What levelled iterations add: delays, resource usage, binding resources."""
+
+    delay: np.ndarray         # int64[2, n]             exact sums of each task's finish
+                              #                         delay by levelling (integer part,
+                              #                         2**-32 units)
+    late: np.ndarray          # int64[1]                iterations whose finish levelling
+                              #                         delayed
+    use: np.ndarray           # int64[R * P, n_bins + 2] usage of resource r in period k
+                              #                         (row r * P + k): histograms over
+                              #                         0 .. cap_top[r]
+    peak: np.ndarray          # int64[R, n_bins + 2]    peak usage histograms
+    peak_max: np.ndarray      # float64[R]              greatest peak usage
+    bind: np.ndarray          # int64[R]                iterations in which the resource
+                              #                         delayed a task on the driving path
 
 
 class Rows(NamedTuple):
@@ -290,11 +344,17 @@ class Rows(NamedTuple):
     ef: np.ndarray            # float64[k, n] or [0, 0]
     corr: np.ndarray          # float64[c, G]        durations of the correlated tasks in the
                               #                      first c iterations of the span
+    free: np.ndarray          # float64[k or 0]      project finish without levelling (in
+                              #                      levelled runs)
 
 
-def new_totals(n_tasks: int, n_bins: int, n_rstat: int, cost_on: bool) -> Totals:
-    """Empty totals: zeros, and +/-inf extremes."""
+def new_totals(n_tasks: int, n_bins: int, n_rstat: int, cost_on: bool,
+               n_res: int = -1) -> Totals:
+    """Empty totals: zeros, and +/-inf extremes. ``n_res`` is the number of resources
+    of a levelled run, -1 without levelling."""
     periods = CASH_PERIODS + 1 if cost_on else 0
+    lev_n = n_tasks if n_res >= 0 else 0
+    n_res = max(n_res, 0)
     return Totals(
         crit=np.zeros(n_tasks, dtype=np.int64),
         mom=np.zeros((N_MOMENT_ROWS, n_tasks), dtype=np.int64),
@@ -302,7 +362,18 @@ def new_totals(n_tasks: int, n_bins: int, n_rstat: int, cost_on: bool) -> Totals
         tmin=np.full(n_tasks, np.inf), tmax=np.full(n_tasks, -np.inf),
         rstat=np.zeros((3, n_rstat), dtype=np.int64),
         cash_hist=np.zeros((periods, n_bins + 2), dtype=np.int64),
-        cash_min=np.full(periods, np.inf), cash_max=np.full(periods, -np.inf))
+        cash_min=np.full(periods, np.inf), cash_max=np.full(periods, -np.inf),
+        lev=LevTotals(
+            delay=np.zeros((2, lev_n), dtype=np.int64), late=np.zeros(1, dtype=np.int64),
+            use=np.zeros((n_res * CASH_PERIODS, n_bins + 2), dtype=np.int64),
+            peak=np.zeros((n_res, n_bins + 2), dtype=np.int64),
+            peak_max=np.full(n_res, -np.inf), bind=np.zeros(n_res, dtype=np.int64)))
+
+
+def copy_totals(totals: Totals) -> Totals:
+    """A copy of ``totals`` with new arrays."""
+    return totals._replace(**{k: v.copy() for k, v in totals._asdict().items() if k != "lev"},
+                           lev=LevTotals(*(x.copy() for x in totals.lev)))
 
 
 def merge_totals(into: Totals, other: Totals) -> None:
@@ -322,15 +393,22 @@ def merge_totals(into: Totals, other: Totals) -> None:
     np.add(into.cash_hist, other.cash_hist, out=into.cash_hist)
     np.minimum(into.cash_min, other.cash_min, out=into.cash_min)
     np.maximum(into.cash_max, other.cash_max, out=into.cash_max)
+    a, b = into.lev, other.lev
+    np.add(a.delay, b.delay, out=a.delay)
+    normalise_fixed_point(a.delay[0], a.delay[1])
+    for name in ("late", "use", "peak", "bind"):
+        np.add(getattr(a, name), getattr(b, name), out=getattr(a, name))
+    np.maximum(a.peak_max, b.peak_max, out=a.peak_max)
 
 
 def new_rows(n_iter: int, n_tasks: int, cost_on: bool, keep: bool, n_corr_rows: int,
-             n_corr: int) -> Rows:
+             n_corr: int, levelled: bool = False) -> Rows:
     """Output rows for ``n_iter`` iterations."""
     kept = (n_iter, n_tasks) if keep else (0, 0)
     return Rows(finish=np.empty(n_iter), cost=np.zeros(n_iter if cost_on else 0),
                 dur=np.empty(kept), es=np.empty(kept), ef=np.empty(kept),
-                corr=np.zeros((n_corr_rows, n_corr)))
+                corr=np.zeros((n_corr_rows, n_corr)),
+                free=np.empty(n_iter if levelled else 0))
 
 
 def rows_slice(rows: Rows, a: int, b: int) -> Rows:
@@ -338,7 +416,8 @@ def rows_slice(rows: Rows, a: int, b: int) -> Rows:
     keep = rows.dur.shape[0] > 0
     return Rows(finish=rows.finish[a:b], cost=rows.cost[a:b] if rows.cost.shape[0] else rows.cost,
                 dur=rows.dur[a:b] if keep else rows.dur, es=rows.es[a:b] if keep else rows.es,
-                ef=rows.ef[a:b] if keep else rows.ef, corr=rows.corr[a:b])
+                ef=rows.ef[a:b] if keep else rows.ef, corr=rows.corr[a:b],
+                free=rows.free[a:b] if rows.free.shape[0] else rows.free)
 
 
 class KernelModel(NamedTuple):
@@ -356,6 +435,7 @@ class KernelModel(NamedTuple):
     calendars: Calendars
     cost_on: bool
     cal_on: bool
+    levelling: Levelling | None = None
 
     @property
     def n_tasks(self) -> int:
@@ -365,10 +445,17 @@ class KernelModel(NamedTuple):
     def n_rstat(self) -> int:
         return int(self.uncertainty.risk_p.shape[0] + self.uncertainty.drv_p.shape[0])
 
+    @property
+    def n_res(self) -> int:
+        """Resources of a levelled model; -1 when the model is not levelled."""
+        return -1 if self.levelling is None else int(self.levelling.cap_final.shape[0])
+
     def stages(self) -> tuple:
-        """``(draws, links, uncertainty or None, costs or None, calendars or None)``."""
+        """``(draws, links, uncertainty or None, costs or None, calendars or None,
+        levelling or None)``."""
         return (self.draws, self.links, self.uncertainty if self.uncertainty.used else None,
-                self.costs if self.cost_on else None, self.calendars if self.cal_on else None)
+                self.costs if self.cost_on else None, self.calendars if self.cal_on else None,
+                self.levelling)
 
 
 def identity_grid(n_tasks: int) -> Grid:

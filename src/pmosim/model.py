@@ -9,7 +9,11 @@ node attributes
     a display name (optional, default: the id as text);
 ``planned``
     the deterministic duration used by CPM (optional; default: the distribution's
-    mode where it has one, else its mean).
+    mode where it has one, else its mean);
+``resources``
+    the task's demand on each renewable resource while it runs, ``{resource_id:
+    units}`` (optional; see :meth:`Project.add_resource`). Demands matter only when
+    a run levels resources (``levelling="serial"``).
 
 Each edge ``u -> v`` is a dependency with attributes ``type`` (``"FS"``, ``"SS"``,
 ``"FF"`` or ``"SF"``; default ``"FS"``) and ``lag`` (a number, may be negative;
@@ -92,6 +96,14 @@ class Project:
         self.drivers: dict[Hashable, Driver] = {}
         self.correlations: list[Correlation] = []
         self.branches: dict[Hashable, Branch] = {}
+        #: Renewable resources by id (see :meth:`add_resource`); a bare graph may give
+        #: them as ``graph.graph["resources"] = {id: capacity}``.
+        self.resources: dict[Hashable, Resource] = {}
+        for rid, spec in (self.graph.graph.get("resources") or {}).items():
+            if isinstance(spec, dict):
+                self.add_resource(rid, **spec)
+            else:
+                self.add_resource(rid, capacity=spec)
 
     @classmethod
     def from_networkx(cls, graph: nx.DiGraph, **meta) -> "Project":
@@ -125,6 +137,54 @@ class Project:
             raise ModelError(f"link {pred!r} -> {succ!r} already exists; "
                              "only one link between two tasks is supported")
         self.graph.add_edge(pred, succ, type=type, lag=lag)
+
+    def add_resource(self, resource_id: Hashable, capacity: float, *, name: str | None = None,
+                     changes=None) -> None:
+        """Add a renewable resource: ``capacity`` units available per unit of time.
+
+        ``changes`` makes the capacity vary: ``[(time, capacity), ...]`` (or a dict
+        ``{time: capacity}``), each capacity holding from its time (working time from
+        the project start, like every date of the model) until the next change. The
+        last capacity holds for ever, so every task's demand must fit within it.
+        Tasks demand resources with the node attribute ``resources={id: units}``;
+        :func:`pmosim.simulate` and :func:`pmosim.cpm` respect them when called with
+        ``levelling="serial"``.
+
+        Examples
+        --------
+        >>> import pmosim
+        >>> p = pmosim.Project()
+        >>> p.add_resource("crane", capacity=1)
+        >>> p.add_task("lift A", 3, resources={"crane": 1})
+        >>> p.add_task("lift B", 2, resources={"crane": 1})
+        >>> pmosim.cpm(p, levelling="serial").finish
+        5.0
+        """
+        if resource_id in self.resources:
+            raise ModelError(f"resource {resource_id!r} already exists; resource ids must be "
+                             "unique")
+        what = f"resource {resource_id!r}"
+        cap = _units(f"{what}: capacity", capacity)
+        steps = []
+        if changes is not None:
+            items = changes.items() if isinstance(changes, dict) else changes
+            try:
+                items = [tuple(item) for item in items]
+            except TypeError:
+                raise ModelError(f"{what}: changes must be a list of (time, capacity) pairs, "
+                                 f"got {changes!r}") from None
+            for item in items:
+                if len(item) != 2:
+                    raise ModelError(f"{what}: each capacity change must be a (time, "
+                                     f"capacity) pair, got {item!r}")
+                t = _finite(f"{what}: change time", item[0])
+                steps.append((t, _units(f"{what}: capacity from time {t:g}", item[1])))
+            steps.sort(key=lambda x: x[0])
+            times = [t for t, _ in steps]
+            if len(set(times)) != len(times):
+                raise ModelError(f"{what}: two capacity changes at the same time in {steps}")
+        self.resources[resource_id] = Resource(
+            resource_id, name if name is not None else str(resource_id), cap, tuple(steps))
 
     # -- the uncertainty model ------------------------------------------------------
     def add_risk(self, risk_id: Hashable, probability: float, tasks, schedule_impact=None,
@@ -294,6 +354,7 @@ class Project:
                 planned_duration(task_id, data)
                 task_costs(task_id, data)
                 task_dates(task_id, data)
+                task_demands(task_id, data, self.resources)
             except ModelError as exc:
                 out.append(str(exc))
         try:
@@ -321,6 +382,7 @@ class Project:
             planned_duration(task_id, data)
             task_costs(task_id, data)
             task_dates(task_id, data)
+            task_demands(task_id, data, self.resources)
         project_cost_rate(self)
         for u, v, data in self.graph.edges(data=True):
             link_type(u, v, data)
@@ -474,6 +536,54 @@ def task_dates(task_id, data) -> tuple[float, float | None, float | None]:
     return release, fs, ff
 
 
+def _finite(what, value) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ModelError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ModelError(f"{what} must be finite, got {value!r}")
+    return x
+
+
+def _units(what, value) -> float:
+    x = _finite(what, value)
+    if x < 0:
+        raise ModelError(f"{what} must be >= 0, got {value!r}")
+    return x
+
+
+def task_demands(task_id, data, resources) -> dict:
+    """A task's validated resource demands ``{resource_id: units}`` (zeros dropped).
+
+    Every resource must exist in ``resources`` and every demand must fit within the
+    resource's capacity once its last change has happened (the capacity that holds
+    for ever): otherwise the task could never be scheduled.
+    """
+    spec = data.get("resources")
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict):
+        raise ModelError(f"task {task_id!r}: resources must be a mapping of resource id to "
+                         f"units, like {{'crane': 1}}; got {spec!r}")
+    out = {}
+    for rid, value in spec.items():
+        units = _units(f"task {task_id!r}: demand on resource {rid!r}", value)
+        res = resources.get(rid)
+        if res is None:
+            known = ", ".join(map(repr, resources)) or "none"
+            raise ModelError(f"task {task_id!r} demands resource {rid!r}, which the project "
+                             f"does not have (resources: {known}); add it with "
+                             f"add_resource or a [[resources]] table")
+        if units > res.final_capacity:
+            raise ModelError(
+                f"task {task_id!r} needs {units:g} of resource {rid!r}, whose capacity is "
+                f"{res.final_capacity:g}; lower the demand or raise the capacity")
+        if units > 0:
+            out[rid] = units
+    return out
+
+
 def project_cost_rate(project) -> Distribution | None:
     """The project's cost per unit of project duration, validated (None when not set)."""
     return _cost("project: cost_rate", getattr(project, "cost_rate", None))
@@ -512,6 +622,27 @@ def _coefficient(value) -> float:
     if not -1.0 <= c <= 1.0:
         raise ModelError(f"correlation coefficient must be within -1..1, got {value!r}")
     return c
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A renewable resource: ``capacity`` units per unit of time, changing to each
+    ``(time, capacity)`` of ``changes`` (ascending times) at its time."""
+
+    id: Hashable
+    name: str
+    capacity: float
+    changes: tuple = ()
+
+    @property
+    def final_capacity(self) -> float:
+        """The capacity that holds after the last change, for ever."""
+        return self.changes[-1][1] if self.changes else self.capacity
+
+    def steps(self) -> list[tuple[float, float]]:
+        """``[(from_time, capacity), ...]``: the capacity from minus infinity, then each
+        change."""
+        return [(-math.inf, self.capacity), *self.changes]
 
 
 @dataclass(frozen=True)

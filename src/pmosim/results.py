@@ -181,6 +181,91 @@ class CashFlow:
 
 
 @dataclass(frozen=True)
+class ResourceStats:
+    """One resource in a levelled run.
+
+    ``usage_hist`` row ``k`` is the histogram of the resource's average usage in period
+    ``[times[k], times[k] + period)`` over the iterations (254 bins from 0 to ``top``,
+    plus an open-ended bin at each end); ``peak_hist`` the same for its peak usage.
+    ``binding`` is the fraction of iterations in which a task on the driving path
+    waited for this resource.
+    """
+
+    id: Any
+    name: str
+    capacity: float
+    changes: tuple
+    times: np.ndarray
+    period: float
+    usage_hist: np.ndarray = field(repr=False)
+    peak_hist: np.ndarray = field(repr=False)
+    top: float = 1.0
+    peak_max: float = 0.0
+    binding: float = 0.0
+
+    def capacity_at(self, times) -> np.ndarray:
+        """Capacity in force at each of ``times``."""
+        t = np.asarray(times, dtype=float)
+        out = np.full(t.shape, float(self.capacity))
+        for when, cap in self.changes:
+            out[t >= when] = cap
+        return out
+
+    def usage_percentile(self, q) -> np.ndarray:
+        """Estimated percentile(s) of the average usage in each period: float64[P] or
+        [P, len(q)] (within one histogram bin, ``top / 254``)."""
+        n = self.usage_hist.shape[0]
+        return stats.histogram_quantiles(
+            self.usage_hist, np.zeros(n), np.full(n, (self.usage_hist.shape[1] - 2) / self.top),
+            np.zeros(n), np.full(n, max(self.peak_max, 0.0)), q)
+
+    def peak_percentile(self, q):
+        """Estimated percentile(s) of the peak usage of an iteration."""
+        h = self.peak_hist[None, :]
+        out = stats.histogram_quantiles(h, np.zeros(1), np.full(1, (h.shape[1] - 2) / self.top),
+                                        np.zeros(1), np.full(1, max(self.peak_max, 0.0)), q)
+        return out[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        bands = self.usage_percentile([10, 50, 90])
+        peaks = np.atleast_1d(self.peak_percentile([50, 90]))
+        return {"id": _jsonable_id(self.id), "name": self.name, "capacity": self.capacity,
+                "changes": [[float(t), float(c)] for t, c in self.changes],
+                "binding": self.binding, "peak_max": self.peak_max,
+                "peak_percentiles": {"P50": float(peaks[0]), "P90": float(peaks[1])},
+                "usage": {"times": self.times.tolist(), "period": self.period,
+                          "capacity": self.capacity_at(self.times).tolist(),
+                          **{k: bands[:, j].tolist()
+                             for j, k in enumerate(("P10", "P50", "P90"))}}}
+
+
+@dataclass(frozen=True)
+class LevellingStats:
+    """What resource levelling did in a run (``SimulationResult.levelling``).
+
+    ``finish_unlevelled`` holds each iteration's finish without levelling (the same
+    durations, scheduled by the links alone); ``delayed`` is the fraction of
+    iterations whose finish levelling delayed; ``task_delay`` each task's mean finish
+    delay (node order, exact to 2**-32 per iteration).
+    """
+
+    scheme: str
+    priority: str
+    finish_unlevelled: SampleStats = field(repr=False)
+    delayed: float
+    task_delay: np.ndarray = field(repr=False)
+    resources: list = field(default_factory=list, repr=False)
+
+    def to_dict(self, task_ids) -> dict[str, Any]:
+        return {"scheme": self.scheme, "priority": self.priority,
+                "finish_unlevelled": self.finish_unlevelled.to_dict(),
+                "delayed": self.delayed,
+                "task_delay": {_jsonable_id(t): float(d)
+                               for t, d in zip(task_ids, self.task_delay)},
+                "resources": [r.to_dict() for r in self.resources]}
+
+
+@dataclass(frozen=True)
 class SimulationResult:
     """What :func:`pmosim.simulate` returns.
 
@@ -209,6 +294,9 @@ class SimulationResult:
     cashflow : CashFlow or None
     durations, starts, finishes : float64[iterations, n_tasks] or None
         Per-iteration samples, only with ``keep_samples=True``.
+    levelling : LevellingStats or None
+        In a levelled run (``levelling="serial"``): the unlevelled finishes, task
+        delays and resource usage; ``finish`` and the task statistics are levelled.
     """
 
     iterations: int
@@ -226,6 +314,7 @@ class SimulationResult:
     durations: np.ndarray | None = field(default=None, repr=False)
     starts: np.ndarray | None = field(default=None, repr=False)
     finishes: np.ndarray | None = field(default=None, repr=False)
+    levelling: LevellingStats | None = field(default=None, repr=False)
 
     def _need_cost(self):
         if self.cost is None:
@@ -301,6 +390,8 @@ class SimulationResult:
             out["risks"] = [r.to_dict() for r in self.risks]
         if self.correlations:
             out["correlations"] = [c.to_dict() for c in self.correlations]
+        if self.levelling is not None:
+            out["levelling"] = self.levelling.to_dict(self.task_ids)
         return out
 
 
@@ -332,6 +423,10 @@ class CPMResult:
     late_start_date: list | None = None
     late_finish_date: list | None = None
     calendar: Any = None
+    levelling: str | None = None
+    priority: str | None = None
+    unlevelled_finish: float | None = None
+    binding: list | None = None
 
     @property
     def critical_path(self) -> list:
@@ -356,7 +451,12 @@ class CPMResult:
         return rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {"pmosim_version": __version__, "finish": float(self.finish), "tasks": self.rows()}
+        out = {"pmosim_version": __version__, "finish": float(self.finish), "tasks": self.rows()}
+        if self.levelling is not None:
+            out["levelling"] = {"scheme": self.levelling, "priority": self.priority,
+                                "unlevelled_finish": self.unlevelled_finish,
+                                "binding": [_jsonable_id(r) for r in self.binding]}
+        return out
 
 
 @dataclass(frozen=True)

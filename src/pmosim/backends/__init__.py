@@ -46,13 +46,13 @@ class RangeJob(NamedTuple):
 
     def new_totals(self) -> Totals:
         k = self.kernel
-        return new_totals(k.n_tasks, self.n_bins, k.n_rstat, k.cost_on)
+        return new_totals(k.n_tasks, self.n_bins, k.n_rstat, k.cost_on, k.n_res)
 
     def new_rows(self, it_start, n_iter) -> Rows:
         k = self.kernel
         n_corr = max(0, min(self.n_corr_rows - it_start, n_iter))
         return new_rows(n_iter, k.n_tasks, k.cost_on, self.keep, n_corr,
-                        k.draws.corr_pos.shape[0])
+                        k.draws.corr_pos.shape[0], k.levelling is not None)
 
 
 def simulate_range(job: RangeJob, it_start: int, n_iter: int) -> tuple[Totals, Rows]:

@@ -25,7 +25,7 @@ import math
 import os
 
 from ..errors import SimulationError
-from ..layout import SUPER, merge_totals
+from ..layout import SUPER, copy_totals, merge_totals
 from . import RangeJob, simulate_range
 
 #: Ranges per worker when the range size is not given: enough for balance and for a
@@ -165,7 +165,7 @@ def _rows_of(result):
 
 def _merged(a, b):
     """The totals of two ranges merged, as new arrays (task inputs stay untouched)."""
-    out = type(a)(*(x.copy() for x in a))
+    out = copy_totals(a)
     merge_totals(out, b)
     return out
 
@@ -176,6 +176,8 @@ def _place_rows(rows, part, a):
     rows.finish[a:b] = part.finish
     if rows.cost.shape[0]:
         rows.cost[a:b] = part.cost
+    if rows.free.shape[0]:
+        rows.free[a:b] = part.free
     if rows.dur.shape[0]:
         rows.dur[a:b] = part.dur
         rows.es[a:b] = part.es

@@ -23,6 +23,15 @@ def add_fixed(acc, row, p, x):
     acc[row + 1, p] += np.int64((x - fl) * _TWO32 + 0.5)
 
 
+@njit(**JIT)
+def normalise_fixed(acc):
+    """Carry whole units from row 1 (2**-32 units) into row 0 of exact sums ``acc``."""
+    for p in range(acc.shape[1]):
+        carry = acc[1, p] >> 32
+        acc[0, p] += carry
+        acc[1, p] -= carry << 32
+
+
 #: Rows of per-lane running sums kept per task (see accumulate_task).
 LSUM_ROWS = 7
 #: Lanes of those sums: LANES folded by 4 (see simd.vfold_add).

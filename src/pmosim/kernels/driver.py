@@ -11,16 +11,17 @@ the time a ``prange`` region took (the parallel lowering of the old fused driver
 from numba import njit
 
 from . import JIT, LANES, SUPER
-from .accumulate import flush_lane_sums
+from .accumulate import flush_lane_sums, normalise_fixed
 from .costs import add_task_costs, cost_of_lanes
 from .draws import draw_block, sample_durations
+from .levelling import level_lanes, make_lev_work
 from .passes import backward_pass, forward_pass
 from .passes_cal import passes_cal
 from .work import make_work
 
 
 @njit(**JIT)
-def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
+def run_span(draws, links, unc, costs, cal, lev, grid, span, totals, rows):
     """Simulate the chunks of ``span`` that belong to its slot.
 
     Parameters
@@ -30,6 +31,10 @@ def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
         None when the model has no risks, drivers or existence rules, no costs, or
         is scheduled on the working-day axis: numba then compiles nothing of that
         stage (a model's first run compiles only what it uses).
+    lev : pmosim.layout.Levelling or None
+        Resources and priority list of a levelled run (working-day axis only): each
+        iteration is then levelled by :func:`.levelling.level_lanes` after the
+        unlevelled forward pass, which also gives ``rows.free``.
     grid : pmosim.layout.Grid
     span : pmosim.layout.Span
         Iterations ``it_start .. it_start + n_iter - 1`` in chunks of ``chunk`` (a
@@ -44,6 +49,8 @@ def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
     n_chunks = (n_iter + chunk - 1) // chunk
     hist_top = totals.hist.shape[1] - 1.0    # the overflow column
     w = make_work(draws, unc, costs, cal)
+    if lev is not None:
+        lw = make_lev_work(lev, draws.dur_code.shape[0])
     exist_on = False
     if unc is not None:
         exist_on = unc.exist_on
@@ -57,7 +64,12 @@ def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
                 b0 = s0 + sub * LANES
                 nl = min(LANES, c1 - b0)
                 draw_block(draws, unc, costs, w, it_start + b0, k0, k1, nl, totals.rstat)
-                if cal is None:
+                if lev is not None:
+                    forward_pass(links, unc, w, sub)
+                    level_lanes(lev, links, unc, grid, w, lw, nl, sub, hist_top, totals)
+                    for lane in range(nl):
+                        rows.free[b0 + lane] = lw.pf0[lane]
+                elif cal is None:
                     forward_pass(links, unc, w, sub)
                     backward_pass(links, unc, grid, w, nl, True, sub, hist_top)
                 else:
@@ -67,6 +79,8 @@ def run_span(draws, links, unc, costs, cal, grid, span, totals, rows):
                     cost_of_lanes(costs, grid, w, nl, totals)
                 _write_rows(draws, w, b0, nl, costs is not None, rows)
             flush_lane_sums(w.lsum, w.hbin, min(SUPER, c1 - s0), totals)
+            if lev is not None:
+                normalise_fixed(totals.lev.delay)
 
 
 @njit(**JIT)
