@@ -35,9 +35,10 @@ COST_PNG = "cost.png"
 JCL_PNG = "jcl.png"
 CASHFLOW_PNG = "cashflow.png"
 TORNADO_PNG = "tornado.png"
+RESOURCES_PNG = "resources.png"
 #: Every file ``run`` may write into --out.
 RUN_OUTPUTS = (RESULTS_JSON, FINISH_PNG, CRITICALITY_PNG, COST_PNG, JCL_PNG, CASHFLOW_PNG,
-               TORNADO_PNG)
+               TORNADO_PNG, RESOURCES_PNG)
 #: Joint confidence level whose frontier the summary prints (NASA's 70% JCL).
 JCL_LEVEL = 0.7
 #: Runs expected to take longer than this (seconds) get a progress bar.
@@ -341,6 +342,21 @@ def _fmt_days(t) -> str:
 
 
 # -- run ------------------------------------------------------------------------------
+def _levelling_options(command):
+    """``--levelling`` and ``--priority`` (default: the scenario's own settings)."""
+    from .layout import LEVELLING_SCHEMES, PRIORITY_RULES
+    command = click.option(
+        "--priority", type=click.Choice(PRIORITY_RULES), default=None,
+        help="Levelling priority rule (default: priority under [project], else lft): latest "
+             "finish, latest start, minimum slack, most total successors, greatest rank "
+             "positional weight, shortest duration, the plan's order, the tasks' priority.")(
+        command)
+    return click.option(
+        "--levelling", type=click.Choice((*LEVELLING_SCHEMES, "none")), default=None,
+        help="Level resources in every iteration (serial schedule generation scheme), or "
+             "not (none). Default: levelling under [project], else none.")(command)
+
+
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @_input_options
@@ -382,15 +398,17 @@ def _fmt_days(t) -> str:
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="With --backend dask: the scheduler address (tcp://host:8786, from "
                    "'dask scheduler'); default: a local cluster on this machine.")
+@_levelling_options
 @_friendly
 def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget, risk_mode,
-        rank_risks, rank_percentile, backend, scheduler):
+        rank_risks, rank_percentile, backend, scheduler, levelling, priority):
     """Simulate SCENARIO and report finish percentiles, dates, critical tasks, risks and cost.
 
     Without SCENARIO, runs the bundled example scenario. Writes results.json,
     finish.png (histogram and S-curve) and criticality.png into --out; with costs
     also cost.png, jcl.png (finish against cost) and cashflow.png; with
-    --rank-risks tornado.png.
+    --rank-risks tornado.png; levelled (--levelling serial, or levelling under
+    [project]) resources.png, and the unlevelled finish beside the levelled one.
 
     \b
     Examples:
@@ -400,6 +418,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
       pmosim run scenarios/office-move-risks.toml --target 2027-10-29 --budget 2400000
       pmosim run scenarios/office-move-risks.toml --risks post --rank-risks
       pmosim run plan.toml -n 1000000 --backend dask --scheduler tcp://10.0.0.5:8786
+      pmosim run j1201_1.sm --levelling serial --priority lft
     """
     from . import simulate
     from .io.json_out import results_dict, write_json
@@ -453,7 +472,8 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
         try:
             with _about(scenario), _CompileNotice(progress):
                 result = simulate(project, iterations, seed=seed, progress=progress,
-                                  risks=risk_mode, backend=runner)
+                                  risks=risk_mode, backend=runner, levelling=levelling,
+                                  priority=priority)
         finally:
             progress.close()
         if budget_spec is not None and result.cost is None:
@@ -471,7 +491,8 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
                        "numbers ...", err=True)
             with _about(scenario), _CompileNotice():
                 ranking = rank(project, iterations, seed=result.seed,
-                               percentile=rank_percentile, risks=risk_mode, backend=runner)
+                               percentile=rank_percentile, risks=risk_mode, backend=runner,
+                               levelling=levelling, priority=priority)
         elapsed = time.perf_counter() - t0
         doc = results_dict(result, scenario=scenario, target=target_spec, budget=budget_spec,
                            ranking=ranking)
@@ -487,6 +508,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
         import json
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     _summary(say, project, scenario, result, doc, elapsed)
+    _levelling_summary(say, result)
     _risk_summary(say, result, ranking)
     _cost_summary(say, project, result, doc)
     say("Wrote " + ", ".join(str(p) for p in written))
@@ -523,6 +545,8 @@ def _write_plots(result, out_dir: Path, doc: dict, ranking) -> list[Path]:
                 (plots.cashflow_fan(result, budget=budget, currency=currency), CASHFLOW_PNG)]
     if ranking is not None:
         out.append((plots.risk_tornado(ranking), TORNADO_PNG))
+    if result.levelling is not None and result.levelling.resources:
+        out.append((plots.resource_usage_fan(result), RESOURCES_PNG))
     return [Path(plots.save_png(ax, out_dir / name)) for ax, name in out]
 
 
@@ -597,6 +621,31 @@ def _plot_child(conn):
         pass
     except OSError as exc:  # reported by the parent as an Error: line
         conn.send(("error", f"writing the plots into {job[1]}: {exc}"))
+
+
+def _levelling_summary(say, result):
+    lev = result.levelling
+    if lev is None:
+        return
+    free = lev.finish_unlevelled
+    say(f"Resource levelling ({lev.scheme}, priority {lev.priority}): working days")
+    say(f"  {'':<20}{'levelled':>12}{'unlevelled':>12}")
+    rows = [("Deterministic", result.finish.deterministic, free.deterministic),
+            ("Mean", result.finish.mean, free.mean)]
+    rows += [(f"P{q}", float(result.finish.percentile(q)), float(free.percentile(q)))
+             for q in (50, 80)]
+    for label, a, b in rows:
+        say(f"  {label:<20}{_fmt_days(a):>12}{_fmt_days(b):>12}")
+    say(f"Levelling delayed the finish in {100 * lev.delayed:.1f}% of iterations")
+    if lev.resources:
+        say(f"  {'Resource':<24}{'capacity':>10}{'peak P90':>10}{'binding':>10}")
+        for res in sorted(lev.resources, key=lambda r: -r.binding)[:TOP_TASKS]:
+            cap = f"{res.capacity:g}" + ("*" if res.changes else "")
+            say(f"  {str(res.id)[:24]:<24}{cap:>10}{float(res.peak_percentile(90)):>10.4g}"
+                f"{100 * res.binding:>9.1f}%")
+        if any(r.changes for r in lev.resources):
+            say("  (* capacity changes over time)")
+    say("")
 
 
 def _summary(say, project, scenario, result, doc, elapsed):
@@ -832,8 +881,9 @@ def warmup(kinds):
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @_input_options
+@_levelling_options
 @_friendly
-def cpm(scenario):
+def cpm(scenario, levelling, priority):
     """Print the deterministic critical path schedule of SCENARIO.
 
     One row per task on planned durations: early and late start and finish
@@ -846,12 +896,17 @@ def cpm(scenario):
     Examples:
       pmosim cpm scenarios/building-fit-out.toml
       pmosim cpm plan.toml | grep yes          # the critical tasks
+      pmosim cpm j301_1.sm --levelling serial  # the resource-levelled schedule
+
+    Levelled, the schedule is the serial schedule generation scheme's, a task is
+    critical on the driving path (links and resource releases), and float is
+    measured over the links plus those resource links.
     """
     from . import cpm as run_cpm
 
     project = _load(scenario)
     with _about(scenario):
-        res = run_cpm(project)
+        res = run_cpm(project, levelling=levelling, priority=priority)
     ids = [str(t) for t in res.task_ids]
     names = [str(n) for n in res.names]
     wallclock = res.early_start_date is not None
@@ -892,6 +947,11 @@ def cpm(scenario):
     elif project.start is not None:
         finish += f", {_finish_date(project, res.finish)} (start {project.start.isoformat()})"
     click.echo(f"\nProject finish: {finish}")
+    if res.levelling is not None:
+        binding = ", ".join(map(str, res.binding)) or "none"
+        click.echo(f"Levelled ({res.levelling}, priority {res.priority}); unlevelled finish "
+                   f"{res.unlevelled_finish:,.1f} working days; resources on the driving "
+                   f"path: {binding}")
     click.echo("Critical path: " + " -> ".join(str(t) for t in res.critical_path))
 
 

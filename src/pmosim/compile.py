@@ -684,7 +684,7 @@ def _condition_times(cal: Calendars, values: np.ndarray) -> np.ndarray:
 
 def check_levelling(levelling, priority) -> str | None:
     """Validate the ``levelling`` and ``priority`` arguments; the scheme or None."""
-    if levelling is None or levelling is False:
+    if levelling is None or levelling is False or levelling == "none":
         return None
     if levelling is True:
         levelling = "serial"
@@ -826,10 +826,13 @@ def compile_levelling(project: Project, compiled: CompiledModel, det, rule: str)
     order = priority_list(compiled, priority_keys(project, compiled, det, rule))
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
+    dem_res = np.asarray(dem_res, dtype=np.int64)
+    dem_amt = np.asarray(dem_amt, dtype=np.float64)
+    eps = CAPACITY_RTOL * top
     return Levelling(
-        order=order, rank=rank, dem_ptr=dem_ptr, dem_res=np.asarray(dem_res, dtype=np.int64),
-        dem_amt=np.asarray(dem_amt, dtype=np.float64), use_ptr=use_ptr, use_pos=use_pos,
-        cap_t=cap_t, cap_free=cap_free, cap_eps=CAPACITY_RTOL * top,
+        order=order, rank=rank, dem_ptr=dem_ptr, dem_res=dem_res, dem_amt=dem_amt,
+        dem_need=dem_amt - eps[dem_res], use_ptr=use_ptr, use_pos=use_pos,
+        cap_t=cap_t, cap_free=cap_free, cap_eps=eps,
         # headroom, so that a resource used to its full capacity counts in the last bin
         cap_top=top * (1.0 + 2.0 ** -6),
         cap_final=np.array([project.resources[r].final_capacity for r in res_ids]))

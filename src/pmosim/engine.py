@@ -105,7 +105,17 @@ def _with_levelling(project, compiled, scheme, priority):
     return dataclasses.replace(compiled, kernel=compiled.kernel._replace(levelling=lev)), det_free
 
 
-def cpm(model, *, levelling=None, priority: str = "lft") -> CPMResult:
+def _levelling_of(project, levelling, priority):
+    """The scheme (or None) and priority rule of a run: the arguments, else the
+    project's own settings (``False`` switches levelling off)."""
+    if levelling is None:
+        levelling = project.levelling
+    if priority is None:
+        priority = project.priority
+    return check_levelling(levelling, priority), priority
+
+
+def cpm(model, *, levelling=None, priority: str | None = None) -> CPMResult:
     """Deterministic critical path method on planned durations (and planned lags).
 
     A task is critical when its total float is ``<= 1e-9 * max(1, finish)``.
@@ -122,7 +132,10 @@ def cpm(model, *, levelling=None, priority: str = "lft") -> CPMResult:
     links (each delayed task waits, finish-to-start, for the tasks whose release let
     it start), so float is what a task may slip with every other task on its
     levelled dates. ``unlevelled_finish`` and ``binding`` (the resources a delay on
-    the driving path waited for) are set.
+    the driving path waited for) are set. ``levelling=None`` and ``priority=None``
+    take the project's own settings (``project.levelling``, ``project.priority``:
+    a scenario's ``[project] levelling``/``priority``); ``levelling=False`` switches
+    levelling off.
 
     A project with working calendars (an MS Project or P6 import) is scheduled on
     the wall clock, each task and lag on its own calendar, as the scheduling tool
@@ -145,8 +158,8 @@ def cpm(model, *, levelling=None, priority: str = "lft") -> CPMResult:
     >>> r.finish, r.critical_path
     (7.0, ['a', 'c'])
     """
-    scheme = check_levelling(levelling, priority)
     project = as_project(model)
+    scheme, priority = _levelling_of(project, levelling, priority)
     compiled = compile_project(project, wallclock=has_calendars(project))
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
@@ -266,7 +279,7 @@ def _moment_scale(tmin, tmax, shift):
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
              keep_samples: bool = False, chunk_size: int | None = None,
              progress=None, risks: str = "pre", backend="threads",
-             scheduler=None, levelling=None, priority: str = "lft") -> SimulationResult:
+             scheduler=None, levelling=None, priority: str | None = None) -> SimulationResult:
     """Monte Carlo simulation of a task network.
 
     Parameters
@@ -305,8 +318,9 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     scheduler : str or distributed.Client, optional
         With ``backend="dask"``: the scheduler's address (``tcp://host:8786``) or a
         connected client; None starts a ``LocalCluster`` on this machine for the run.
-    levelling : {None, "serial"}
-        Level resources in every iteration: each iteration's sampled durations are
+    levelling : {None, "serial", False}
+        Level resources in every iteration (None: as ``project.levelling`` says, which
+        is off unless a scenario sets it; False: off): each iteration's sampled durations are
         scheduled by the serial schedule generation scheme of :func:`cpm` with the
         priority list of the deterministic plan (the same list in every iteration,
         so results stay bit-identical on any backend). Criticality is then the
@@ -314,8 +328,9 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         ``result.levelling`` holds the unlevelled finish of every iteration, each
         task's mean delay by levelling and each resource's usage, peak and how often
         it was binding.
-    priority : str
-        The priority rule of the list (see :func:`cpm`); default ``"lft"``.
+    priority : str, optional
+        The priority rule of the list (see :func:`cpm`); default ``project.priority``
+        (``"lft"`` unless set).
 
     Returns
     -------
@@ -414,9 +429,9 @@ def _check_memory(n_tasks, n_iter):
             f"finish and cost of every iteration are kept, 16 bytes each) or fewer tasks")
 
 
-def _prepare(model, iterations, seed, risks, levelling=None, priority="lft") -> _Job:
-    scheme = check_levelling(levelling, priority)
+def _prepare(model, iterations, seed, risks, levelling=None, priority=None) -> _Job:
     project = as_project(model)
+    scheme, priority = _levelling_of(project, levelling, priority)
     n_iter = _check_int("iterations", iterations, 1, MAX_ITERATIONS)
     _check_memory(project.n_tasks, n_iter)
     seed_used, k0, k1 = resolve_seed(seed)
@@ -615,7 +630,7 @@ def _to_node_order(by_position: np.ndarray, topo: np.ndarray) -> np.ndarray:
 def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 80, *,
                risks: str = "pre", threads=None, chunk_size: int | None = None,
                backend="threads", scheduler=None, levelling=None,
-               priority: str = "lft") -> RiskRanking:
+               priority: str | None = None) -> RiskRanking:
     """Rank risk events and drivers by what switching each one off gains (the tornado).
 
     Runs the model once with everything on and once per risk event or driver with

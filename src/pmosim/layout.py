@@ -96,6 +96,11 @@ N_MOMENT_ROWS = 8
 HIST_COLUMNS = 256
 #: Points of the cash-flow time grid (after t = 0).
 CASH_PERIODS = 100
+#: Bins of a resource's usage histograms per period (levelled runs): 64 from 0 to
+#: just above the largest capacity, so that the 100 periods x 66 columns of a
+#: resource stay in cache (256 columns made counting them a quarter of the levelling
+#: time on j120).
+USE_BINS = 64
 #: Iterations scheduled side by side by one thread (the inner, vectorised loops).
 #: 16 is the smallest count for which LLVM vectorises the Philox and sampling loops
 #: instead of unrolling them (measured: Philox 9 ns per lane at 16, 51 ns at 8); the
@@ -248,6 +253,8 @@ class Levelling(NamedTuple):
     dem_ptr: np.ndarray       # int64[n + 1]   CSR of each position's demands
     dem_res: np.ndarray       # int64[K]       resource
     dem_amt: np.ndarray       # float64[K]     units
+    dem_need: np.ndarray      # float64[K]     units less the resource's cap_eps: the demand
+                              #                fits where free >= dem_need
     use_ptr: np.ndarray       # int64[R + 1]   CSR of each resource's users
     use_pos: np.ndarray       # int64[:]       positions, ascending
     cap_t: np.ndarray         # float64[S]     initial profile breakpoints
@@ -325,8 +332,8 @@ class LevTotals(NamedTuple):
                               #                         2**-32 units)
     late: np.ndarray          # int64[1]                iterations whose finish levelling
                               #                         delayed
-    use: np.ndarray           # int64[R * P, n_bins + 2] usage of resource r in period k
-                              #                         (row r * P + k): histograms over
+    use: np.ndarray           # int64[R * P, USE_BINS + 2] usage of resource r in period
+                              #                         k (row r * P + k): histograms over
                               #                         0 .. cap_top[r]
     peak: np.ndarray          # int64[R, n_bins + 2]    peak usage histograms
     peak_max: np.ndarray      # float64[R]              greatest peak usage
@@ -365,7 +372,7 @@ def new_totals(n_tasks: int, n_bins: int, n_rstat: int, cost_on: bool,
         cash_min=np.full(periods, np.inf), cash_max=np.full(periods, -np.inf),
         lev=LevTotals(
             delay=np.zeros((2, lev_n), dtype=np.int64), late=np.zeros(1, dtype=np.int64),
-            use=np.zeros((n_res * CASH_PERIODS, n_bins + 2), dtype=np.int64),
+            use=np.zeros((n_res * CASH_PERIODS, USE_BINS + 2), dtype=np.int64),
             peak=np.zeros((n_res, n_bins + 2), dtype=np.int64),
             peak_max=np.full(n_res, -np.inf), bind=np.zeros(n_res, dtype=np.int64)))
 

@@ -99,6 +99,10 @@ class Project:
         #: Renewable resources by id (see :meth:`add_resource`); a bare graph may give
         #: them as ``graph.graph["resources"] = {id: capacity}``.
         self.resources: dict[Hashable, Resource] = {}
+        #: Whether runs level resources by default (``"serial"`` or None) and with which
+        #: priority rule (see :func:`pmosim.cpm`); ``simulate``/``cpm`` arguments win.
+        self.levelling: str | None = None
+        self.priority: str = "lft"
         for rid, spec in (self.graph.graph.get("resources") or {}).items():
             if isinstance(spec, dict):
                 self.add_resource(rid, **spec)

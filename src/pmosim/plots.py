@@ -414,6 +414,54 @@ def cashflow_fan(result, ax=None, *, budget: float | None = None, currency: str 
     return ax
 
 
+def resource_usage_fan(result, ax=None, *, top: int = 6, title: str | None = None):
+    """Resource usage of a levelled run: for each resource (most often binding first, at
+    most ``top``), the P10-P90 band and the P50 of its average usage per period, with
+    its capacity as a step line.
+
+    With ``ax`` given, draws the first resource into it; otherwise a figure with one
+    panel per resource. Returns the first Axes (``ax.figure`` holds them all).
+    """
+    lev = getattr(result, "levelling", None)
+    if lev is None or not lev.resources:
+        raise ValueError("resource_usage_fan needs a levelled run with resources: "
+                         "simulate(..., levelling='serial') on a project with resources")
+    order = sorted(lev.resources, key=lambda r: -r.binding)[:top if ax is None else 1]
+    if ax is None:
+        fig = Figure(figsize=(9, 2.3 + 2.2 * len(order)), layout="constrained")
+        axes = list(np.atleast_1d(fig.subplots(len(order), 1, sharex=True)))
+    else:
+        axes = [ax]
+    horizon = float(np.max(result.finish.samples)) if result.finish.samples.size else 1.0
+    for a, res in zip(axes, order):
+        times = np.append(res.times, res.times[-1] + res.period)
+        bands = res.usage_percentile([10, 50, 90])
+        step = dict(step="post")
+        a.fill_between(times, np.append(bands[:, 0], bands[-1, 0]),
+                       np.append(bands[:, 2], bands[-1, 2]), color=_BAR, alpha=0.25,
+                       linewidth=0, label="P10 to P90 of usage", **step)
+        a.step(times, np.append(bands[:, 1], bands[-1, 1]), where="post", color=_BAR,
+               linewidth=2, label="P50 (median)")
+        a.step(times, res.capacity_at(times), where="post", color=_CURVE, linewidth=1.6,
+               linestyle="--", label="Capacity")
+        a.set_xlim(0, min(times[-1], 1.02 * horizon) if horizon > 0 else times[-1])
+        cap_top = float(np.max(res.capacity_at(times)))
+        a.set_ylim(0, 1.12 * max(cap_top, res.peak_max, 1e-9))
+        a.set_ylabel(f"{res.name}\n(units in use)")
+        a.set_title(f"{res.name}: binding in {100 * res.binding:.1f}% of iterations",
+                    fontsize="medium", loc="left")
+        a.grid(alpha=0.3)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    _time_axis(axes[-1], result.project, "Time", date_label="Date")
+    if ax is None:
+        name = getattr(result.project, "name", None)
+        axes[0].figure.suptitle(
+            title if title is not None else
+            f"{name or 'Project'}: resource usage per period over {result.iterations:,} "
+            f"levelled iterations ({lev.priority} priority)")
+    return axes[0]
+
+
 def risk_tornado(ranking, ax=None, *, top: int = 15, unit: str = "working days",
                  title: str | None = None):
     """Tornado chart of :func:`pmosim.rank_risks`: for each risk event and driver, how

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import datetime as _dt
 import difflib
 import math
 import os
@@ -70,7 +71,8 @@ from ..distributions import (
 )
 from .. import stats
 from ..errors import ModelError, ScenarioError
-from ..model import CONDITION_KINDS, LINK_TYPES, Project, condition
+from ..layout import LEVELLING_SCHEMES, PRIORITY_RULES
+from ..model import CONDITION_KINDS, LINK_TYPES, Project, condition, task_demands
 
 #: dist name -> (class, required parameters, optional parameters).
 DISTRIBUTIONS = {
@@ -85,12 +87,16 @@ DISTRIBUTIONS = {
     "discrete": (Discrete, ("values", "weights"), ()),
 }
 
-TOP_KEYS = ("project", "calendar", "tasks", "risks", "drivers", "correlations", "branches",
-            "uncertainty")
-PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv", "cost_rate", "budget", "currency")
+TOP_KEYS = ("project", "calendar", "resources", "tasks", "risks", "drivers", "correlations",
+            "branches", "uncertainty")
+PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv", "cost_rate", "budget", "currency",
+                "levelling", "priority")
+RESOURCE_KEYS = ("id", "name", "capacity", "changes")
+CHANGE_KEYS = ("at", "capacity")
 CALENDAR_KEYS = ("workdays", "holidays")
 TASK_KEYS = ("id", "name", "duration", "planned", "predecessors", "existence", "when",
-             "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish", "wbs")
+             "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish", "wbs",
+             "resources", "priority")
 LINK_KEYS = ("id", "type", "lag")
 RISK_KEYS = ("id", "name", "probability", "tasks", "schedule_impact", "cost_impact", "mitigated")
 MITIGATED_KEYS = ("probability", "schedule_impact", "cost_impact")
@@ -102,7 +108,7 @@ OPTION_KEYS = ("probability", "tasks", "when")
 CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
                "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
                "weights", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
-               "fixed_finish", "wbs", "notes")
+               "fixed_finish", "wbs", "resources", "priority", "notes")
 TIME_UNITS = ("days",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
@@ -120,7 +126,7 @@ MAX_PREDECESSOR_CHARS = 1_000
 _DAY_SUFFIXES = ("", "d", "day", "days")
 #: Numeric CSV columns that belong to the task, not to its duration distribution.
 _CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
-                     "fixed_finish")
+                     "fixed_finish", "priority")
 
 
 def load_scenario(path) -> Project:
@@ -313,6 +319,7 @@ class _Reader:
         if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
             self.problem("tasks", "must be an array of tables: write each task under [[tasks]]")
             tasks = []
+        self.read_resources(project, doc.get("resources", []))
         csv_name = project.meta.get("tasks_csv")
         if csv_name is not None:
             self.read_csv(project, csv_name)
@@ -408,6 +415,21 @@ class _Reader:
             else:
                 self.problem("project.budget", f"must be a number > 0 (the total cost budget), "
                              f"got {budget!r}")
+        if "levelling" in meta:
+            value = meta["levelling"]
+            if value in LEVELLING_SCHEMES or value in ("none", False):
+                project.levelling = value if value in LEVELLING_SCHEMES else None
+            else:
+                self.problem("project.levelling", f"must be one of "
+                             f"{', '.join(map(repr, LEVELLING_SCHEMES))} or \"none\", got {value!r}")
+        if "priority" in meta:
+            value = meta["priority"]
+            if value in PRIORITY_RULES:
+                project.priority = value
+            else:
+                self.problem("project.priority", f"must be one of {', '.join(PRIORITY_RULES)} "
+                             f"(the levelling priority rule), got {value!r}"
+                             f"{_closest(str(value), PRIORITY_RULES)}")
         if "currency" in meta:
             currency = meta["currency"]
             if isinstance(currency, str) and currency.strip():
@@ -415,6 +437,99 @@ class _Reader:
             else:
                 self.problem("project.currency", f'must be text like "EUR", got {currency!r}')
         return project
+
+    # -- resources -----------------------------------------------------------------
+    def read_resources(self, project, tables) -> None:
+        """``[[resources]]``: ``id``, ``capacity`` (units per working day), optional
+        ``name`` and ``changes = [{ at = 20, capacity = 1 }, ...]`` (``at``: working days
+        from the start, or a date when the project has a start)."""
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            self.problem("resources", "must be an array of tables: write each resource under "
+                         "[[resources]] with id and capacity")
+            return
+        for i, entry in enumerate(tables):
+            where = f"resources[{i}]"
+            rid = entry.get("id")
+            if not isinstance(rid, str) or not rid.strip():
+                self.problem(where, "missing 'id'; give every resource an id such as id = "
+                             '"crane"' if rid is None else f"id must be text, got {rid!r}")
+                continue
+            rid = rid.strip()
+            here = f'{where} ("{rid}")'
+            self.unknown_keys(here, entry, RESOURCE_KEYS)
+            if "capacity" not in entry:
+                self.problem(here, "missing 'capacity' (units available per working day)")
+                continue
+            name = entry.get("name")
+            if name is not None and not isinstance(name, str):
+                self.problem(here, f"name must be text, got {name!r}")
+                name = None
+            changes = entry.get("changes", [])
+            if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+                self.problem(here, "changes must be a list of tables like "
+                             "[{ at = 20, capacity = 1 }]")
+                continue
+            steps = []
+            for k, change in enumerate(changes):
+                cwhere = f"{here}: changes[{k}]"
+                self.unknown_keys(cwhere, change, CHANGE_KEYS)
+                if "at" not in change or "capacity" not in change:
+                    self.problem(cwhere, "needs 'at' (working days from the start, or a date) "
+                                 "and 'capacity'")
+                    continue
+                at = self.change_time(project, cwhere, change["at"])
+                if at is not None:
+                    steps.append((at, change["capacity"]))
+            if len(steps) != len(changes):
+                continue
+            if rid in project.resources:
+                self.problem(here, f"duplicate resource id {rid!r}; resource ids must be unique")
+                continue
+            try:
+                project.add_resource(rid, entry["capacity"], name=name, changes=steps)
+            except ModelError as exc:
+                self.problem(here, _strip_subject(str(exc), f"resource {rid!r}"))
+
+    def change_time(self, project, where, value):
+        if _is_number(value) and math.isfinite(float(value)):
+            return float(value)
+        if isinstance(value, (str, _dt.date)) and project.start is not None:
+            try:
+                return project.calendar.working_time(project.start, as_date(value, "at"),
+                                                     at="start")
+            except ModelError as exc:
+                self.problem(where, f"at: {exc}")
+                return None
+        self.problem(where, f"at must be working days from the start (a number)"
+                     f"{' or a date' if project.start is not None else ''}, got {value!r}")
+        return None
+
+    def demands(self, project, where, spec, label=None):
+        """A task's ``resources`` table checked against the resources read so far."""
+        if not isinstance(spec, dict):
+            self.problem(where, f"resources must be a table like {{ crane = 1, crew = 4 }}, "
+                         f"got {spec!r}", label)
+            return None
+        try:
+            return task_demands(where, {"resources": spec}, project.resources)
+        except ModelError as exc:
+            self.problem(where, _strip_subject(str(exc), f"task {where!r}"), label)
+            return None
+
+    def csv_demands(self, project, where, text, label):
+        """A CSV ``resources`` cell: ``crane:1; crew:4``."""
+        spec = {}
+        for part in re.split(r"[;,]", text):
+            if not part.strip():
+                continue
+            rid, sep, units = part.partition(":")
+            try:
+                spec[rid.strip()] = float(units) if sep else 1.0
+            except ValueError:
+                self.problem(where, f"resources: {part.strip()!r} should be resource:units "
+                             f"like crane:1", label)
+                return None
+        return self.demands(project, where, spec, label)
 
     # -- tasks --------------------------------------------------------------------
     def add_task(self, project, where, label, task_id, name, duration, planned, preds,
@@ -488,6 +603,17 @@ class _Reader:
                 else:
                     self.problem(here, f"{key} must be a number of working days from the "
                                  f"project start (time 0), got {value!r}")
+        if "resources" in entry:
+            demands = self.demands(project, here, entry["resources"])
+            if demands is not None:
+                extra["resources"] = demands
+        if "priority" in entry:
+            value = entry["priority"]
+            if _is_number(value) and math.isfinite(float(value)):
+                extra["priority"] = float(value)
+            else:
+                self.problem(here, f"priority must be a number (higher levels first; 500 is "
+                             f"the default), got {value!r}")
         if "when" in entry:
             cond = self.condition(f"{here}: when", entry["when"])
             if cond is not None:
@@ -701,9 +827,14 @@ class _Reader:
                 value = self.cost(f"{here}: {key}", numbers[key], unit, label)
                 if value is not None:
                     extra[key] = value
-        for key in ("release", "fixed_start", "fixed_finish"):
+        for key in ("release", "fixed_start", "fixed_finish", "priority"):
             if key in numbers:
                 extra[key] = numbers[key]
+        if cells.get("resources"):
+            demands = self.csv_demands(project, here, cells["resources"], label)
+            if demands is None:
+                return
+            extra["resources"] = demands
         if cells.get("wbs"):
             extra["wbs"] = cells["wbs"]
         self.add_task(project, where, label, task_id, cells.get("name"), duration, planned,
