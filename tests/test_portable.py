@@ -236,8 +236,18 @@ import pmosim.kernels.vector as vector
 from pmosim.kernels import KERNEL_MODE
 from pmosim.synthetic import layered_network
 
+def levelled(n_tasks, n_iter):
+    p = layered_network(n_tasks, seed=1)
+    p.add_resource("crew", capacity=2, changes=[(5.0, 1.0), (9.0, 3.0)])
+    p.add_resource("crane", capacity=1)
+    for k, t in enumerate(p.tasks):
+        p.graph.nodes[t]["resources"] = {"crew": 1 + k % 2} if k % 3 else {"crane": 1}
+    p.levelling = "serial"
+    return p, n_iter
+
 CASES = {
     "office-move-risks": lambda: (pmosim.load("scenarios/office-move-risks.toml"), 1000),
+    "levelled-12": lambda: levelled(12, 600),
     "layered-40": lambda: (layered_network(40, seed=0), 1000),
     "layered-8": lambda: (layered_network(8, seed=0), 64),
 }
@@ -259,9 +269,10 @@ print(json.dumps({"mode": KERNEL_MODE, "layer": vector.vadd.__module__, "digests
 
 #: mode: (environment variables set, cases)
 RUNS = {
-    "native": ({}, ["office-move-risks", "layered-40", "layered-8"]),
-    "portable": ({"PMOSIM_KERNELS": "portable"}, ["office-move-risks", "layered-40"]),
-    "python": ({"NUMBA_DISABLE_JIT": "1"}, ["layered-8"]),
+    "native": ({}, ["office-move-risks", "layered-40", "layered-8", "levelled-12"]),
+    "portable": ({"PMOSIM_KERNELS": "portable"}, ["office-move-risks", "layered-40",
+                                                  "levelled-12"]),
+    "python": ({"NUMBA_DISABLE_JIT": "1"}, ["layered-8", "levelled-12"]),
 }
 
 

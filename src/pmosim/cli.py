@@ -657,13 +657,14 @@ def _summary(say, project, scenario, result, doc, elapsed):
     dated = project.start is not None
     header = "Project finish          working days"
     say(header + ("   date (end of day)" if dated else ""))
-    rows = [("Deterministic (CPM)", fin.deterministic), ("Mean", fin.mean)]
+    kind = "CPM" if result.levelling is None else "levelled"
+    rows = [(f"Deterministic ({kind})", fin.deterministic), ("Mean", fin.mean)]
     rows += [(f"P{q}", float(fin.percentile(q))) for q in SUMMARY_PERCENTILES]
     for label, t in rows:
         line = f"  {label:<20}{_fmt_days(t):>14}"
         say(line + (f"   {_finish_date(project, t)}" if dated else ""))
     say(f"  {'Std deviation':<20}{_fmt_days(fin.std):>14}")
-    say(f"Chance of finishing by the deterministic (CPM) finish: "
+    say(f"Chance of finishing by the deterministic ({kind}) finish: "
         f"{100 * fin.probability_le(fin.deterministic):.1f}%")
     if "target" in doc:
         tgt = doc["target"]

@@ -720,7 +720,8 @@ def warmup(kinds=None) -> list[tuple[str, float]]:
 
 
 #: Model kinds :func:`warmup` compiles: the stage combinations the kernels specialise on.
-WARMUP_KINDS = ("plain", "risks", "costs", "risks+costs", "calendars", "calendars+risks+costs")
+WARMUP_KINDS = ("plain", "risks", "costs", "risks+costs", "calendars", "calendars+risks+costs",
+                "levelled", "levelled+risks+costs")
 
 
 def _warmup_model(kind: str) -> Project:
@@ -738,6 +739,11 @@ def _warmup_model(kind: str) -> Project:
         p.add_risk("r", 0.3, ["a"], schedule_impact=Triangular(1, 2, 3))
     if "costs" in kind:
         p.graph.nodes["a"]["cost_rate"] = 100.0
+    if "levelled" in kind:
+        p.add_resource("crew", capacity=1)
+        p.graph.nodes["a"]["resources"] = {"crew": 1}
+        p.graph.nodes["b"]["resources"] = {"crew": 1}
+        p.levelling = "serial"
     if "calendars" in kind:
         week = {"week": {d: [(8.0, 12.0), (13.0, 17.0)] for d in range(5)},
                 "exceptions": {}, "hours_per_day": 8.0}

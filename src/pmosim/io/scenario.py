@@ -783,7 +783,7 @@ class _Reader:
         numbers = {}
         for key in ("duration", "planned", "value", "low", "mode", "high", "lamb",
                     "low_pct", "high_pct", "mean", "sd", "existence", "cost_fixed", "cost_rate",
-                    "release", "fixed_start", "fixed_finish"):
+                    "release", "fixed_start", "fixed_finish", "priority"):
             if key in cells:
                 try:
                     numbers[key] = float(cells[key])
