@@ -280,7 +280,7 @@ def test_validate_lists_every_problem(runner, tmp_path):
     assert res.exit_code == 1
     assert res.output == textwrap.dedent(f"""\
         {path}: project.start: 2027-03-06 is a Saturday, not a working day of the calendar; use 2027-03-08 (the next working day) or change the calendar
-        {path}: tasks[0] ("design"): unknown key 'duraton'; did you mean 'duration'? (allowed: id, name, duration, planned, predecessors, existence, when, cost_fixed, cost_rate, release, fixed_start, fixed_finish, wbs)
+        {path}: tasks[0] ("design"): unknown key 'duraton'; did you mean 'duration'? (allowed: id, name, duration, planned, predecessors, existence, when, cost_fixed, cost_rate, release, fixed_start, fixed_finish, wbs, resources, priority)
         {path}: tasks[0] ("design"): missing 'duration'; give working days (duration = 5) or a distribution (duration = {{ dist = "triangular", low = 3, mode = 5, high = 9 }})
         {path}: tasks[1] ("build"): triangular needs low <= mode <= high, got 20, 10, 60
         {path}: tasks[1] ("build"): predecessors[0]: unknown predecessor 'desing'; did you mean 'design'?

@@ -194,3 +194,72 @@ def test_a_long_cycle_is_named_by_its_ends_and_its_length():
     assert len(info.value.cycle) == n and len(message) < 300
     assert message.startswith("the task network has a dependency cycle of 2,000 tasks: ")
     assert "-> ... (1,991 more) ... ->" in message
+
+
+# -- one rule for numbers: every magnitude within +-1e15, so every implied sum is finite
+
+def _one(duration=5.0, **attrs):
+    p = pmosim.Project()
+    p.add_task("a", duration, **attrs)
+    p.add_task("b", 5.0)
+    return p
+
+
+def _with(fn):
+    p = _one()
+    fn(p)
+    return p
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: _one(1e308), "task 'a': duration: must be within +-1e+15, got 1e+308"),
+    (lambda: _one(int("9" * 400)), "task 'a': duration: is too large (99999999999999999999"),
+    (lambda: _one(pmosim.Uniform(0, 1.7e308)), "uniform: high must be within +-1e+15"),
+    (lambda: _one(pmosim.LogNormal(5, 1e300)), "lognormal: sd must be within +-1e+15"),
+    (lambda: _one(pmosim.LogNormal(1e-300, 1e15)), "lognormal(1e-300, 1e+15): sd / mean"),
+    (lambda: _one(pmosim.Trigen(1, 2, 1e300, 10, 90)), "trigen: high must be within"),
+    (lambda: _one(cost_fixed=1e308), "task 'a': cost_fixed: must be within +-1e+15"),
+    (lambda: _one(release=1e308), "task 'a': release must be within +-1e+15, got 1e+308"),
+    (lambda: _with(lambda p: p.add_link("a", "b", lag=-1e300)),
+     "link 'a' -> 'b': lag: must be within +-1e+15"),
+    (lambda: _with(lambda p: p.add_risk("r", 0.5, ["a"], schedule_impact={"pct": 1e308})),
+     "risk 'r': schedule_impact (pct): must be within +-1e+15"),
+    (lambda: _with(lambda p: p.add_driver("d", 0.5, 1e308, ["a"])),
+     "driver 'd': factor: must be within +-1e+15"),
+])
+def test_magnitudes_beyond_the_rule_are_clear_errors(make, message):
+    with pytest.raises(pmosim.PmosimError) as info:
+        pmosim.simulate(make(), 100, seed=1)
+    assert message in str(info.value)
+
+
+def test_validate_and_run_agree_on_a_huge_duration(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text('[[tasks]]\nid = "a"\nduration = 1e308\n[[tasks]]\nid = "b"\nduration = 1e308\n'
+                    'predecessors = ["a"]\n')
+    for args in (["validate", path], ["run", path, "-n", "100", "--out", tmp_path / "out"]):
+        result = _cli(args)
+        assert result.exit_code == 1
+        assert 'tasks[0] ("a"): duration must be within +-1e+15, got 1e+308' in result.output
+        assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _one(5e-324, cost_rate=1.0),
+    lambda: _one(pmosim.Uniform(0, 5e-320), cost_fixed=5e-324),
+    lambda: _one(0.0, cost_rate=0.0),
+])
+def test_denormal_and_zero_models_give_finite_results(make):
+    import json
+    r = pmosim.simulate(make(), 2000, seed=3)
+    doc = r.to_dict()
+    json.dumps(doc, allow_nan=False)
+    assert r.finish.mean >= 0 and r.cost.mean >= 0
+
+
+def test_a_task_that_never_exists_has_exact_zero_dates_at_the_largest_magnitude():
+    p = pmosim.Project()
+    p.add_task("a", 1e15, existence=0.0)
+    r = pmosim.simulate(p, 3000, seed=1)
+    assert r.tasks.finish_mean[0] == 0.0 and r.tasks.start_mean[0] == 0.0
+    assert r.finish.mean == 0.0

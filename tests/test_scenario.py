@@ -296,7 +296,7 @@ def test_the_issues_error_text(tmp_path):
     ('[[tasks]]\nid = "a"\nduration = 1\ndurration = 2\n',
      """tasks[0] ("a"): unknown key 'durration'; did you mean 'duration'? """
      """(allowed: id, name, duration, planned, predecessors, existence, when, """
-     """cost_fixed, cost_rate, release, fixed_start, fixed_finish, wbs)"""),
+     """cost_fixed, cost_rate, release, fixed_start, fixed_finish, wbs, resources, priority)"""),
     ('[[tasks]]\nid = "a"\nduration = { dist = "tringular", low = 1, mode = 2, high = 3 }\n',
      """tasks[0] ("a"): duration: unknown dist 'tringular'; did you mean 'triangular'? """
      """(use one of fixed, uniform, triangular, pert, trigen, normal, lognormal, exponential, """
@@ -338,7 +338,7 @@ def test_the_issues_error_text(tmp_path):
     ('[calendar]\nworkdays = ["Mon", "Fry"]\n[[tasks]]\nid = "a"\nduration = 1\n',
      """calendar: unknown weekday 'Fry'; use Mon, Tue, Wed, Thu, Fri, Sat or Sun"""),
     ('[projekt]\nname = "x"\n[[tasks]]\nid = "a"\nduration = 1\n',
-     """unknown key 'projekt'; did you mean 'project'? (allowed: project, calendar, tasks, risks, drivers, correlations, branches, uncertainty)"""),
+     """unknown key 'projekt'; did you mean 'project'? (allowed: project, calendar, resources, tasks, risks, drivers, correlations, branches, uncertainty)"""),
     ('[project]\nname = "x"\n',
      """no tasks; add [[tasks]] tables or a tasks_csv file under [project]"""),
     ('[[tasks]]\nid = "a"\nduration = 1\npredecessors = ["b FS+50%"]\n[[tasks]]\nid = "b"\n'
@@ -415,7 +415,7 @@ def test_csv_errors_name_file_and_line(tmp_path):
         f"{csv_label}: line 1: unknown column 'colour' (allowed: id, name, "
         "duration, planned, predecessors, dist, value, low, mode, high, lamb, low_pct, high_pct, "
         "mean, sd, values, weights, existence, cost_fixed, cost_rate, release, fixed_start, "
-        "fixed_finish, wbs, notes)",
+        "fixed_finish, wbs, resources, priority, notes)",
         f'{csv_label}: line 2 ("a"): triangular needs low <= mode <= high, got 5, 1, 9',
         f"{csv_label}: line 3 (\"b\"): high must be a number, got 'x'",
         f"{csv_label}: line 4: empty id; every row needs a unique task id",

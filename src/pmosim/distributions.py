@@ -54,13 +54,30 @@ special = _LazySpecial()
 # the parameters per variable in the kernels' parameter arrays: see pmosim.layout.
 
 
+#: Largest magnitude of any distribution parameter (a duration, lag, cost, impact or
+#: factor): no real project comes near it, and every sum and product a model implies
+#: (a finish over thousands of tasks, a percentage impact on a duration, costs summed
+#: over a project) then stays far from float overflow, so results are finite and
+#: their fixed-point sums exact to the documented precision.
+MAX_MAGNITUDE = 1e15
+#: Largest standard deviation of log(x) of a lognormal (sd / mean about 1e4): wider
+#: spreads its quantile table cannot hold in float64.
+MAX_LOG_SD = 4.0
+
+
 def _finite(name, value, what):
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise ModelError(f"{what}: {name} must be a number, got {value!r}") from None
+    except OverflowError:
+        raise ModelError(f"{what}: {name} is too large ({str(value)[:20]}...); values must "
+                         f"be within +-{MAX_MAGNITUDE:g}") from None
     if not math.isfinite(v):
         raise ModelError(f"{what}: {name} must be finite, got {value!r}")
+    if abs(v) > MAX_MAGNITUDE:
+        raise ModelError(f"{what}: {name} must be within +-{MAX_MAGNITUDE:g}, got {v:g}; no "
+                         "real duration, lag, cost or factor comes near it (check the unit)")
     return v
 
 
@@ -654,6 +671,14 @@ class LogNormal(Distribution):
         s = _finite("sd", self.sd, "lognormal")
         if m <= 0 or s < 0:
             raise ModelError(f"lognormal needs mean > 0 and sd >= 0, got {m:g}, {s:g}")
+        try:
+            sigma = math.sqrt(math.log1p((s / m) ** 2))
+        except OverflowError:
+            sigma = math.inf
+        if not sigma <= MAX_LOG_SD:
+            raise ModelError(f"lognormal({m:g}, {s:g}): sd / mean = {s / m:g} is too large "
+                             f"(the sd of log(x) would be {sigma:g}, more than {MAX_LOG_SD:g}); "
+                             "lower sd or raise the mean")
         object.__setattr__(self, "mean", m)
         object.__setattr__(self, "sd", s)
 
@@ -800,7 +825,9 @@ def as_distribution(value, what: str = "value") -> Distribution:
         raise ModelError(f"{what}: expected a number or a distribution, got {value!r}")
     try:
         return Fixed(value)
-    except ModelError:
+    except ModelError as exc:
+        if "within" in str(exc) or "too large" in str(exc):
+            raise ModelError(f"{what}: {str(exc).removeprefix('fixed: value ')}") from None
         raise ModelError(f"{what}: expected a finite number or a distribution, got {value!r}") from None
 
 

@@ -31,6 +31,11 @@ from .results import (
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
 HISTOGRAM_BINS = HIST_COLUMNS - 2    # the kernel adds the under- and overflow columns
+#: Largest power of two the moment sums scale deviations by (spreads below 2**-64 days
+#: are below anything the fixed-point sums resolve).
+MAX_MOMENT_EXPONENT = 64
+#: Smallest time or cost range the statistics grids scale to (below it, one unit).
+MIN_RANGE = 1e-9
 #: Iterations of the pilot that sets each task's histogram range (the first ones of the run).
 PILOT_ITERATIONS = 2048
 #: Iterations whose correlated durations are kept to measure achieved rank correlations.
@@ -262,7 +267,9 @@ def _cpm_wallclock(project, compiled, node) -> CPMResult:
 
 def _histogram_range(tmin, tmax):
     width = tmax - tmin
-    pad = np.where(width > 0, 0.1 * width, np.maximum(np.abs(tmin), 1.0) * 1e-9)
+    floor = np.maximum(np.abs(tmin), 1.0) * MIN_RANGE
+    # a range narrower than that (denormal durations) would make the scale infinite
+    pad = np.where(width > floor, 0.1 * width, floor)
     lo = tmin - pad
     hi = tmax + pad
     return lo, HISTOGRAM_BINS / (hi - lo)
@@ -273,7 +280,8 @@ def _moment_scale(tmin, tmax, shift):
     spread = np.maximum(np.maximum(tmax - shift, shift - tmin), tmax - tmin)
     with np.errstate(divide="ignore"):
         exponent = np.where(spread > 0, -np.ceil(np.log2(np.where(spread > 0, spread, 1.0))), 0.0)
-    return np.ldexp(1.0, exponent.astype(np.int64))
+    # denormal spreads (durations of 1e-320 days) would need scales past float64
+    return np.ldexp(1.0, np.minimum(exponent, MAX_MOMENT_EXPONENT).astype(np.int64))
 
 
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
@@ -474,8 +482,10 @@ def _cash_grid(pilot_finish, pilot_cost) -> dict:
     """Cash-flow time grid and spend histogram range from the pilot iterations."""
     horizon = 1.25 * float(np.max(pilot_finish)) if pilot_finish.size else 1.0
     top = 1.25 * float(np.max(pilot_cost)) if pilot_cost.size else 1.0
-    horizon = horizon if horizon > 0 else 1.0
-    top = top if top > 0 else 1.0
+    # a degenerate range (every finish or cost zero or denormal) would make the grid's
+    # scales infinite: any positive unit then does
+    horizon = horizon if horizon >= MIN_RANGE else 1.0
+    top = top if top >= MIN_RANGE else 1.0
     return {"cash_dt": horizon / CASH_PERIODS, "cash_lo": 0.0,
             "cash_scale": HISTOGRAM_BINS / top}
 

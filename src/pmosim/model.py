@@ -50,7 +50,7 @@ from typing import Any, Hashable
 import networkx as nx
 import numpy as np
 
-from .distributions import Distribution, as_distribution
+from .distributions import MAX_MAGNITUDE, Distribution, as_distribution
 from .errors import CycleError, ModelError
 from .layout import CONDITION_KINDS, LINK_CODES, LINK_TYPES  # noqa: F401  (part of the model API)
 
@@ -529,6 +529,9 @@ def task_dates(task_id, data) -> tuple[float, float | None, float | None]:
             raise ModelError(f"task {task_id!r}: {key} must be a number, got {value!r}") from None
         if not math.isfinite(x):
             raise ModelError(f"task {task_id!r}: {key} must be finite, got {value!r}")
+        if abs(x) > MAX_MAGNITUDE:
+            raise ModelError(f"task {task_id!r}: {key} must be within +-{MAX_MAGNITUDE:g}, got "
+                             f"{x:g}")
         return x
     release = num("release", 0.0)
     fs, ff = num("fixed_start"), num("fixed_finish")
@@ -547,6 +550,8 @@ def _finite(what, value) -> float:
         raise ModelError(f"{what} must be a number, got {value!r}") from None
     if not math.isfinite(x):
         raise ModelError(f"{what} must be finite, got {value!r}")
+    if abs(x) > MAX_MAGNITUDE:
+        raise ModelError(f"{what} must be within +-{MAX_MAGNITUDE:g}, got {x:g}")
     return x
 
 

@@ -627,7 +627,8 @@ class _Reader:
         try:
             dist = self.distribution(spec, "duration")
         except ModelError as exc:
-            self.problem(where, str(exc), label)
+            # a plain number is a Fixed: say "duration", not "fixed: value"
+            self.problem(where, re.sub(r"^fixed: value ", "duration ", str(exc)), label)
             return None
         low = dist.mean if isinstance(dist, Normal) else dist.support[0]
         if isinstance(dist, Fixed) and low < 0:

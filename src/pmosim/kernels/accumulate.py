@@ -167,7 +167,8 @@ def count_in_bin(hist, row, b):
     n_bins = hist.shape[1] - 2
     if b < 0.0:
         hist[row, 0] += 1
-    elif b >= n_bins:
-        hist[row, n_bins + 1] += 1
-    else:
+    elif b < n_bins:
         hist[row, int(b) + 1] += 1
+    else:
+        # at or past the top, and NaN (0 * inf from a degenerate range): never an index
+        hist[row, n_bins + 1] += 1
