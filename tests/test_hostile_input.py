@@ -4,6 +4,8 @@ The predecessor strings here made the old regex backtrack through every split of
 whitespace run (500 spaces: 112 s; 1,000: no end); each case below finishes at once
 now, so the suite's per-test timeout is the only clock involved."""
 
+import os
+
 import pytest
 
 import pmosim
@@ -263,3 +265,104 @@ def test_a_task_that_never_exists_has_exact_zero_dates_at_the_largest_magnitude(
     r = pmosim.simulate(p, 3000, seed=1)
     assert r.tasks.finish_mean[0] == 0.0 and r.tasks.start_mean[0] == 0.0
     assert r.finish.mean == 0.0
+
+
+# -- readers bounded, places named --------------------------------------------------------
+
+@pytest.mark.parametrize("files, message", [
+    ({"plan.toml": '[project]\ntasks_csv = "t.csv"\n',
+      "t.csv": "id,duration\n" + "a" * 140_000 + ",1\n"},
+     "t.csv: line 2: cannot be read as CSV: field larger than field limit (131072)"),
+    ({"plan.toml": '[project]\ntasks_csv = "t.csv"\n', "t.csv": "id,duration\na\x00b,1\n"},
+     "t.csv: line 2: id 'a\\x00b' contains a control character"),
+    ({"plan.toml": '[[tasks]]\nid = "a\\tb"\nduration = 1\n'},
+     "plan.toml: tasks[0]: id 'a\\tb' contains a control character"),
+    ({"plan.toml": "x = " + "[" * 50_000 + "]" * 50_000 + "\n"},
+     "plan.toml: is nested too deeply"),
+    ({"plan.toml": '[project]\nstart = "9999-12-30"\n[[tasks]]\nid = "a"\nduration = 10\n'},
+     "plan.toml: start 9999-12-30: the plan may run 10 working days"),
+])
+def test_readers_refuse_with_the_place(tmp_path, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    path = tmp_path / "plan.toml"
+    with pytest.raises(ScenarioError) as info:
+        pmosim.load(path)
+    assert message in str(info.value)
+    result = _cli(["validate", path])
+    assert result.exit_code == 1 and message in result.output
+
+
+# -- outputs: one run per --out, no temp files left, no traceback -------------------------
+
+def test_a_second_run_into_the_same_out_is_refused(tmp_path):
+    import fcntl
+    path = _scenario_with_csv(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".pmosim.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242\n")
+        held.flush()
+        result = _cli(["run", path, "-n", "50", "--out", out])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: --out {out}: another pmosim run (process 4242) is "
+                             "writing into this folder; wait for it to finish or choose "
+                             "another --out\n")
+    assert _cli(["run", path, "-n", "50", "--out", out]).exit_code == 0
+
+
+def test_temp_files_of_dead_writers_are_swept(tmp_path):
+    from pmosim.io.json_out import atomic_path
+    dead = tmp_path / ".results.json.999999999.x1.tmp"     # no such process
+    alive = tmp_path / f".results.json.{os.getppid()}.x2.tmp"
+    other = tmp_path / ".finish.png.999999999.x3.tmp"
+    for p in (dead, alive, other):
+        p.write_text("partial")
+    with atomic_path(tmp_path / "results.json") as tmp:
+        tmp.write_text("{}")
+    assert not dead.exists() and alive.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [".finish.png.999999999.x3.tmp", alive.name, "results.json"])
+
+
+def test_sigterm_cleans_up_and_exits_143(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    path = _scenario_with_csv(tmp_path)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "pmosim", "run", str(path), "-n",
+                             "200000000", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out / ".pmosim.lock").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert [p.name for p in out.iterdir()] == [".pmosim.lock"]
+
+
+def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, monkeypatch,
+                                                                     capsys):
+    import pmosim.cli as cli_module
+    path = _scenario_with_csv(tmp_path)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(pmosim, "simulate", broken)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main(["run", str(path), "-n", "50", "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert "Error: internal error: RuntimeError: boom. Please report it" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr(cli_module, "_DEBUG", [])
+    with pytest.raises(RuntimeError, match="boom"):
+        cli_module.main(["--debug", "run", str(path), "-n", "50", "--out",
+                         str(tmp_path / "out2")])

@@ -185,7 +185,14 @@ class WorkCalendar:
         """Date of working day ``k`` (integer, or integer array) counted from ``start`` (day 0)."""
         day = np.datetime64(self.check_start(start), "D")
         k = np.asarray(k, dtype=np.int64)
-        return _unwrap(np.busday_offset(day, k, roll="raise", busdaycal=self._cal))
+        out = np.busday_offset(day, k, roll="raise", busdaycal=self._cal)
+        if np.any(out > _LAST_DAY) or np.any(out < _FIRST_DAY):
+            worst = int(np.max(np.abs(k)))
+            raise ModelError(
+                f"working day {worst:,} from the start {day} falls outside the years 1 to "
+                "9999, which dates cannot show; check the start date and the durations, or "
+                "leave out the start to report working days")
+        return _unwrap(out)
 
     # -- working time <-> dates -----------------------------------------------
     def start_dates(self, start, t):
@@ -249,6 +256,10 @@ class WorkCalendar:
             days = days + np.timedelta64(1, "D")
         count = np.busday_count(day0, days, busdaycal=self._cal).astype(float)
         return float(count) if np.ndim(count) == 0 else count
+
+
+_FIRST_DAY = np.datetime64("0001-01-01", "D")
+_LAST_DAY = np.datetime64("9999-12-31", "D")
 
 
 def _as_datetime64(dates):

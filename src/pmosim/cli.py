@@ -89,6 +89,9 @@ def _friendly(command):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="pmosim",
                       message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, hidden=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, param, value: _DEBUG.append(True) if value else None,
+              help="Show the Python traceback of an internal error.")
 def cli():
     """Monte Carlo schedule risk analysis of task networks.
 
@@ -105,6 +108,9 @@ def cli():
     """
 
 
+#: Set by the hidden ``--debug`` option: internal errors show their traceback.
+_DEBUG: list = []
+
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report an interrupted command.
 EXIT_INTERRUPTED = 130
 
@@ -115,6 +121,14 @@ def main(argv=None):
     Errors print ``Error: ...`` and exit 1 (2 for usage errors), as click does; Ctrl-C
     exits 130, not click's 1, so scripts can tell an interrupted run from a failed one.
     """
+    import signal
+
+    def terminated(signum, frame):
+        # a SystemExit unwinds every `finally`: partial outputs and temp files go
+        sys.exit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminated)
     try:
         status = cli.main(args=argv, prog_name="pmosim", standalone_mode=False)
     except click.exceptions.Abort:
@@ -123,6 +137,14 @@ def main(argv=None):
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        if _DEBUG:
+            raise
+        # a bug of pmosim, not of the input: one line, and how to see more
+        click.echo(f"Error: internal error: {type(exc).__name__}: {exc}. Please report it "
+                   "with the input; run with --debug (pmosim --debug COMMAND ...) for the "
+                   "traceback.", err=True)
+        sys.exit(1)
     # --help and --version return their status; a command returns None
     sys.exit(status if isinstance(status, int) else 0)
 
@@ -463,6 +485,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     progress = _Progress(sys.stderr, iterations)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_out_lock(out_dir))
         plotter = stack.enter_context(_PlotWorker())
         if backend == "dask":
             say("Starting a local Dask cluster ..." if scheduler is None
@@ -512,6 +535,36 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     _risk_summary(say, result, ranking)
     _cost_summary(say, project, result, doc)
     say("Wrote " + ", ".join(str(p) for p in written))
+
+
+#: The lock file ``run`` holds in --out while it runs (hidden; left in place).
+OUT_LOCK = ".pmosim.lock"
+
+
+@contextlib.contextmanager
+def _out_lock(out_dir: Path):
+    """Hold an exclusive lock on ``out_dir`` for the whole run: two runs writing into
+    one folder would leave a mix of their files. A second run is refused at once."""
+    try:
+        import fcntl
+    except ImportError:          # not on POSIX: no lock
+        yield
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / OUT_LOCK, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            other = fh.read().strip() or "unknown"
+            raise click.ClickException(
+                f"--out {out_dir}: another pmosim run (process {other}) is writing into this "
+                "folder; wait for it to finish or choose another --out") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{os.getpid()}\n")
+        fh.flush()
+        yield
 
 
 def _parse_budget(text, project) -> dict | None:

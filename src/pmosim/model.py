@@ -375,7 +375,26 @@ class Project:
             out.append(str(CycleError(u_cycle)))
         else:
             out.extend(self._condition_problems())
+        if not out and (problem := self._date_range_problem()):
+            out.append(problem)
         return out
+
+    def _date_range_problem(self) -> str | None:
+        """With a start date: whether the plan's dates can all be shown (years 1 to
+        9999), bounding the finish by every duration and lag end to end."""
+        if self.start is None:
+            return None
+        from .calendar import WorkCalendar
+        span = sum(planned_duration(t, d) + abs(float(d.get("release", 0.0)))
+                   for t, d in self.graph.nodes(data=True))
+        span += sum(abs(link_lag(u, v, d).mean) for u, v, d in self.graph.edges(data=True))
+        try:
+            (self.calendar or WorkCalendar()).finish_dates(self.start, span)
+        except ModelError as exc:
+            return (f"start {self.start.isoformat()}: the plan may run {span:,.0f} working days "
+                    f"(its durations, lags and releases end to end), past what dates can show: "
+                    f"{exc}")
+        return None
 
     def validate(self) -> "Project":
         """Raise the first problem found as a :class:`ModelError`; return self otherwise."""
@@ -395,6 +414,8 @@ class Project:
             raise CycleError(cycle)
         if problems := self._condition_problems():
             raise ModelError(problems[0])
+        if problem := self._date_range_problem():
+            raise ModelError(problem)
         return self
 
     def conditions(self) -> dict:

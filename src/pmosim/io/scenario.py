@@ -312,6 +312,11 @@ class _Reader:
         except tomllib.TOMLDecodeError as exc:
             self.problem(None, _toml_error(exc))
             return None, self.problems
+        except RecursionError:
+            # arrays or tables nested thousands deep: tomllib recurses once per level
+            self.problem(None, "is nested too deeply (arrays or tables inside each other "
+                               "thousands of levels deep); this is not a scenario file")
+            return None, self.problems
 
         self.unknown_keys(None, doc, TOP_KEYS)
         project = self.read_project(doc.get("project", {}), doc.get("calendar", {}))
@@ -534,6 +539,10 @@ class _Reader:
     # -- tasks --------------------------------------------------------------------
     def add_task(self, project, where, label, task_id, name, duration, planned, preds,
                  extra=None):
+        if any(ord(c) < 32 or ord(c) == 127 for c in task_id):
+            self.problem(where, f"id {task_id!r} contains a control character (NUL, tab, line "
+                         "break ...); remove it", label)
+            return
         if task_id in self.where_of:
             self.problem(where, f"duplicate id {task_id!r} (already used by "
                          f"{self.where_of[task_id]}); task ids must be unique", label)
@@ -741,7 +750,13 @@ class _Reader:
             return
         try:
             with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-                rows = list(csv.reader(fh))
+                reader = csv.reader(fh)
+                try:
+                    rows = list(reader)
+                except csv.Error as exc:
+                    self.problem(f"line {reader.line_num}", f"cannot be read as CSV: {exc}",
+                                 label)
+                    return
         except FileNotFoundError:
             self.problem("project.tasks_csv", f"{name!r} not found (looked for {label})")
             return
