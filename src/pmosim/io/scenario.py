@@ -253,7 +253,10 @@ def _closest(word, choices) -> str:
 
 
 def _is_number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+    """A TOML number that float() can take (a 400-digit integer is not one)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    return not isinstance(x, int) or abs(x) < 2 ** 1000
 
 
 class _Reader:
