@@ -82,8 +82,10 @@ def test_import_xer_with_a_csv_sidecar(runner, tmp_path):
     lines = res.output.splitlines()
     assert lines[0] == (f"Imported {xer} (xer): 3994 tasks, 5966 links (FS 5573, SS 266, "
                         "FF 127, SF 0), 220 lags, 6 calendars")
-    assert lines[1] == "Import warnings (2):"
-    assert "Not kept by the scenario format, listed in the file's header too (6):" in lines
+    # LOE activities, second links, resources kept, demands above their capacity capped
+    assert lines[1] == "Import warnings (4):"
+    assert "Not kept by the scenario format, listed in the file's header too (7):" in lines
+    assert "  - resources not written: 180 resources, demands of 72 tasks" in lines
     assert lines[-1] == f"Wrote {out}, {tmp_path / 'sp10.tasks.csv'}"
     res = invoke(runner, "validate", out)
     assert res.exit_code == 0

@@ -109,3 +109,139 @@ def test_fixed_when_no_risk():
     fixed = [d for _, d in p.graph.nodes(data=True)
              if d["risk_profile"] in ("none", "standard - no risk")]
     assert all(isinstance(d["duration"], Fixed) for d in fixed)
+
+
+# -- resources and demands (levelling) ----------------------------------------------------
+def _resources_sheet(path):
+    """Availability and Assigned To of a workbook's Resources sheet, read here with
+    openpyxl and plain string splitting, independently of the reader."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = list(wb["Resources"].iter_rows(values_only=True))[2:]
+    wb.close()
+    capacity, demands = {}, {}
+    for rid, _, _, availability, _, _, assigned, _ in rows:
+        capacity[rid] = float(str(availability).split()[0])
+        for item in assigned.strip(";").split(";"):
+            act, _, units = item.partition("[")
+            demands[int(act), rid] = float(units.split()[0]) if units else 1.0
+    return capacity, demands
+
+
+def test_nursing_home_resources_are_the_files():
+    path = data_dir("dslib", "Excel", "C2011-01 Nursing Home Noordhinder.xlsx")
+    capacity, demands = _resources_sheet(path)
+    p = read_dslib(path)
+    assert {r.id: r.capacity for r in p.resources.values()} == capacity
+    assert capacity[1] == 20 and p.resources[1].name == "Handlanger"
+    got = {(t, r): u for t, d in p.graph.nodes(data=True)
+           for r, u in (d.get("resources") or {}).items()}
+    assert got == demands and len(demands) == 200
+    assert p.graph.nodes[50]["resources"] == {1: 4.0, 5: 0.5}  # '50[4.00 Handlanger]'
+    report = p.meta["import_report"]
+    assert (report["resources"], report["assignments"], report["resources_not_levelled"],
+            report["assignments_not_levelled"], report["demands_capped"]) == (12, 200, 0, 0, 0)
+    assert not any("resource" in w for w in report["warnings"])
+    p.validate()
+
+
+def test_demand_column_and_capped_demands_of_the_2024_workbooks():
+    """Gas Pipeline leaves Assigned To empty; its Resource Demand column ('worker[3]',
+    'engineer') names resources whose availability is 7, 5 and 0.3 (engineer)."""
+    p = read_dslib(data_dir("dslib", "Excel", "C2024-02 Gas Pipeline.xlsx"))
+    assert {r.id: (r.name, r.capacity) for r in p.resources.values()} == {
+        1: ("worker", 7.0), 2: ("professional worker", 5.0), 3: ("engineer", 0.3)}
+    g = p.graph
+    assert g.nodes[2]["resources"] == {1: 5.0}  # 'worker[5]'
+    assert g.nodes[19]["resources"] == {3: 0.3, 2: 4.0}
+    assert g.nodes[18]["resources_capped"] == {3: 2.0}
+    assert ("4 demands above the resource's capacity capped at the capacity (the task takes "
+            "the whole resource while it runs; the file's units are in the task attribute "
+            "resources_capped): task 7 needs 1 of resource 3 (engineer, capacity 0.3); task 14 "
+            "needs 1 of resource 3 (engineer, capacity 0.3); task 18 needs 2 of resource 3 "
+            "(engineer, capacity 0.3); task 19 needs 1 of resource 3 (engineer, capacity 0.3)"
+            ) in p.meta["import_report"]["warnings"]
+    p.validate()
+
+
+def test_consumable_resources_are_not_levelled():
+    p = read_dslib(data_dir("dslib", "Excel", "C2012-04 Asti-Cuneo Highway.xlsx"))
+    assert len(p.resources) == 16
+    assert p.meta["resources_not_levelled"] == {
+        17: {"name": "Materials", "kind": "consumable", "capacity": -1.0, "unit": "€"},
+        18: {"name": "Paving Material", "kind": "consumable", "capacity": -1.0, "unit": "€"}}
+    assert p.graph.nodes[1]["resources_not_levelled"] == {17: 10000.0}  # '1[10000.00F Materials]'
+    assert ("resources: 16 kept for levelling with 212 assignments; not levelled: 2 consumable "
+            "resources with 37 assignments, 1 assignment with 0 units (no demand) (kept in "
+            "meta['resources_not_levelled'] and the tasks' resources_not_levelled)"
+            ) in p.meta["import_report"]["warnings"]
+
+
+def test_every_workbook_keeps_its_resources(all_workbooks):
+    """No resource is dropped: every resource row with a name is levelled or listed."""
+    import warnings
+
+    import openpyxl
+
+    for path, p in all_workbooks:
+        if isinstance(p, str):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's "unknown extension" notices
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            sheet = next((s for s in wb.sheetnames if s.startswith("Resources")), None)
+            rows = list(wb[sheet].iter_rows(values_only=True))[2:] if sheet else []
+            wb.close()
+        named = {r[0] for r in rows if r and r[0] is not None and r[1] is not None}
+        kept = set(p.resources) | set(p.meta.get("resources_not_levelled") or {})
+        assert kept == named, path.name
+
+
+def _workbook(tmp_path, baseline, resources):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Baseline Schedule"
+    ws.append(["General", None, None, "Relations"])
+    ws.append(["ID", "Name", "WBS", "Predecessors", "Duration", "Resource Demand"])
+    for row in baseline:
+        ws.append(row)
+    rs = wb.create_sheet("Resources")
+    rs.append(["General", None, None, None, "Resource Cost", None, "Resource Demand", None])
+    rs.append(["ID", "Name", "Type", "Availibility", "Cost/Use", "Cost/Unit", "Assigned To",
+               "Total Cost"])
+    for row in resources:
+        rs.append(row)
+    path = tmp_path / "plan.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_resource_demand_column_forms(tmp_path):
+    path = _workbook(tmp_path, [
+        [1, "Plan", "1.1", None, "2d", "PM[50%];Crew[2,00 #4]"],
+        [2, "Build", "1.2", "1", "3d", "Crew,PM"],
+        [3, "Test", "1.3", "2", "1d", "Crew;Tester[3];Nobody"]], [
+        [1, "PM", "Renewable", None, 0, 10, None, 0],
+        [2, "Crew", "renewable", "4 people", 0, 10, None, 0],
+        [3, "Tester", "Renewable", "", 0, 10, None, 0],
+        [4, "Budget", "Consumable", "-1 €", 0, 1, None, 0],
+        [5, None, None, None, None, None, None, None]])
+    p = read_dslib(path)
+    assert {r.id: (r.capacity, r.name) for r in p.resources.values()} == {
+        1: (1.0, "PM"), 2: (4.0, "Crew"), 3: (3.0, "Tester")}
+    g = p.graph
+    assert [g.nodes[t]["resources"] for t in (1, 2, 3)] == [
+        {1: 0.5, 2: 2.0}, {2: 1.0, 1: 1.0}, {2: 1.0, 3: 3.0}]
+    assert p.meta["resources_not_levelled"] == {
+        4: {"name": "Budget", "kind": "consumable", "capacity": -1.0, "unit": "€"}}
+    assert p.meta["import_report"]["warnings"][-3:] == [
+        "resource demands naming no resource of the Resources sheet: 'Nobody' (row 5)",
+        "2 resources without an Availability given 1 unit or their largest demand, whichever "
+        "is more: 1 (PM): 1; 3 (Tester): 3",
+        "resources: 3 kept for levelling with 6 assignments; not levelled: 1 consumable "
+        "resource with 0 assignments, 1 assignment naming no resource of the Resources sheet "
+        "(kept in meta['resources_not_levelled'] and the tasks' resources_not_levelled)"]
+    p.validate()

@@ -225,3 +225,138 @@ def test_bad_xml_files(tmp_path):
 def test_load_dispatches_to_read_mspdi():
     p = pmosim.load(data_dir("mpxj", "mspdirelations.xml"))
     assert p.meta["format"] == "mspdi" and p.meta["import_report"]["tasks"] == 5
+
+
+# -- resources and assignments (levelling) ------------------------------------------------
+def _mspdi_assignments(path):
+    """Work resources' MaxUnits (Type 1, the default) and the (task, resource) -> Units of
+    a file, read with the standard library, independently of the reader."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    ns = root.tag[:root.tag.index("}") + 1]
+    capacity = {int(r.findtext(ns + "UID")): float(r.findtext(ns + "MaxUnits"))
+                for r in root.iter(ns + "Resource")
+                if r.findtext(ns + "Type", "1") == "1" and r.findtext(ns + "Name")}
+    units = {(int(a.findtext(ns + "TaskUID")), int(a.findtext(ns + "ResourceUID"))):
+             float(a.findtext(ns + "Units")) for a in root.iter(ns + "Assignment")
+             if a.findtext(ns + "ResourceUID") != "-65535"}
+    return capacity, units
+
+
+def test_new_product_resources_and_demands_are_the_files():
+    path = data_dir("projectlibre", "New Product.xml")
+    capacity, units = _mspdi_assignments(path)
+    p = read_mspdi(path)
+    assert {r.id: r.capacity for r in p.resources.values()} == capacity
+    assert len(capacity) == 8 and p.resources[1000101574].name == "Scott Adams"
+    demands = {(t, r): u for t, d in p.graph.nodes(data=True)
+               for r, u in (d.get("resources") or {}).items()}
+    assert demands == units and len(units) == 28  # the other 17 assignments: no resource
+    assert p.graph.nodes[4]["resources"] == {1000101586: 1.0, 1000101574: 0.5}
+    report = p.meta["import_report"]
+    assert (report["resources"], report["assignments"], report["resources_not_levelled"],
+            report["assignments_not_levelled"], report["demands_capped"]) == (8, 28, 0, 0, 0)
+    assert not any("resource" in w for w in report["warnings"])
+    assert all(d.get("priority") == 500 for v, d in p.graph.nodes(data=True)
+               if d["kind"] != "connector")
+    p.validate()
+
+
+def test_material_resources_are_kept_but_not_levelled():
+    p = read_mspdi(data_dir("mpxj", "mspdiresource.xml"))
+    assert sorted(p.resources) == [1, 2, 3]
+    assert p.meta["resources_not_levelled"] == {
+        4: {"name": "Concrete", "kind": "material (Type 0)", "capacity": 1.0, "label": "ton"}}
+    assert "resources: 3 kept for levelling with 5 assignments; not levelled: 1 material " \
+        "(Type 0) resource with 0 assignments (kept in meta['resources_not_levelled'] and the " \
+        "tasks' resources_not_levelled)" in p.meta["import_report"]["warnings"]
+
+
+def test_over_allocated_assignments_are_capped_and_named():
+    p = read_mspdi(data_dir("mpxj", "mspditimephased.xml"))
+    capacity, units = _mspdi_assignments(data_dir("mpxj", "mspditimephased.xml"))
+    over = {k: u for k, u in units.items() if u > capacity[k[1]]}
+    assert len(over) == 8 and set(over.values()) == {1.5}
+    g = p.graph
+    for (task, res), u in over.items():
+        assert g.nodes[task]["resources"][res] == capacity[res] == 1.0
+        assert g.nodes[task]["resources_capped"] == {res: u}
+    warning = next(w for w in p.meta["import_report"]["warnings"] if "capped" in w)
+    assert warning.startswith(
+        "8 demands above the resource's capacity capped at the capacity (the task takes the "
+        "whole resource while it runs; the file's units are in the task attribute "
+        "resources_capped): task 33 needs 1.5 of resource 33 (Resource 33, capacity 1); ")
+    assert warning.endswith("; and 3 more")
+    p.validate()
+
+
+def test_priorities():
+    p = read_mspdi(data_dir("mpxj", "legacy", "mspdipriority.xml"))
+    assert [p.graph.nodes[t]["priority"] for t in range(1, 11)] == \
+        [1000, 900, 800, 700, 600, 500, 400, 300, 200, 100]
+    assert "tasks [1] have priority 1000, which MS Project never delays when levelling; " \
+        "pmosim levels them first, like any highest priority" in \
+        p.meta["import_report"]["warnings"]
+
+
+def test_availability_periods_become_capacity_changes(tmp_path):
+    """The periods of mpxj's mspdiavailability.xml (which has no tasks) on a project
+    starting Thursday 11 June 2009: 100 % until 1 July, 60 % until 1 August, none until
+    20 August, then 75 %."""
+    week = "".join(
+        f"<WeekDay><DayType>{d}</DayType><DayWorking>1</DayWorking><WorkingTimes>"
+        "<WorkingTime><FromTime>08:00:00</FromTime><ToTime>12:00:00</ToTime></WorkingTime>"
+        "<WorkingTime><FromTime>13:00:00</FromTime><ToTime>17:00:00</ToTime></WorkingTime>"
+        "</WorkingTimes></WeekDay>" for d in range(2, 7))
+    periods = "".join(
+        f"<AvailabilityPeriod><AvailableFrom>{a}T00:00:00</AvailableFrom>"
+        f"<AvailableTo>{b}T23:59:00</AvailableTo><AvailableUnits>{u}</AvailableUnits>"
+        "</AvailabilityPeriod>"
+        for a, b, u in (("2009-06-01", "2009-07-01", 1), ("2009-07-02", "2009-08-01", 0.6),
+                        ("2009-08-20", "2009-08-30", 0.75)))
+    xml = f"""<Project xmlns="http://schemas.microsoft.com/project">
+      <StartDate>2009-06-11T08:00:00</StartDate><MinutesPerDay>480</MinutesPerDay>
+      <CalendarUID>1</CalendarUID>
+      <Calendars><Calendar><UID>1</UID><Name>Standard</Name><WeekDays>{week}
+        <WeekDay><DayType>1</DayType><DayWorking>0</DayWorking></WeekDay>
+        <WeekDay><DayType>7</DayType><DayWorking>0</DayWorking></WeekDay>
+      </WeekDays></Calendar></Calendars>
+      <Tasks>
+        <Task><UID>1</UID><ID>1</ID><Name>A</Name><Duration>PT16H0M0S</Duration></Task>
+        <Task><UID>2</UID><ID>2</ID><Name>B</Name><Duration>PT8H0M0S</Duration></Task>
+      </Tasks>
+      <Resources><Resource><UID>2</UID><Name>Resource Two</Name><Type>1</Type>
+        <MaxUnits>1</MaxUnits><AvailabilityPeriods>{periods}</AvailabilityPeriods>
+      </Resource></Resources>
+      <Assignments>
+        <Assignment><UID>1</UID><TaskUID>1</TaskUID><ResourceUID>2</ResourceUID>
+          <Units>0.5</Units></Assignment>
+        <Assignment><UID>2</UID><TaskUID>2</TaskUID><ResourceUID>2</ResourceUID>
+          <Units>1</Units></Assignment>
+      </Assignments></Project>"""
+    path = tmp_path / "availability.xml"
+    path.write_text(xml)
+    p = read_mspdi(path)
+    res = p.resources[2]
+    # working days from Thu 11 June 08:00: 2 July is day 15, 1 August (a Saturday) ends
+    # day 37 (Friday 31 July), 20 August is day 50
+    assert (res.capacity, res.changes) == (1.0, ((15.0, 0.6), (37.0, 0.0), (50.0, 0.75)))
+    assert p.graph.nodes[1]["resources"] == {2: 0.5}
+    assert p.graph.nodes[2]["resources"] == {2: 0.75}  # 100 % > the last 75 %: capped
+    warnings = p.meta["import_report"]["warnings"]
+    assert ("resource 2 (Resource Two): 3 availability periods kept as capacity changes; after "
+            "the last one ends (2009-08-30 23:59) MS Project has the resource unavailable, "
+            "pmosim keeps its 0.75 units (no capacity for ever would leave its tasks "
+            "unschedulable)") in warnings
+    p.validate()
+
+
+def test_every_mpxj_mspdi_file_validates_with_its_resources():
+    """Resources never make an imported file invalid: every file that imports validates."""
+    for path in sorted(data_dir("mpxj").rglob("*.xml")):
+        try:
+            p = read_mspdi(path)
+        except ScheduleImportError:
+            continue
+        p.validate()

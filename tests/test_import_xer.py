@@ -13,7 +13,7 @@ import pytest
 
 from pmosim.distributions import Fixed
 from pmosim.errors import ScheduleImportError
-from pmosim.io.xer import read_xer
+from pmosim.io.xer import parse_xer_tables, read_xer
 
 from _data import data_dir
 from reference_worktime import WorkWeek, schedule_dates
@@ -28,7 +28,9 @@ def test_sp10_counts_match_the_file(sp10):
     assert report["links"] == 5966
     assert report["links_by_type"] == {"FS": 5573, "SS": 266, "FF": 127, "SF": 0}
     assert report["lags"] == 220
-    assert report["calendars"] == 6 and report["resource_assignments"] == 692
+    assert report["calendars"] == 6
+    # 692 TASKRSRC rows, all on resources of RSRC: 625 with units per hour, 67 with none
+    assert report["assignments"] + report["assignments_not_levelled"] == 692
     assert report["tasks_by_kind"] == {"task": 2635, "finish milestone": 1037,
                                        "start milestone": 319, "loe": 3}
     assert report["tasks_by_status"] == {"not started": 3301, "in progress": 170, "complete": 523}
@@ -204,3 +206,98 @@ def test_relationship_lag_calendar_option(tmp_path, option, calendar):
     assert edge["lag_calendar"] == calendar
     assert edge["lag"] == 24 / p.meta["calendars"][calendar]["hours_per_day"]
     assert not any("lag calendar" in w for w in p.meta["import_report"]["warnings"])
+
+
+# -- resources, assignments and priorities (levelling) ---------------------------------------
+def test_sp10_resources_and_demands_are_the_files(sp10):
+    """Capacities are RSRCRATE's max_qty_per_hr and demands TASKRSRC's remain_qty_per_hr,
+    both times the hours per day of the resource's calendar (units per working day)."""
+    tables = parse_xer_tables(data_dir(*SP10).read_text(encoding="cp1252"))
+    day = {c["clndr_id"]: float(c["day_hr_cnt"]) for c in tables["CALENDAR"]}
+    rsrc = {r["rsrc_id"]: r for r in tables["RSRC"]}
+    hpd = {i: day.get(r["clndr_id"], day[tables["PROJECT"][0]["clndr_id"]])
+           for i, r in rsrc.items()}
+    short = {i: r["rsrc_short_name"] for i, r in rsrc.items()}
+    capacity = {short[r["rsrc_id"]]: float(r["max_qty_per_hr"]) * hpd[r["rsrc_id"]]
+                for r in tables["RSRCRATE"]}
+    assert {r.id: r.capacity for r in sp10.resources.values()} == capacity
+    assert len(capacity) == 180 and set(capacity.values()) == {8.0}
+    assert sp10.resources["AWH-WPI"].name == "Area Wide HERDS"
+    code = {t["task_id"]: t["task_code"] for t in tables["TASK"]}
+    want = {}
+    for r in tables["TASKRSRC"]:
+        key = (code[r["task_id"]], short[r["rsrc_id"]])
+        want[key] = want.get(key, 0.0) + float(r["remain_qty_per_hr"]) * hpd[r["rsrc_id"]]
+    want = {k: v for k, v in want.items() if v > 0}
+    g = sp10.graph
+    got = {(t, r): u for t, d in g.nodes(data=True) for r, u in (d.get("resources") or {}).items()}
+    assert set(got) == set(want) and len(want) == 625
+    capped = {(t, r): u for t, d in g.nodes(data=True)
+              for r, u in (d.get("resources_capped") or {}).items()}
+    assert len(capped) == 58
+    for key, units in want.items():
+        if units > capacity[key[1]]:
+            assert capped[key] == units and got[key] == capacity[key[1]]
+        else:
+            assert got[key] == units and key not in capped
+    report = sp10.meta["import_report"]
+    assert (report["resources"], report["assignments"], report["resources_not_levelled"],
+            report["assignments_not_levelled"], report["demands_capped"]) == (180, 625, 0, 67, 58)
+    warnings = report["warnings"]
+    assert ("resources: 180 kept for levelling with 625 assignments; not levelled: 67 "
+            "assignments with 0 units (no demand)") in warnings
+    assert any(w.startswith(
+        "58 demands above the resource's capacity capped at the capacity (the task takes the "
+        "whole resource while it runs; the file's units are in the task attribute "
+        "resources_capped): task 'COST-1840' needs 23480.6 of resource 'AW1-D&B' (Area Wide "
+        "Support Team, capacity 8); ") for w in warnings)
+    assert {d.get("priority") for _, d in g.nodes(data=True) if d["kind"] != "connector"} == {500}
+
+
+def test_resource_rates_materials_roles_and_priorities(tmp_path):
+    rows = [
+        "%T\tPROJECT", "%F\tproj_id\tproj_short_name\tlast_recalc_date\tclndr_id",
+        "%R\t1\tP\t2024-01-08 08:00\t7",
+        "%T\tCALENDAR", "%F\tclndr_id\tclndr_name\tday_hr_cnt\tclndr_data",
+        f"%R\t7\tcal\t8\t{WEEKDAYS_8_17}",
+        "%T\tTASK", "%F\ttask_id\tproj_id\ttask_code\ttask_name\ttask_type\tstatus_code\t"
+        "remain_drtn_hr_cnt\tclndr_id\tpriority_type",
+        "%R\t1\t1\tA\tA\tTT_Task\tTK_NotStart\t16\t7\tPT_Top",
+        "%R\t2\t1\tB\tB\tTT_Task\tTK_NotStart\t8\t7\tPT_Low",
+        "%R\t3\t1\tC\tC\tTT_Task\tTK_NotStart\t8\t7\tPT_Urgent",
+        "%T\tRSRC", "%F\trsrc_id\trsrc_name\trsrc_short_name\tclndr_id\trsrc_type",
+        "%R\t10\tCrane\tCR\t7\tRT_Equip", "%R\t11\tFitter\tFIT\t7\tRT_Labor",
+        "%R\t12\tConcrete\tCON\t7\tRT_Mat",
+        "%T\tRSRCRATE", "%F\trsrc_rate_id\trsrc_id\tmax_qty_per_hr\tstart_date",
+        "%R\t1\t10\t2\t2024-02-01 00:00", "%R\t2\t10\t1\t2023-01-01 00:00",
+        "%T\tTASKRSRC", "%F\ttaskrsrc_id\ttask_id\trsrc_id\trole_id\tremain_qty_per_hr\t"
+        "target_qty_per_hr",
+        "%R\t20\t1\t10\t\t0.5\t0.5", "%R\t21\t2\t11\t\t\t0.25",
+        "%R\t22\t2\t12\t\t3\t3", "%R\t23\t3\t\t77\t1\t1"]
+    p = read_xer(_xer(tmp_path, rows))
+    crane, fitter = p.resources["CR"], p.resources["FIT"]
+    # 1 unit per hour (8 per day) from before the data date; 2 per hour from 1 February,
+    # 17 working days after Monday 8 January 08:00 (Tuesday 9 January is a holiday)
+    assert (crane.name, crane.capacity, crane.changes) == ("Crane", 8.0, ((17.0, 16.0),))
+    assert (fitter.capacity, fitter.changes) == (8.0, ())  # no RSRCRATE: P6's 1 per hour
+    g = p.graph
+    assert g.nodes["A"]["resources"] == {"CR": 4.0}
+    assert g.nodes["B"]["resources"] == {"FIT": 2.0}  # target_qty_per_hr: no remaining one
+    assert g.nodes["B"]["resources_not_levelled"] == {"CON": 24.0}
+    assert "resources" not in g.nodes["C"]
+    assert p.meta["resources_not_levelled"] == {"CON": {
+        "name": "Concrete", "kind": "material (RT_Mat)", "capacity": 8.0, "rsrc_id": "12",
+        "unit": "units per working day"}}
+    assert [g.nodes[t]["priority"] for t in "ABC"] == [900, 300, 500]
+    warnings = p.meta["import_report"]["warnings"]
+    assert warnings == [
+        "unknown priority_type read as PT_Normal (500): PT_Urgent (1)",
+        "1 resource without a Max Units/Time in RSRCRATE given P6's default of 1 unit per "
+        "hour (8h/d on an 8-hour day): 'FIT'",
+        "resources: 2 kept for levelling with 2 assignments; not levelled: 1 material (RT_Mat) "
+        "resource with 1 assignment, 1 assignment of roles without a resource (kept in "
+        "meta['resources_not_levelled'] and the tasks' resources_not_levelled)"]
+    report = p.meta["import_report"]
+    assert (report["resources"], report["assignments"], report["resources_not_levelled"],
+            report["assignments_not_levelled"], report["demands_capped"]) == (2, 2, 1, 2, 0)
+    p.validate()

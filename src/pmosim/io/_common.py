@@ -1,11 +1,16 @@
-"""Helpers shared by the schedule importers: file reading, import reports, working time.
+"""Helpers shared by the schedule importers: file reading, fields, import reports, working time.
 
 - :func:`read_bytes`, :func:`read_text`: read a schedule file with clear errors;
+- :func:`parse_number`, :func:`parse_int`, :func:`parse_date`, :func:`model_errors`: every
+  number and date read from a file goes through these, so that a damaged field (``abc``,
+  a 400-digit number, ``NaN``, the year 9999) is a :class:`ScheduleImportError` naming the
+  file, the record, the field and the value, never a bare ``ValueError`` or
+  ``OverflowError`` from deep inside;
 - :func:`import_report`: counts and warnings of one import;
-- :func:`parse_dt`: tool date strings to ``datetime``;
+- :func:`add_resources`: renewable resources and task demands, with what was not kept;
 - :func:`add_connector`: a second link between two tasks through a connector task;
-- :func:`work_calendar`, :func:`engine_hints`: the day-level calendar and the
-  working-day engine hints of an imported project.
+- :func:`work_calendar`, :func:`engine_hints`, :func:`axis_days`: the day-level calendar,
+  the working-day engine hints of an imported project and dates as working days.
 
 Working time
 ------------
@@ -14,22 +19,41 @@ wall clock and a calendar per task. :class:`WorkWeek` maps between the two for
 one calendar: a weekly pattern of working intervals plus exception days, with
 ``work(dt)`` (wall clock -> working hours since an origin) and ``date(hours)``
 (elapsed hours -> wall clock). Importers use it to turn tool dates into working
-offsets (:func:`engine_hints`). The reference forward pass that checks imported
-schedules against the tool's dates (``schedule_dates``) lives with the tests, in
-``tests/reference_worktime.py``.
+offsets (:func:`engine_hints`, :func:`axis_days`). The reference forward pass that
+checks imported schedules against the tool's dates (``schedule_dates``) lives with the
+tests, in ``tests/reference_worktime.py``.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import dataclasses
 import datetime as _dt
+import math
+import re
 from collections import Counter
 from pathlib import Path
 
-from ..errors import ScheduleImportError
+from ..errors import ModelError, ScheduleImportError
 
-__all__ = ["read_bytes", "read_text", "import_report", "parse_dt", "add_connector",
-           "work_calendar", "engine_hints", "WorkWeek"]
+__all__ = ["read_bytes", "read_text", "import_report", "parse_number", "parse_int",
+           "parse_date", "model_errors", "show", "add_resources", "ImportedResource",
+           "capacity_steps", "add_connector", "work_calendar", "engine_hints", "axis_days",
+           "WorkWeek", "FIRST_YEAR", "LAST_YEAR", "MAX_DAYS"]
+
+#: Years a schedule's dates may lie in. MS Project keeps its dates in 1984..2149 and P6
+#: in a similar range; a date outside is a damaged field, and one near the year 9999
+#: overflows the calendar arithmetic (a date plus the days of a calendar table).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+#: The longest duration or lag, in working days, an importer accepts: a century. A
+#: longer one is a unit mistake or a damaged field, and would push dates past any
+#: calendar (a 1e308-hour task).
+MAX_DAYS = 36_525
+#: Integers (ids, codes, flags) must fit in 64 bits, as in every scheduling tool.
+_MAX_INT = 2**63
+#: Characters of a value quoted in a message (a 400-digit number is shortened).
+_SHOWN = 40
 
 
 def read_bytes(path, fmt: str) -> bytes:
@@ -224,17 +248,244 @@ class WorkWeek:
         return self.start_at(self.work(t))
 
 
-def parse_dt(value: str | None):
-    """Parse an ISO-like date/time ('2017-09-27 08:00', '2017-09-27T08:00:00'); None if empty."""
+def show(value) -> str:
+    """``repr(value)``, shortened in the middle when long (a 400-digit number)."""
+    text = repr(value)
+    if len(text) <= _SHOWN:
+        return text
+    return f"{text[:_SHOWN // 2]}...{text[-8:]} ({len(str(value)):,} characters)"
+
+
+def parse_number(value, where: str, field: str, *, default=None, low: float | None = None,
+                 high: float | None = None) -> float:
+    """A finite number from a file field (text or a spreadsheet cell).
+
+    ``None`` and blank text give ``default``, or an error when there is none. The
+    message of every error starts with ``where`` (file and record) and names ``field``
+    and the value: text that is not a number, ``NaN``/``inf``, a number too large for a
+    float (a 400-digit one), or one outside ``[low, high]``.
+
+    Examples
+    --------
+    >>> parse_number("16", "plan.xer, line 9", "remain_drtn_hr_cnt")
+    16.0
+    >>> parse_number("abc", "plan.xer, line 9", "remain_drtn_hr_cnt")
+    Traceback (most recent call last):
+    ...
+    pmosim.errors.ScheduleImportError: plan.xer, line 9: remain_drtn_hr_cnt 'abc' is not a number
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if default is None:
+            raise ScheduleImportError(f"{where}: {field} is empty; a number is expected")
+        return default
+    if isinstance(value, bool):
+        raise ScheduleImportError(f"{where}: {field} {value!r} is not a number")
+    if isinstance(value, (int, float)):
+        try:
+            x = float(value)
+        except OverflowError:
+            raise ScheduleImportError(
+                f"{where}: {field} {show(value)} is too large for a number") from None
+    else:
+        text = str(value).strip()
+        try:
+            x = float(text)
+        except (ValueError, OverflowError):
+            raise ScheduleImportError(f"{where}: {field} {show(value)} is not a number") from None
+        if math.isinf(x) and re.fullmatch(r"[+-]?[\d.]+(e[+-]?\d+)?", text, re.I):
+            raise ScheduleImportError(
+                f"{where}: {field} {show(value)} is too large for a number")
+    if not math.isfinite(x):
+        raise ScheduleImportError(f"{where}: {field} {show(value)} is not a finite number")
+    if (low is not None and x < low) or (high is not None and x > high):
+        bounds = (f"between {low:g} and {high:g}" if low is not None and high is not None
+                  else f"at least {low:g}" if low is not None else f"at most {high:g}")
+        raise ScheduleImportError(f"{where}: {field} {show(value)} must be {bounds}")
+    return x
+
+
+def parse_int(value, where: str, field: str, *, default=None) -> int:
+    """A whole number (an id, a code, a count) from a file field; see :func:`parse_number`.
+
+    ``"12"`` and ``"12.0"`` read as 12; ``"abc"``, ``"1.5"``, ``"1e400"`` and numbers
+    beyond 64 bits are errors naming ``where``, ``field`` and the value.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if default is None:
+            raise ScheduleImportError(f"{where}: {field} is empty; a whole number is expected")
+        return default
+    text = str(value).strip()
+    if re.fullmatch(r"[+-]?\d+", text):
+        if len(text.lstrip("+-")) > 19 or abs(int(text)) >= _MAX_INT:
+            raise ScheduleImportError(
+                f"{where}: {field} {show(value)} is too large for a whole number")
+        return int(text)
+    try:
+        x = float(text)
+    except (ValueError, OverflowError):
+        x = math.nan
+    if math.isinf(x) or (math.isfinite(x) and abs(x) >= _MAX_INT):
+        raise ScheduleImportError(
+            f"{where}: {field} {show(value)} is too large for a whole number")
+    if not math.isfinite(x) or x != int(x):
+        raise ScheduleImportError(f"{where}: {field} {show(value)} is not a whole number")
+    return int(x)
+
+
+def parse_date(value, where: str, field: str):
+    """A date/time from a file field ('2017-09-27 08:00', '2017-09-27T08:00:00'); None if blank.
+
+    A value that is not an ISO date, that has a time zone, or whose year is outside
+    :data:`FIRST_YEAR` .. :data:`LAST_YEAR` is an error naming ``where``, ``field`` and
+    the value.
+    """
     if value is None:
         return None
-    value = value.strip()
-    if not value:
-        return None
+    if isinstance(value, _dt.datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            moment = _dt.datetime.fromisoformat(text.replace("T", " "))
+        except ValueError:
+            raise ScheduleImportError(
+                f"{where}: {field} {show(value)} is not a date (expected YYYY-MM-DD hh:mm)"
+            ) from None
+    shown = show(str(value) if isinstance(value, _dt.datetime) else value)
+    if moment.tzinfo is not None:
+        raise ScheduleImportError(
+            f"{where}: {field} {shown} has a time zone; schedule dates are local times")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ScheduleImportError(
+            f"{where}: {field} {shown} is outside the years {FIRST_YEAR}..{LAST_YEAR} "
+            "that schedules use")
+    return moment
+
+
+@contextlib.contextmanager
+def model_errors(where: str):
+    """Re-raise a :class:`ModelError` of the model (a duplicate id, a bad demand) as a
+    :class:`ScheduleImportError` whose message starts with ``where`` (file and record)."""
     try:
-        return _dt.datetime.fromisoformat(value.replace("T", " "))
-    except ValueError:
-        return None
+        yield
+    except ModelError as exc:
+        raise ScheduleImportError(f"{where}: {exc}") from None
+
+
+@dataclasses.dataclass
+class ImportedResource:
+    """A resource read from a schedule file, before :func:`add_resources` adds it.
+
+    ``levelled`` resources become :attr:`Project.resources <pmosim.model.Project.resources>`
+    with ``capacity`` (units per unit of time) and ``changes`` (``[(time, capacity)]``);
+    the others (material, cost, nonrenewable ...: ``kind`` says which) are kept in
+    ``meta["resources_not_levelled"]`` with ``note``. ``where`` names the file and record.
+    """
+
+    id: object
+    name: str
+    capacity: float
+    where: str
+    changes: list = dataclasses.field(default_factory=list)
+    levelled: bool = True
+    kind: str = "renewable"
+    note: dict = dataclasses.field(default_factory=dict)
+
+
+#: Tasks named in a warning that lists many (capped demands); the rest are counted.
+_LISTED = 5
+
+
+def add_resources(project, resources, demands, *, warnings: list, dropped=None) -> dict:
+    """Add a file's resources and its tasks' demands to ``project``; say what was not kept.
+
+    Parameters
+    ----------
+    resources : list of ImportedResource
+    demands : iterable of (task_id, resource_id, units)
+        Assignments to tasks of the project; two on the same task and resource add up.
+        A demand above the resource's capacity (the one that holds for ever) would make
+        the project invalid: it is capped at the capacity (the task then takes the whole
+        resource while it runs), kept in the task attribute ``resources_capped`` and
+        named in a warning.
+    warnings : list of str
+        Appended to: what was not levelled, and the capped demands.
+    dropped : Counter, optional
+        Assignments the importer could not give to a task, by reason (``"to summary
+        tasks"``), for the warning and the counts.
+
+    Returns
+    -------
+    dict
+        The report's counts: ``resources`` and ``assignments`` kept for levelling,
+        ``resources_not_levelled``, ``assignments_not_levelled``, ``demands_capped``.
+    """
+    dropped = Counter(dropped or {})
+    by_id = {}
+    other = {}
+    for r in resources:
+        by_id[r.id] = r
+        if r.levelled:
+            with model_errors(r.where):
+                project.add_resource(r.id, r.capacity, name=r.name, changes=r.changes or None)
+        else:
+            other[r.id] = {"name": r.name, "kind": r.kind, "capacity": r.capacity, **r.note}
+    if other:
+        project.meta["resources_not_levelled"] = other
+    totals: dict = {}
+    for task, rid, units in demands:
+        totals[task, rid] = totals.get((task, rid), 0.0) + units
+    kept = zero = 0
+    other_assignments = Counter()
+    capped = []
+    for (task, rid), units in totals.items():
+        r = by_id[rid]
+        if units <= 0:
+            zero += 1
+            continue
+        data = project.graph.nodes[task]
+        if not r.levelled:
+            data.setdefault("resources_not_levelled", {})[rid] = units
+            other_assignments[r.kind] += 1
+            continue
+        limit = project.resources[rid].final_capacity
+        if units > limit:
+            capped.append((task, rid, units, limit))
+            data.setdefault("resources_capped", {})[rid] = units
+            units = limit
+        if units > 0:
+            data.setdefault("resources", {})[rid] = units
+        kept += 1
+    if zero:
+        dropped["with 0 units (no demand)"] += zero
+    n_levelled = sum(r.levelled for r in resources)
+    parts = []
+    for kind, n in Counter(r.kind for r in resources if not r.levelled).items():
+        m = other_assignments[kind]
+        parts.append(f"{n} {kind} resource{'s' * (n != 1)} with {m} "
+                     f"assignment{'s' * (m != 1)}")
+    parts += [f"{n} assignment{'s' * (n != 1)} {why}" for why, n in dropped.items() if n]
+    if parts:
+        kept_in = (" (kept in meta['resources_not_levelled'] and the tasks' "
+                   "resources_not_levelled)" if other else "")
+        warnings.append(f"resources: {n_levelled} kept for levelling with {kept} "
+                        f"assignment{'s' * (kept != 1)}; not levelled: {', '.join(parts)}"
+                        f"{kept_in}")
+    if capped:
+        listed = "; ".join(f"task {task!r} needs {units:g} of resource {rid!r} "
+                           f"({by_id[rid].name}, capacity {limit:g})"
+                           for task, rid, units, limit in capped[:_LISTED])
+        more = f"; and {len(capped) - _LISTED} more" if len(capped) > _LISTED else ""
+        warnings.append(f"{len(capped)} demand{'s' * (len(capped) != 1)} above the "
+                        "resource's capacity capped at the capacity (the task takes the whole "
+                        f"resource while it runs; the file's units are in the task attribute "
+                        f"resources_capped): {listed}{more}")
+    return {"resources": n_levelled, "assignments": kept,
+            "resources_not_levelled": len(resources) - n_levelled,
+            "assignments_not_levelled": sum(other_assignments.values()) + sum(dropped.values()),
+            "demands_capped": len(capped)}
 
 
 def add_connector(project, pred, succ, kind: str, lag, **edge_attrs) -> str:
@@ -276,6 +527,48 @@ def work_calendar(cal: dict):
     return WorkCalendar(workdays or WEEKDAYS[:5], holidays)
 
 
+@contextlib.contextmanager
+def _in_file(project):
+    """Prefix the file to an error of the calendar arithmetic (``calendar '1' has no
+    working time``), which knows only the calendar."""
+    source = str(project.meta.get("source", "<project>"))
+    try:
+        yield
+    except ScheduleImportError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise ScheduleImportError(f"{source}: {exc}") from None
+
+
+def _axis_week(project, moments=()) -> tuple:
+    """The axis calendar of an imported project as a :class:`WorkWeek` from its data
+    date, tabulated over the project's dates and ``moments``; and its hours per day."""
+    meta = project.meta
+    cal = meta["calendars"][meta["axis_calendar"]]
+    dates = [meta["data_date"], *moments]
+    for _, d in project.graph.nodes(data=True):
+        dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("tool_start"),
+                              d.get("tool_finish"), (d.get("constraint") or (0, None))[1]) if x]
+    week = WorkWeek(cal["week"], cal["exceptions"], meta["data_date"],
+                    min(dates).date() - _dt.timedelta(days=7),
+                    max(dates).date() + _dt.timedelta(days=3650), name=str(meta["axis_calendar"]))
+    return week, cal["hours_per_day"]
+
+
+def axis_days(project, moments) -> list[float]:
+    """Working days from the data date to each of ``moments`` on the axis calendar.
+
+    The same conversion as :func:`engine_hints` gives task releases: time 0 is
+    ``meta["data_date"]``, working time is that of ``meta["axis_calendar"]``.
+    """
+    moments = list(moments)
+    if not moments:
+        return []
+    with _in_file(project):
+        week, hpd = _axis_week(project, moments)
+        return [week.work(m) / hpd for m in moments]
+
+
 def engine_hints(project) -> None:
     """Working-day offsets on the axis calendar (origin: the data date) for the engine.
 
@@ -283,20 +576,44 @@ def engine_hints(project) -> None:
     >= 0) on not-started tasks and ``fixed_start``/``fixed_finish`` (<= 0) on completed
     ones, using ``meta["axis_calendar"]``; the engine honours both (model.task_dates).
     """
-    meta = project.meta
-    cal = meta["calendars"][meta["axis_calendar"]]
-    dates = [meta["data_date"]]
-    for _, d in project.graph.nodes(data=True):
-        dates += [x for x in (d.get("actual_start"), d.get("actual_finish"), d.get("tool_start"),
-                              d.get("tool_finish"), (d.get("constraint") or (0, None))[1]) if x]
-    week = WorkWeek(cal["week"], cal["exceptions"], meta["data_date"],
-                    min(dates).date() - _dt.timedelta(days=7),
-                    max(dates).date() + _dt.timedelta(days=3650), name=str(meta["axis_calendar"]))
-    hpd = cal["hours_per_day"]
-    for _, d in project.graph.nodes(data=True):
-        if d.get("status") == "complete" and d.get("actual_start") and d.get("actual_finish"):
-            d["fixed_start"] = min(0.0, week.work(d["actual_start"]) / hpd)
-            d["fixed_finish"] = min(0.0, week.work(d["actual_finish"]) / hpd)
-        c = d.get("constraint")
-        if c and c[1] and c[0] in ("SNET", "SO", "MSO") and d.get("status") == "not started":
-            d["release"] = max(0.0, week.work(c[1]) / hpd)
+    with _in_file(project):
+        week, hpd = _axis_week(project)
+        for _, d in project.graph.nodes(data=True):
+            if d.get("status") == "complete" and d.get("actual_start") and d.get("actual_finish"):
+                d["fixed_start"] = min(0.0, week.work(d["actual_start"]) / hpd)
+                d["fixed_finish"] = min(0.0, week.work(d["actual_finish"]) / hpd)
+            c = d.get("constraint")
+            if c and c[1] and c[0] in ("SNET", "SO", "MSO") and d.get("status") == "not started":
+                d["release"] = max(0.0, week.work(c[1]) / hpd)
+
+
+def capacity_steps(periods, default: float = 0.0) -> tuple[float, list]:
+    """``(capacity, changes)`` for :meth:`Project.add_resource` from availability periods.
+
+    ``periods`` are ``(start, end, units)`` in working days from time 0 (``end`` None:
+    open), sorted by start. Between periods and before the first one the resource has
+    ``default`` units; the last period's units hold after its end (a capacity that
+    ends would leave every task that needs the resource unschedulable). Changes at or
+    before time 0 fold into the starting capacity: nothing is scheduled before it.
+    """
+    events = []
+    for k, (start, end, units) in enumerate(periods):
+        events.append((start, units))
+        nxt = periods[k + 1][0] if k + 1 < len(periods) else None
+        if end is not None and nxt is not None and nxt > end:
+            events.append((end, default))
+    capacity = default
+    changes: dict[float, float] = {}
+    for t, units in events:
+        if t <= 0:
+            capacity = units
+        else:
+            changes[t] = units  # a later event at the same time wins
+    steps, last = [], capacity
+    for t in sorted(changes):
+        if changes[t] != last:
+            steps.append((t, changes[t]))
+            last = changes[t]
+    return capacity, steps
+
+

@@ -90,7 +90,8 @@ _PROGRESS = ("status", "actual_start", "actual_finish", "percent_complete", "res
 #: Costs of imported files (what the tool computed), not the engine's cost model.
 _COSTS = ("cost", "fixed_cost", "actual_cost", "remaining_cost")
 _COVERED = (set(_PROGRESS) | set(_COSTS)
-            | {"calendar", "constraint", "release", "resources", "elapsed_hours"})
+            | {"calendar", "constraint", "release", "resources", "resources_not_levelled",
+               "resources_capped", "elapsed_hours"})
 _EDGE_WRITTEN = {"type", "lag", "lag_calendar", "lag_elapsed_hours"}
 _MAX_HEADER_WARNINGS = 25
 
@@ -469,9 +470,12 @@ def _losses(project, ids) -> list[str]:
         out.append(f"costs from the schedule (cost, actual and remaining cost) of {costed} tasks "
                    f"not written (total cost {total:,.2f}); the scenario's cost model is "
                    "cost_fixed and cost_rate per task")
-    demands = count(lambda d: _truthy(d.get("resources")))
-    if demands or meta.get("resources"):
-        out.append(f"resources not written: {len(meta.get('resources') or {})} resources, "
+    demands = count(lambda d: _truthy(d.get("resources"))
+                    or _truthy(d.get("resources_not_levelled")))
+    n_resources = (len(project.resources)
+                   + len(meta.get("resources_not_levelled") or {}))
+    if demands or n_resources:
+        out.append(f"resources not written: {n_resources} resources, "
                    f"demands of {demands} tasks")
     elapsed = count(lambda d: d.get("elapsed_hours") is not None)
     elapsed_lags = sum(1 for _, _, e in graph.edges(data=True)

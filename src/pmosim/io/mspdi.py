@@ -25,7 +25,15 @@ Mapping onto pmosim's model:
   ``calendar``, ``actual_start``/``actual_finish``, ``resume``, ``constraint``
   (``ConstraintType`` 1..7 -> ``ALAP MSO MFO SNET SNLT FNET FNLT``), ``manual``,
   ``cost``/``fixed_cost``/``actual_cost``/``remaining_cost`` (MSPDI stores currency in
-  hundredths), and MS Project's ``tool_start``/``tool_finish`` (``Start``/``Finish``).
+  hundredths), ``priority`` (``Priority``, 0..1000, 500 by default; higher levels
+  first) and MS Project's ``tool_start``/``tool_finish`` (``Start``/``Finish``).
+- Resources for levelling: work resources (``Type`` 1) with capacity ``MaxUnits``
+  (1 = 100 %) or, when given, their ``AvailabilityPeriods`` as capacity changes in
+  working days from the project start; an assignment's ``Units`` is its task's demand
+  (``resources={UID: units}``). Material (Type 0) and cost (Type 2) resources are kept
+  in ``meta["resources_not_levelled"]``, not levelled; assignments to summary tasks are
+  not levelled either. The import report counts both; see
+  :func:`pmosim.io._common.add_resources` for demands above the capacity.
 - ``meta``: ``data_date`` (the project ``StartDate``: time 0), ``status_date``,
   ``calendars`` (working weeks, exceptions and base calendars resolved),
   ``axis_calendar`` (the project calendar), ``import_report``.
@@ -51,6 +59,7 @@ Examples
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from collections import Counter
 from xml.etree.ElementTree import ParseError
@@ -61,8 +70,9 @@ import defusedxml.ElementTree as DET
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._common import (add_connector, engine_hints, import_report, parse_dt, read_bytes,
-                      work_calendar)
+from ._common import (MAX_DAYS, ImportedResource, add_connector, add_resources, axis_days,
+                      capacity_steps, engine_hints, import_report, model_errors, parse_date,
+                      parse_int, parse_number, read_bytes, show, work_calendar)
 
 __all__ = ["read_mspdi"]
 
@@ -108,24 +118,42 @@ def read_mspdi(path) -> Project:
     return _Reader(root, ns, str(path)).build()
 
 
-def _hours(text: str | None, source: str, what: str, minutes_per_day: float) -> float:
+def _hours(text: str | None, where: str, field: str, minutes_per_day: float) -> float:
+    """Working hours of an MSPDI duration such as ``PT16H0M0S``; ``where``: file and task."""
     if text is None or not text.strip():
         return 0.0
     m = _DURATION.match(text.strip())
     if not m:
-        raise ScheduleImportError(f"{source}: {what}: cannot read duration {text!r}")
+        raise ScheduleImportError(f"{where}: {field} {show(text)} is not a duration "
+                                  "(expected one like PT8H0M0S)")
     sign, years, months, days, h, mi, s = m.groups()
     if years or months:
-        raise ScheduleImportError(f"{source}: {what}: duration {text!r} in years/months "
-                                  "is not supported")
+        raise ScheduleImportError(f"{where}: {field} {show(text)} is in years/months, "
+                                  "which is not supported")
+    if sign:
+        raise ScheduleImportError(f"{where}: {field} {show(text)} is negative; a duration "
+                                  "is at least 0")
+    # the pattern admits only digits and a point: float() cannot fail, only overflow
     hours = (float(days or 0) * minutes_per_day / 60 + float(h or 0) + float(mi or 0) / 60
              + float(s or 0) / 3600)
-    return -hours if sign else hours
+    if not math.isfinite(hours) or hours * 60 / minutes_per_day > MAX_DAYS:
+        raise ScheduleImportError(f"{where}: {field} {show(text)} is longer than "
+                                  f"{MAX_DAYS:,} working days")
+    return hours
 
 
-def _clock(text: str) -> float:
-    h, m, *rest = text.strip().split(":")
-    return int(h) + int(m) / 60 + (float(rest[0]) / 3600 if rest else 0.0)
+_CLOCK = re.compile(r"^(\d\d?):(\d\d)(?::(\d\d(?:\.\d+)?))?$")
+
+
+def _clock(text: str, where: str, field: str) -> float:
+    """Hours since midnight of a time of day ``08:00:00``; ``24:00:00`` is midnight at the end."""
+    m = _CLOCK.match(text.strip())
+    hours = (int(m.group(1)) + int(m.group(2)) / 60 + float(m.group(3) or 0) / 3600
+             if m else math.nan)
+    if not 0 <= hours <= 24 or (m and int(m.group(2)) >= 60):
+        raise ScheduleImportError(f"{where}: {field} {show(text)} is not a time of day "
+                                  "(expected hh:mm:ss)")
+    return hours
 
 
 class _Reader:
@@ -138,45 +166,53 @@ class _Reader:
         found = el.find(self.q(tag))
         return found.text if found is not None and found.text is not None else default
 
-    def int(self, el, tag, default=0):
-        value = self.text(el, tag)
-        try:
-            return int(float(value)) if value is not None else default
-        except ValueError:
-            return default
+    def where(self, record: str) -> str:
+        return f"{self.source}: {record}"
 
-    def num(self, el, tag, default=0.0):
+    def int(self, el, tag, default, record):
+        """Element ``tag`` of ``el`` as a whole number; ``default`` when absent or blank."""
         value = self.text(el, tag)
-        try:
-            return float(value) if value is not None else default
-        except ValueError:
+        if value is None or not value.strip():
             return default
+        return parse_int(value, self.where(record), tag)
+
+    def num(self, el, tag, default, record, **bounds):
+        """Element ``tag`` of ``el`` as a finite number; ``default`` when absent or blank."""
+        value = self.text(el, tag)
+        if value is None or not value.strip():
+            return default
+        return parse_number(value, self.where(record), tag, **bounds)
+
+    def date(self, el, tag, record):
+        return parse_date(self.text(el, tag), self.where(record), tag)
 
     # -- calendars ------------------------------------------------------------
     def calendars(self, minutes_per_day):
         raw = {}
         for cal in self.root.iter(self.q("Calendar")):
             uid = self.text(cal, "UID")
+            record = f"calendar {uid}"
             week: dict[int, list] = {}
             exceptions: dict[_dt.date, list] = {}
             for wd in cal.iter(self.q("WeekDay")):
-                day_type = self.int(wd, "DayType", -1)
+                day_type = self.int(wd, "DayType", -1, record)
                 working = self.text(wd, "DayWorking") == "1"
-                times = self._times(wd) if working else []
+                times = self._times(wd, record) if working else []
                 if day_type in _MSP_WEEKDAY:
                     week[_MSP_WEEKDAY[day_type]] = times
                 elif day_type == 0:  # legacy exception: a TimePeriod range
-                    for day in self._period(wd):
+                    for day in self._period(wd, record):
                         exceptions[day] = times
             for exc in cal.iter(self.q("Exception")):
                 working = self.text(exc, "DayWorking") == "1"
-                times = self._times(exc) if working else []
-                if self.int(exc, "Type", 1) not in (1,) or self.int(exc, "Occurrences", 1) > 1 \
+                times = self._times(exc, record) if working else []
+                if self.int(exc, "Type", 1, record) not in (1,) \
+                        or self.int(exc, "Occurrences", 1, record) > 1 \
                         and self.text(exc, "Period") not in (None, "1"):
                     self.warnings.append(
                         f"calendar {uid}: recurring exception {self.text(exc, 'Name', '')!r} "
                         "read as its date range, not its recurrence pattern")
-                for day in self._period(exc):
+                for day in self._period(exc, record):
                     exceptions[day] = times
             if cal.find(self.q("WorkWeeks")) is not None:
                 self.warnings.append(f"calendar {uid}: alternative work weeks (WorkWeeks) "
@@ -197,21 +233,22 @@ class _Reader:
                         "week": {d: week.get(d, []) for d in range(7)}, "exceptions": exceptions}
         return out
 
-    def _times(self, el):
+    def _times(self, el, record):
         out = []
         for wt in el.iter(self.q("WorkingTime")):
             a, b = self.text(wt, "FromTime"), self.text(wt, "ToTime")
             if a is None or b is None:
                 continue
-            start, end = _clock(a), _clock(b)
+            where = self.where(record)
+            start, end = _clock(a, where, "FromTime"), _clock(b, where, "ToTime")
             out.append((start, 24.0 if end <= start else end))
         return sorted(out)
 
-    def _period(self, el):
+    def _period(self, el, record):
         tp = el.find(self.q("TimePeriod"))
         if tp is None:
             return []
-        a, b = parse_dt(self.text(tp, "FromDate")), parse_dt(self.text(tp, "ToDate"))
+        a, b = self.date(tp, "FromDate", record), self.date(tp, "ToDate", record)
         if a is None or b is None:
             return []
         if (b - a).days > 3660:
@@ -227,9 +264,10 @@ class _Reader:
     # -- project ----------------------------------------------------------------
     def build(self) -> Project:
         root, q, source = self.root, self.q, self.source
-        minutes_per_day = self.num(root, "MinutesPerDay", 480.0) or 480.0
+        minutes_per_day = self.num(root, "MinutesPerDay", 480.0, "project", low=0.0,
+                                   high=1440.0) or 480.0
         hpd = minutes_per_day / 60
-        start = parse_dt(self.text(root, "StartDate"))
+        start = self.date(root, "StartDate", "project")
         calendars = self.calendars(minutes_per_day)
         project_cal = self.text(root, "CalendarUID")
         if project_cal not in calendars:
@@ -255,17 +293,24 @@ class _Reader:
         # outline structure: summary = Summary flag or followed by a deeper level
         entries = []
         skipped = Counter()
-        for el in rows:
-            uid = self.text(el, "UID")
+        seen = {}
+        for k, el in enumerate(rows, start=1):
+            record = f"<Task> number {k} (Name {self.text(el, 'Name', '')!r})"
+            uid = self.int(el, "UID", None, record)
             if uid is None:
-                raise ScheduleImportError(f"{source}: a <Task> has no <UID>")
+                raise ScheduleImportError(f"{self.where(record)}: has no <UID>")
+            if uid in seen:
+                raise ScheduleImportError(
+                    f"{self.where(record)}: UID {uid} is also the UID of <Task> number "
+                    f"{seen[uid]}; each task needs its own UID")
+            seen[uid] = k
             if self.text(el, "IsNull") == "1":
                 skipped["null"] += 1
                 continue
-            entries.append((int(uid), self.int(el, "OutlineLevel", 1), el))
-        entries.sort(key=lambda e: self.int(e[2], "ID", e[0]))
+            entries.append((uid, self.int(el, "OutlineLevel", 1, f"task {uid}"), el))
+        entries.sort(key=lambda e: self.int(e[2], "ID", e[0], f"task {e[0]}"))
         if start is None:
-            starts = [parse_dt(self.text(e[2], "Start")) for e in entries]
+            starts = [self.date(e[2], "Start", f"task {e[0]}") for e in entries]
             start = min((s for s in starts if s), default=None)
             if start is None:
                 raise ScheduleImportError(f"{source}: no project <StartDate> and no task dates")
@@ -335,22 +380,30 @@ class _Reader:
             if uid in inactive:
                 continue
             for link in el.findall(q("PredecessorLink")):
-                pred = self.int(link, "PredecessorUID", None)
+                record = f"task {uid}: link from {self.text(link, 'PredecessorUID')}"
+                pred = self.int(link, "PredecessorUID", None, record)
                 if self.text(link, "CrossProject") == "1" or pred is None:
                     external += 1
+                    continue
+                if pred == uid:
+                    self.warnings.append(f"link {pred} -> {uid} ignored: task {uid} "
+                                         f"({names.get(uid)!r}) is its own predecessor "
+                                         "(a self-link)")
                     continue
                 if pred in inactive or pred not in is_summary:
                     self.warnings.append(f"link {pred} -> {uid} ignored: task {pred} is "
                                          "missing, null, inactive or the project summary")
                     continue
-                code = self.int(link, "Type", 1)
+                code = self.int(link, "Type", 1, record)
                 if code not in _LINK:
                     raise ScheduleImportError(
                         f"{source}: task {uid}: link from {pred} has unknown Type {code}; "
                         "expected 0 (FF), 1 (FS), 2 (SF) or 3 (SS)")
                 kind = _LINK[code]
-                lag_min = self.num(link, "LinkLag", 0.0) / 10
-                fmt = self.int(link, "LagFormat", 7)
+                # LinkLag is in tenths of a minute; a century is the most a lag may be
+                bound = MAX_DAYS * 1440 * 10
+                lag_min = self.num(link, "LinkLag", 0.0, record, low=-bound, high=bound) / 10
+                fmt = self.int(link, "LagFormat", 7, record)
                 edge = {}
                 if fmt in _PERCENT_FORMATS:
                     pdur = g.graph.nodes[pred]["original_duration"] if pred in g.graph else 0.0
@@ -376,23 +429,24 @@ class _Reader:
                                          "task to a task inside it")
                     continue
                 links.append((kind, lag))
-                if g.graph.has_edge(src, dst):
-                    add_connector(g, src, dst, kind, lag, lag_calendar=project_cal, **edge)
-                    continue
-                g.add_link(src, dst, kind, lag)
+                with model_errors(self.where(record)):
+                    if g.graph.has_edge(src, dst):
+                        add_connector(g, src, dst, kind, lag, lag_calendar=project_cal, **edge)
+                        continue
+                    g.add_link(src, dst, kind, lag)
                 g.graph.edges[src, dst].update(lag_calendar=project_cal, **edge)
         if external:
             self.warnings.append(f"{external} links to other projects ignored")
+        never = sorted(v for v, d in g.graph.nodes(data=True) if d.get("priority") == 1000)
+        if never:
+            self.warnings.append(f"tasks {never[:10]}{' ...' if len(never) > 10 else ''} have "
+                                 "priority 1000, which MS Project never delays when levelling; "
+                                 "pmosim levels them first, like any highest priority")
         if manual:
             self.warnings.append(f"{manual} manually scheduled tasks imported as automatically "
                                  "scheduled (their stored dates may not follow their links)")
         for what, n in skipped.items():
             self.warnings.append(f"{n} {what} task{'s' if n > 1 else ''} skipped")
-        n_resources = sum(1 for _ in root.iter(q("Resource")))
-        n_assignments = sum(1 for _ in root.iter(q("Assignment")))
-        if n_resources or n_assignments:
-            self.warnings.append(f"{n_resources} resources and {n_assignments} assignments not "
-                                 "imported as such (task costs are)")
         n_summary = sum(is_summary.values()) - skipped["project summary"]
         if n_summary:
             self.warnings.append(f"{n_summary} summary tasks kept as WBS groups, not tasks")
@@ -401,26 +455,119 @@ class _Reader:
             raise ScheduleImportError(
                 f"{source}: the MSPDI file has no tasks to schedule (only "
                 f"{len(entries)} summary, null or inactive tasks)")
-        status_date = parse_dt(self.text(root, "StatusDate"))
+        status_date = self.date(root, "StatusDate", "project")
         g.meta.update(source=source, format="mspdi", data_date=start, status_date=status_date,
                       calendars=calendars, axis_calendar=project_cal,
                       project_calendar=project_cal, in_progress_start="actual",
                       constraint_beats_start=True,
                       minutes_per_day=minutes_per_day)
-        g.start = start.date()
         g.calendar = work_calendar(calendars[project_cal])
+        # time 0 is StartDate; a start on a day off begins work on the next working day
+        g.start = g.calendar.next_workday(start.date())
         engine_hints(g)
+        resources = self._resources(g, is_summary, inactive)
         statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True)
                            if d["kind"] != "connector")
         g.meta["import_report"] = import_report(
             "mspdi", source, g, calendars=len(calendars), warnings=self.warnings, links=links,
             tasks_by_kind=dict(kinds), tasks_by_status=dict(statuses), summary_tasks=n_summary,
-            manual_tasks=manual, resources=n_resources, assignments=n_assignments,
+            manual_tasks=manual, **resources,
             constraints=dict(Counter(d["constraint"][0] for _, d in g.graph.nodes(data=True)
                                      if d.get("constraint"))),
             total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
         )
         return g
+
+    def _resources(self, g, is_summary, inactive) -> dict:
+        """Work resources and assignments as levelling resources and task demands.
+
+        Capacity: ``MaxUnits`` (1 = 100 %), or the ``AvailabilityPeriods`` as capacity
+        changes in working days from the project start (0 units between and before the
+        periods, as in MS Project). Demands: an assignment's ``Units``. Material (Type 0)
+        and cost (Type 2) resources are not levelled. Blank resource rows (``IsNull``)
+        and MS Project's unnamed resource 0 when nothing is assigned to it are not
+        resources; an assignment to ResourceUID -65535 is MS Project's mark of a task
+        without resources.
+        """
+        q = self.q
+        assignments = list(self.root.iter(q("Assignment")))
+        referenced = {self.text(a, "ResourceUID") for a in assignments}
+        resources, by_uid, null = [], {}, set()
+        periods_of = {}
+        for k, el in enumerate(self.root.iter(q("Resource")), start=1):
+            uid = self.int(el, "UID", None, f"<Resource> number {k}")
+            if uid is None:
+                raise ScheduleImportError(f"{self.where(f'<Resource> number {k}')}: has no <UID>")
+            record = f"resource {uid}"
+            if uid in by_uid or uid in null:
+                raise ScheduleImportError(f"{self.where(record)}: UID {uid} is used by two "
+                                          "resources; each resource needs its own UID")
+            name = self.text(el, "Name")
+            if self.text(el, "IsNull") == "1" or (uid == 0 and not name
+                                                   and str(uid) not in referenced):
+                null.add(uid)
+                continue
+            code = self.int(el, "Type", 1, record)
+            if self.text(el, "IsCostResource") == "1":
+                code = 2
+            if code not in (0, 1, 2):
+                raise ScheduleImportError(f"{self.where(record)}: unknown Type {code}; expected "
+                                          "0 (material), 1 (work) or 2 (cost)")
+            units = self.num(el, "MaxUnits", 1.0, record, low=0.0)
+            res = ImportedResource(uid, name or f"resource {uid}", units, self.where(record),
+                                   levelled=code == 1,
+                                   kind={0: "material (Type 0)", 1: "work",
+                                         2: "cost (Type 2)"}[code])
+            if code == 0 and self.text(el, "MaterialLabel"):
+                res.note["label"] = self.text(el, "MaterialLabel")
+            periods = []
+            for ap in el.iter(q("AvailabilityPeriod")):
+                periods.append((self.date(ap, "AvailableFrom", record),
+                                self.date(ap, "AvailableTo", record),
+                                self.num(ap, "AvailableUnits", 1.0, record, low=0.0)))
+            if periods and code == 1:
+                periods_of[uid] = periods
+            resources.append(res)
+            by_uid[uid] = res
+        self._availability(g, periods_of, by_uid)
+
+        demands, dropped = [], Counter()
+        for k, a in enumerate(assignments, start=1):
+            record = f"assignment {self.text(a, 'UID') or f'number {k}'}"
+            rid = self.int(a, "ResourceUID", None, record)
+            if rid is None or rid == -65535:
+                continue
+            task = self.int(a, "TaskUID", None, record)
+            units = self.num(a, "Units", 1.0, record, low=0.0)
+            if rid in null:
+                dropped["to blank (null) resources"] += 1
+            elif rid not in by_uid:
+                dropped["to resources that are not in the file"] += 1
+            elif task in g.graph:
+                demands.append((task, rid, units))
+            elif is_summary.get(task) and task not in inactive:
+                dropped["to summary tasks (WBS groups, not tasks)"] += 1
+            else:
+                dropped["to tasks skipped or not in the file"] += 1
+        return add_resources(g, resources, demands, warnings=self.warnings, dropped=dropped)
+
+    def _availability(self, g, periods_of, by_uid) -> None:
+        """Availability periods as capacity changes, in working days from the start."""
+        moments = [m for periods in periods_of.values() for a, b, _ in periods
+                   for m in (a, b) if m is not None]
+        days = dict(zip(moments, axis_days(g, moments)))
+        for uid, periods in periods_of.items():
+            spans = [(-math.inf if a is None else days[a], None if b is None else days[b], units)
+                     for a, b, units in sorted(periods, key=lambda x: x[0] or _dt.datetime.min)]
+            res = by_uid[uid]
+            res.capacity, res.changes = capacity_steps(spans)
+            last = max(periods, key=lambda x: x[0] or _dt.datetime.min)
+            if last[1] is not None:
+                self.warnings.append(
+                    f"resource {uid} ({res.name}): {len(periods)} availability periods kept as "
+                    f"capacity changes; after the last one ends ({last[1]:%Y-%m-%d %H:%M}) MS "
+                    f"Project has the resource unavailable, pmosim keeps its {last[2]:g} units "
+                    "(no capacity for ever would leave its tasks unschedulable)")
 
     def _resource_calendars(self, g, calendars):
         """Flag tasks whose assigned resources work on another calendar.
@@ -434,7 +581,7 @@ class _Reader:
             res_cal[self.text(res, "UID")] = self.text(res, "CalendarUID")
         flagged = set()
         for a in self.root.iter(self.q("Assignment")):
-            task = self.int(a, "TaskUID", None)
+            task = self.int(a, "TaskUID", None, f"assignment {self.text(a, 'UID')}")
             cal = res_cal.get(self.text(a, "ResourceUID"))
             if task not in g.graph or cal not in calendars:
                 continue
@@ -454,27 +601,29 @@ class _Reader:
 
     def _add_task(self, g, uid, el, calendars, project_cal, hpd, minutes_per_day, parents, names):
         where = f"task {uid}"
+        at = self.where(where)
         cal = self.text(el, "CalendarUID", "-1")
         if cal in (None, "-1") or cal not in calendars:
             if cal not in (None, "-1"):
                 self.warnings.append(
                     f"{where}: calendar {cal} not found; used the project calendar")
             cal = project_cal
-        duration = _hours(self.text(el, "Duration"), self.source, where, minutes_per_day)
+        duration = _hours(self.text(el, "Duration"), at, "Duration", minutes_per_day)
         remaining = self.text(el, "RemainingDuration")
-        actual_start = parse_dt(self.text(el, "ActualStart"))
-        actual_finish = parse_dt(self.text(el, "ActualFinish"))
+        actual_start = self.date(el, "ActualStart", where)
+        actual_finish = self.date(el, "ActualFinish", where)
         if actual_finish is not None:
             status, left = "complete", 0.0
         elif actual_start is not None:
             status = "in progress"
-            left = _hours(remaining, self.source, where, minutes_per_day) if remaining else duration
+            left = (_hours(remaining, at, "RemainingDuration", minutes_per_day) if remaining
+                    else duration)
         else:
             status, left = "not started", duration
         constraint = None
-        code = self.int(el, "ConstraintType", 0)
+        code = self.int(el, "ConstraintType", 0, where)
         if code in _CONSTRAINT:
-            date = parse_dt(self.text(el, "ConstraintDate"))
+            date = self.date(el, "ConstraintDate", where)
             constraint = (_CONSTRAINT[code], date)
             if code in (5, 7):
                 self.warnings.append(f"{where}: constraint {_CONSTRAINT[code]} kept but not "
@@ -483,27 +632,37 @@ class _Reader:
             self.warnings.append(f"{where}: unknown ConstraintType {code} ignored")
         kind = "finish milestone" if duration == 0 else "task"
         elapsed = None
+        extra = {}
         days = max(left, 0.0) / hpd
-        if self.int(el, "DurationFormat", 7) in _ELAPSED_FORMATS and left > 0:
+        if self.int(el, "DurationFormat", 7, where) in _ELAPSED_FORMATS and left > 0:
             # elapsed durations count wall-clock hours (Duration holds them as hours)
             elapsed = left
             days = left / 24 * 5 / 7
             self.warnings.append(f"{where}: elapsed duration of {left:g} h approximated as "
                                  f"{days:g} working days")
-        g.add_task(
-            uid, Fixed(days), name=self.text(el, "Name") or None, elapsed_hours=elapsed,
+        priority = self.int(el, "Priority", None, where)
+        if priority is not None:
+            if not 0 <= priority <= 1000:
+                raise ScheduleImportError(f"{at}: Priority {priority} is outside MS Project's "
+                                          "0..1000")
+            extra["priority"] = priority
+        attrs = dict(
+            name=self.text(el, "Name") or None, elapsed_hours=elapsed,
             wbs=self.text(el, "WBS") or self.text(el, "OutlineNumber") or "",
             summary=[names[s] for s in parents[uid]],
             kind=kind, milestone=self.text(el, "Milestone") == "1",
             status=status, calendar=cal, original_duration=duration / hpd,
-            percent_complete=self.num(el, "PercentComplete", 0.0),
+            percent_complete=self.num(el, "PercentComplete", 0.0, where),
             actual_start=actual_start, actual_finish=actual_finish,
-            resume=parse_dt(self.text(el, "Resume")) if status == "in progress" else None,
+            resume=self.date(el, "Resume", where) if status == "in progress" else None,
             constraint=constraint, manual=self.text(el, "Manual") == "1",
             ignore_resource_calendar=self.text(el, "IgnoreResourceCalendar") == "1",
-            cost=self.num(el, "Cost") / 100, fixed_cost=self.num(el, "FixedCost") / 100,
-            actual_cost=self.num(el, "ActualCost") / 100,
-            remaining_cost=self.num(el, "RemainingCost") / 100,
-            tool_start=parse_dt(self.text(el, "Start")),
-            tool_finish=parse_dt(self.text(el, "Finish")),
+            cost=self.num(el, "Cost", 0.0, where) / 100,
+            fixed_cost=self.num(el, "FixedCost", 0.0, where) / 100,
+            actual_cost=self.num(el, "ActualCost", 0.0, where) / 100,
+            remaining_cost=self.num(el, "RemainingCost", 0.0, where) / 100,
+            tool_start=self.date(el, "Start", where),
+            tool_finish=self.date(el, "Finish", where), **extra,
         )
+        with model_errors(at):
+            g.add_task(uid, Fixed(days), **attrs)

@@ -5,14 +5,19 @@ a header, ``PRECEDENCE RELATIONS`` (finish-to-start, zero lag), ``REQUESTS/DURAT
 (one mode per job in ``.sm`` files) and ``RESOURCEAVAILABILITIES``. Job 1 and the last
 job are the zero-duration super source and sink.
 
-The reader keeps everything a later resource-constrained schedule needs:
+The reader keeps everything a resource-constrained schedule needs:
 
+- renewable resources (``R1`` ..) as :attr:`Project.resources
+  <pmosim.model.Project.resources>` with their availability as capacity;
 - node attributes ``duration`` (:class:`~pmosim.distributions.Fixed`), ``name``
-  (``"job <n>"``) and ``resources`` (``{"R1": demand, ...}``, zero demands left out);
+  (``"job <n>"``), ``resources`` (``{"R1": demand, ...}`` on renewable resources, zero
+  demands left out) and ``resources_not_levelled`` (demands on nonrenewable ``N`` and
+  doubly constrained ``D`` resources: a budget for the whole project, not a capacity
+  per period, so they are not levelled; the import report says so);
 - ``project.meta``: ``source``, ``format``, ``mpm_time`` (the header's unconstrained
   critical-path length), ``horizon``, ``release_date``, ``due_date``,
-  ``tardiness_cost``, ``resources`` (``{"R1": {"kind": "renewable", "capacity": 12}}``)
-  and ``import_report``.
+  ``tardiness_cost``, ``resources`` (every resource, ``{"R1": {"kind": "renewable",
+  "capacity": 12}}``), ``resources_not_levelled`` and ``import_report``.
 
 Some collections concatenate many instances in one file; :func:`read_psplib_all`
 reads every instance of a file or of a directory of ``.sm`` files, and
@@ -48,8 +53,8 @@ Examples
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.sm"
 >>> _ = path.write_text(text)
 >>> p = read_psplib(path)
->>> p.n_tasks, p.meta["mpm_time"], p.graph.nodes[2]["resources"]
-(3, 4, {'R1': 3})
+>>> p.n_tasks, p.meta["mpm_time"], p.graph.nodes[2]["resources"], p.resources["R1"].capacity
+(3, 4, {'R1': 3.0}, 5.0)
 """
 
 from __future__ import annotations
@@ -60,7 +65,8 @@ from pathlib import Path
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._common import import_report, read_text
+from ._common import (ImportedResource, add_resources, import_report, model_errors, read_text,
+                      show)
 
 __all__ = ["read_psplib", "read_psplib_all", "parse_psplib"]
 
@@ -161,13 +167,22 @@ def parse_psplib(text: str, *, source: str = "<string>", name: str | None = None
             raise ScheduleImportError(
                 f"{where}: not a PSPLIB .sm file: section {needed!r} is missing")
 
-    header = {}
-    for _, line in sections["HEADER"]:
+    header, header_line = {}, {}
+    for lineno, line in sections["HEADER"]:
         if ":" in line:
             key, _, value = line.partition(":")
             header[key.strip().lower()] = value.strip()
+            header_line[key.strip().lower()] = lineno
 
-    resources = _parse_resource_kinds(sections.get("RESOURCES", []))
+    def header_int(key):
+        """The first number of a header line (``horizon : 158``); None when absent."""
+        value = header.get(key)
+        if not value:
+            return None
+        return _ints(value.split()[0], where, header_line[key])[0]
+
+
+    resources = _parse_resource_kinds(sections.get("RESOURCES", []), where)
     info = _parse_project_info(sections.get("PROJECT INFORMATION", []), where)
 
     successors: dict[int, list[int]] = {}
@@ -188,6 +203,7 @@ def parse_psplib(text: str, *, source: str = "<string>", name: str | None = None
 
     res_names = []
     durations: dict[int, int] = {}
+    job_line: dict[int, int] = {}
     demands: dict[int, dict[str, int]] = {}
     for lineno, line in sections["REQUESTS/DURATIONS"]:
         if line.lower().startswith("jobnr"):
@@ -201,6 +217,7 @@ def parse_psplib(text: str, *, source: str = "<string>", name: str | None = None
                 f"{len(res_names)} resource demands, got {line!r}")
         job, _, dur, *req = nums
         durations[job] = dur
+        job_line[job] = lineno
         demands[job] = {r: q for r, q in zip(res_names, req) if q}
 
     capacities = []
@@ -218,48 +235,64 @@ def parse_psplib(text: str, *, source: str = "<string>", name: str | None = None
         raise ScheduleImportError(
             f"{where}: jobs {missing[:10]} appear in only one of PRECEDENCE RELATIONS and "
             "REQUESTS/DURATIONS")
-    n_jobs = header.get("jobs (incl. supersource/sink )")
-    if n_jobs is not None and n_jobs.isdigit() and int(n_jobs) != len(durations):
+    n_jobs = header_int("jobs (incl. supersource/sink )")
+    if n_jobs is not None and n_jobs != len(durations):
         raise ScheduleImportError(
             f"{where}: header says {n_jobs} jobs but {len(durations)} are listed; "
             "the file may be truncated")
 
+    missing_capacity = [r for r, m in res_meta.items() if m["capacity"] is None]
+    if missing_capacity:
+        raise ScheduleImportError(
+            f"{where}: RESOURCEAVAILABILITIES gives {len(capacities)} availabilities for "
+            f"{len(res_names)} resources ({', '.join(res_names)}); "
+            f"{', '.join(missing_capacity)} {'has' if len(missing_capacity) == 1 else 'have'} "
+            "none")
     project = Project(name, time_unit="periods")
     for job in sorted(durations):
-        project.add_task(job, Fixed(durations[job]), name=f"job {job}", resources=demands[job])
+        with model_errors(f"{where}, line {job_line[job]}: job {job}"):
+            project.add_task(job, Fixed(durations[job]), name=f"job {job}")
     for job, succ in successors.items():
         for s in succ:
             if s not in durations:
                 raise ScheduleImportError(
                     f"{where}: job {job} has successor {s}, which is not a job of the instance")
-            project.add_link(job, s, "FS", 0.0)
+            with model_errors(f"{where}: job {job}"):
+                project.add_link(job, s, "FS", 0.0)
 
     warnings = []
+    imported = [ImportedResource(r, r, float(m["capacity"]), f"{where}: resource {r}",
+                                  levelled=m["kind"] == "renewable", kind=m["kind"])
+                 for r, m in res_meta.items()]
+    counts = add_resources(project, imported,
+                           [(job, r, q) for job in sorted(durations)
+                            for r, q in demands[job].items()], warnings=warnings)
+    for job in durations:  # every job lists its demands, an empty dict when none
+        project.graph.nodes[job].setdefault("resources", {})
     if resources and set(resources) != {r[0] for r in res_names} and res_names:
         warnings.append(f"resource kinds in header {resources} do not match request columns "
                         f"{res_names}")
     project.meta.update(
         source=source, format="psplib", instance=name,
-        mpm_time=info.get("mpm_time"), horizon=_int_or_none(header.get("horizon")),
+        mpm_time=info.get("mpm_time"), horizon=header_int("horizon"),
         release_date=info.get("release_date"), due_date=info.get("due_date"),
         tardiness_cost=info.get("tardiness_cost"), resources=res_meta,
-        random_seed=_int_or_none(header.get("initial value random generator")),
+        random_seed=header_int("initial value random generator"),
     )
     if info.get("extra_projects"):
         warnings.append(f"PROJECT INFORMATION lists {info['extra_projects'] + 1} projects; "
                         "only the first row (release, due date, MPM-Time) was kept")
     project.meta["import_report"] = import_report(
-        "psplib", source, project, calendars=0, warnings=warnings,
-        resources=len(res_names), resource_assignments=sum(len(d) for d in demands.values()))
+        "psplib", source, project, calendars=0, warnings=warnings, **counts)
     return project
 
 
-def _parse_resource_kinds(rows) -> dict[str, int]:
+def _parse_resource_kinds(rows, where) -> dict[str, int]:
     out = {}
-    for _, line in rows:
+    for lineno, line in rows:
         m = re.search(r":\s*(\d+)\s+([RND])\b", line)
         if m:
-            out[m.group(2)] = int(m.group(1))
+            out[m.group(2)] = _ints(m.group(1), where, lineno)[0]
     return {k: v for k, v in out.items() if v}
 
 
@@ -277,16 +310,21 @@ def _parse_project_info(rows, where) -> dict:
             "mpm_time": nums[5], "extra_projects": len(data_rows) - 1}
 
 
+#: The largest number a PSPLIB field may hold: 64 bits (a header's random seed has ten digits).
+_MAX_FIELD = 2**63 - 1
+
+
 def _ints(line: str, where: str, lineno: int) -> list[int]:
-    try:
-        return [int(t) for t in line.split()]
-    except ValueError:
-        raise ScheduleImportError(
-            f"{where}, line {lineno}: expected whole numbers, got {line!r}") from None
+    out = []
+    for t in line.split():
+        if not re.fullmatch(r"[0-9]+", t):
+            raise ScheduleImportError(
+                f"{where}, line {lineno}: expected whole numbers >= 0, got {show(t)} in "
+                f"{show(line)}")
+        if len(t) > 19 or int(t) > _MAX_FIELD:
+            raise ScheduleImportError(
+                f"{where}, line {lineno}: the number {show(t)} is too large for a PSPLIB field "
+                f"(at most {_MAX_FIELD:,})")
+        out.append(int(t))
+    return out
 
-
-def _int_or_none(value):
-    try:
-        return int(str(value).split()[0])
-    except (TypeError, ValueError, IndexError):
-        return None

@@ -2,8 +2,10 @@
 
 An XER file is cp1252 text: an ``ERMHDR`` line, then tables, each a ``%T name`` line,
 a ``%F`` line of tab-separated field names and ``%R`` rows, closed by ``%E``. The
-reader uses PROJECT, CALENDAR, SCHEDOPTIONS, PROJWBS, TASK, TASKPRED and TASKRSRC and
-reports every other table in the import report.
+reader uses PROJECT, CALENDAR, SCHEDOPTIONS, PROJWBS, TASK, TASKPRED, RSRC, RSRCRATE and
+TASKRSRC and reports every other table in the import report. Every number and date it
+reads is checked: a damaged field is a :class:`~pmosim.errors.ScheduleImportError` that
+names the file, the line, the table, the activity (or other key) and the value.
 
 Mapping onto pmosim's model (one project per import):
 
@@ -24,7 +26,21 @@ Mapping onto pmosim's model (one project per import):
   ``(kind, datetime)`` with kind one of ``SNET SNLT FNET FNLT SO FO MSO MFO ALAP``),
   ``cost``/``actual_cost``/``remaining_cost`` (TASKRSRC sums), and P6's own
   ``tool_start``/``tool_finish`` (``early_start_date``/``early_end_date``), kept as an
-  oracle.
+  oracle; ``priority`` from ``priority_type`` (``PT_Top`` 900, ``PT_High`` 700,
+  ``PT_Normal`` 500, ``PT_Low`` 300, ``PT_Lowest`` 100: higher levels first).
+- Resources (RSRC) for levelling, with ids ``rsrc_short_name`` (P6's resource ID; the
+  ``rsrc_id`` number when short names are missing or repeated). P6 keeps quantities per
+  hour: ``max_qty_per_hr`` (RSRCRATE) is the resource's Max Units/Time and an
+  assignment's ``remain_qty_per_hr`` (TASKRSRC) its Remaining Units/Time, both in units
+  of the resource per hour, 1 being one full-time unit. pmosim counts both in units per
+  working day of the resource's calendar (``qty_per_hr * day_hr_cnt``: 1 -> 8 on an
+  8-hour calendar, P6's "8h/d"), so that a demand and its resource's capacity are in the
+  same unit. Demands use the *remaining* units per time because durations are the
+  remaining durations (``target_qty_per_hr`` when the remaining one is absent). RSRCRATE
+  rows with later ``start_date`` become capacity changes; a resource without any gets
+  P6's default of 1 unit per hour (said in a warning). Material resources (``RT_Mat``)
+  and role-only assignments are not levelled. See :func:`pmosim.io._common.add_resources`
+  for demands above the capacity.
 - Engine hints on the working-day axis of ``meta["axis_calendar"]`` (the calendar most
   tasks use): ``release`` (earliest start from start-on/after constraints, >= 0),
   ``fixed_start``/``fixed_finish`` for completed tasks (<= 0). The engine ignores them
@@ -60,8 +76,9 @@ from collections import Counter, defaultdict
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
-from ._common import (add_connector, engine_hints, import_report, parse_dt, read_text,
-                      work_calendar)
+from ._common import (FIRST_YEAR, LAST_YEAR, MAX_DAYS, ImportedResource, add_connector,
+                      add_resources, axis_days, capacity_steps, engine_hints, import_report,
+                      model_errors, parse_date, parse_number, read_text, show, work_calendar)
 
 __all__ = ["read_xer", "parse_xer_tables"]
 
@@ -72,10 +89,25 @@ _STATUS = {"TK_NotStart": "not started", "TK_Active": "in progress", "TK_Complet
 _CONSTRAINT = {"CS_MSOA": "SNET", "CS_MSOB": "SNLT", "CS_MEOA": "FNET", "CS_MEOB": "FNLT",
                "CS_MSO": "SO", "CS_MEO": "FO", "CS_MANDSTART": "MSO", "CS_MANDFIN": "MFO",
                "CS_ALAP": "ALAP"}
-_USED_TABLES = {"PROJECT", "CALENDAR", "SCHEDOPTIONS", "PROJWBS", "TASK", "TASKPRED", "TASKRSRC"}
+#: P6's activity levelling priorities on MS Project's 0..1000 scale (500 = normal).
+_PRIORITY = {"PT_Top": 900, "PT_High": 700, "PT_Normal": 500, "PT_Low": 300, "PT_Lowest": 100}
+_USED_TABLES = {"PROJECT", "CALENDAR", "SCHEDOPTIONS", "PROJWBS", "TASK", "TASKPRED", "RSRC",
+                "RSRCRATE", "TASKRSRC"}
+#: Columns without which a table cannot be read.
+_KEYS = {"PROJECT": ("proj_id",), "CALENDAR": ("clndr_id",), "TASK": ("task_id",),
+         "TASKPRED": ("task_id", "pred_task_id"), "RSRC": ("rsrc_id",),
+         "RSRCRATE": ("rsrc_id",), "TASKRSRC": ("task_id",), "PROJWBS": ("wbs_id",)}
 #: Day numbers in P6 calendar data: 1 = Sunday .. 7 = Saturday; Python: 0 = Monday.
 _P6_WEEKDAY = {1: 6, 2: 0, 3: 1, 4: 2, 5: 3, 6: 4, 7: 5}
 _EXCEL_EPOCH = _dt.date(1899, 12, 30)
+#: P6's default Max Units/Time: one unit per hour (8h/d on an 8-hour day).
+_DEFAULT_MAX_QTY_PER_HR = 1.0
+
+
+class Row(dict):
+    """One ``%R`` row of an XER table: field -> text, with its ``line`` in the file."""
+
+    line: int = 0
 
 
 def read_xer(path, *, project: str | None = None) -> Project:
@@ -92,16 +124,21 @@ def read_xer(path, *, project: str | None = None) -> Project:
     Raises
     ------
     ScheduleImportError
-        Missing, binary, truncated or malformed file; unknown project; a link to an
-        activity that is not in the file; a cycle-free check is left to ``validate()``.
+        Missing, binary, truncated or malformed file; unknown project; a table without
+        its key column, two rows with one key, a field that is not a number or a date
+        (the message names the file, line, table, activity and value).
     """
     text = read_text(path, "cp1252", "Primavera P6 XER")
     tables = parse_xer_tables(text, source=str(path))
-    return _build(tables, str(path), project)
+    return _Builder(tables, str(path)).build(project)
 
 
 def parse_xer_tables(text: str, *, source: str = "<string>") -> dict[str, list[dict]]:
-    """Split XER text into ``{table name: [row dicts]}``; checks the structure."""
+    """Split XER text into ``{table name: [row dicts]}``; checks the structure.
+
+    Each row is a :class:`Row` (a dict) whose ``line`` is its line number; a row with
+    fewer values than fields has the missing ones empty.
+    """
     lines = text.splitlines()
     if not lines or not lines[0].startswith("ERMHDR"):
         head = lines[0][:40] if lines else ""
@@ -123,6 +160,12 @@ def parse_xer_tables(text: str, *, source: str = "<string>") -> dict[str, list[d
                 raise ScheduleImportError(
                     f"{source}, line {lineno}: %F field list before any %T table")
             fields = rest.split("\t")
+            for key in _KEYS.get(name, ()):
+                if key not in fields:
+                    raise ScheduleImportError(
+                        f"{source}, line {lineno}: table {name} has no {key} column, which "
+                        f"identifies its rows (fields: {', '.join(fields[:12])}"
+                        f"{', ...' if len(fields) > 12 else ''}); export the file again from P6")
         elif tag == "%R":
             if fields is None:
                 raise ScheduleImportError(
@@ -132,7 +175,9 @@ def parse_xer_tables(text: str, *, source: str = "<string>") -> dict[str, list[d
                 raise ScheduleImportError(
                     f"{source}, line {lineno}: table {name} row has {len(values)} values for "
                     f"{len(fields)} fields")
-            tables[name].append(dict(zip(fields, values)))
+            row = Row(zip(fields, values + [""] * (len(fields) - len(values))))
+            row.line = lineno
+            tables[name].append(row)
         elif tag.strip() == "%E":
             ended = True
             break
@@ -147,187 +192,384 @@ def parse_xer_tables(text: str, *, source: str = "<string>") -> dict[str, list[d
     return tables
 
 
-def _build(tables, source, wanted) -> Project:
-    warnings: list[str] = []
-    projects = tables.get("PROJECT", [])
-    tasks_all = tables.get("TASK", [])
-    if not projects:
-        raise ScheduleImportError(f"{source}: the XER file has no PROJECT table rows")
-    by_proj = Counter(t.get("proj_id") for t in tasks_all)
-    if wanted is not None:
-        chosen = [p for p in projects if p.get("proj_short_name") == wanted]
-        if not chosen:
-            names = ", ".join(p.get("proj_short_name", "?") for p in projects)
-            raise ScheduleImportError(f"{source}: no project {wanted!r}; the file has {names}")
-        proj = chosen[0]
-    else:
-        proj = max(projects, key=lambda p: by_proj.get(p.get("proj_id"), 0))
-        if len(projects) > 1:
-            others = [p.get("proj_short_name") for p in projects if p is not proj]
-            warnings.append(f"file holds {len(projects)} projects; read "
-                            f"{proj.get('proj_short_name')!r}, ignored {others} "
-                            "(pass project=... to choose)")
-    proj_id = proj.get("proj_id")
-    data_date = parse_dt(proj.get("last_recalc_date")) or parse_dt(proj.get("plan_start_date"))
-    if data_date is None:
-        raise ScheduleImportError(
-            f"{source}: project {proj.get('proj_short_name')!r} has no data date "
-            "(last_recalc_date) nor planned start")
+class _Builder:
+    def __init__(self, tables, source):
+        self.tables, self.source = tables, source
+        self.warnings: list[str] = []
 
-    tasks = [t for t in tasks_all if t.get("proj_id", proj_id) == proj_id]
-    if not tasks:
-        raise ScheduleImportError(
-            f"{source}: project {proj.get('proj_short_name')!r} has no activities")
+    # -- fields -------------------------------------------------------------------
+    def at(self, table: str, row, record: str = "") -> str:
+        """File, line, table and record of ``row``, the start of a message."""
+        line = getattr(row, "line", 0)
+        place = f"{self.source}, line {line}" if line else self.source
+        return f"{place}: {table}{' ' + record if record else ''}"
 
-    calendars = _calendars(tables.get("CALENDAR", []), source, warnings)
-    default_cal = proj.get("clndr_id") or next(iter(calendars), None)
-    if default_cal not in calendars:
-        calendars.setdefault(default_cal or "default", _standard_calendar())
-        default_cal = default_cal or "default"
-        warnings.append(f"project calendar {default_cal} is not in CALENDAR; "
-                        "assumed Monday-Friday 08:00-16:00")
+    def num(self, row, field, where, default=None, **bounds) -> float:
+        return parse_number(row.get(field), where, field, default=default, **bounds)
 
-    wbs_code, wbs_name = _wbs(tables.get("PROJWBS", []), proj.get("name_sep_char") or ".")
-    costs = _costs(tables.get("TASKRSRC", []))
+    def date(self, row, field, where):
+        return parse_date(row.get(field), where, field)
 
-    codes = Counter(t.get("task_code") for t in tasks)
-    use_code = all(c and n == 1 for c, n in codes.items())
-    if not use_code:
-        warnings.append("task_code is missing or not unique; task ids are P6 task_id numbers")
-    ids = {t["task_id"]: (t["task_code"] if use_code else t["task_id"]) for t in tasks}
+    def unique(self, table: str, key: str, describe=lambda r: "") -> dict:
+        """``{key value: row}`` of ``table``; a key used twice is an error naming both rows."""
+        out = {}
+        for row in self.tables.get(table, []):
+            value = row.get(key, "")
+            if not value:
+                raise ScheduleImportError(f"{self.at(table, row)}: {key} is empty")
+            if value in out:
+                first = out[value]
+                what = f" ({describe(first)})" if describe(first) else ""
+                raise ScheduleImportError(
+                    f"{self.at(table, row, describe(row))}: {key} {value} repeats the "
+                    f"{key} of line {first.line}{what}; each row of {table} needs its own {key}")
+            out[value] = row
+        return out
 
-    used_cals = Counter()
-    g = Project(proj.get("proj_short_name") or proj_id, start=data_date.date(), time_unit="days")
-    kinds = Counter()
-    for t in tasks:
-        cal = t.get("clndr_id") or default_cal
-        if cal not in calendars:
-            warnings.append(f"activity {ids[t['task_id']]}: calendar {cal} is not in CALENDAR; "
-                            f"used the project calendar {default_cal}")
-            cal = default_cal
-        used_cals[cal] += 1
-        hpd = calendars[cal]["hours_per_day"]
-        kind = _KIND.get(t.get("task_type"), None)
-        if kind is None:
-            warnings.append(f"activity {ids[t['task_id']]}: unknown task_type "
-                            f"{t.get('task_type')!r}, read as a task")
-            kind = "task"
-        kinds[kind] += 1
-        status = _STATUS.get(t.get("status_code"), "not started")
-        remaining = _float(t.get("remain_drtn_hr_cnt"), 0.0)
-        if status == "complete" or kind.endswith("milestone"):
-            remaining = 0.0
-        constraint = None
-        for key, date_key in (("cstr_type", "cstr_date"), ("cstr_type2", "cstr_date2")):
-            code = t.get(key)
-            if not code:
-                continue
-            if code not in _CONSTRAINT:
-                warnings.append(f"activity {ids[t['task_id']]}: constraint {code} is not "
-                                "supported and was ignored")
-                continue
-            if constraint is not None:
-                warnings.append(f"activity {ids[t['task_id']]}: secondary constraint {code} "
-                                "ignored (only the primary constraint is kept)")
-                continue
-            constraint = (_CONSTRAINT[code], parse_dt(t.get(date_key)))
-        target = _float(t.get("target_drtn_hr_cnt"), remaining)
-        cost = costs.get(t["task_id"], {})
-        g.add_task(
-            ids[t["task_id"]], Fixed(remaining / hpd), name=t.get("task_name") or None,
-            code=t.get("task_code"), p6_task_id=t["task_id"],
-            wbs=wbs_code.get(t.get("wbs_id"), ""), wbs_name=wbs_name.get(t.get("wbs_id"), ""),
-            kind=kind, status=status, calendar=cal,
-            original_duration=target / hpd,
-            percent_complete=_float(t.get("phys_complete_pct"), 0.0),
-            actual_start=parse_dt(t.get("act_start_date")),
-            actual_finish=parse_dt(t.get("act_end_date")),
-            expected_finish=parse_dt(t.get("expect_end_date")),
-            constraint=constraint,
-            cost=cost.get("target", 0.0), actual_cost=cost.get("actual", 0.0),
-            remaining_cost=cost.get("remaining", 0.0),
-            tool_start=parse_dt(t.get("early_start_date")),
-            tool_finish=parse_dt(t.get("early_end_date")),
-            tool_total_float=_float(t.get("total_float_hr_cnt"), None),
-        )
-    if kinds["loe"]:
-        warnings.append(f"{kinds['loe']} level-of-effort activities imported as ordinary tasks "
-                        "with their remaining duration; their dates span their links in P6")
-    if kinds["wbs summary"]:
-        warnings.append(f"{kinds['wbs summary']} WBS summary activities imported as ordinary tasks")
-    orphans = sum(1 for r in tables.get("TASKRSRC", []) if r.get("task_id") not in ids)
-    if orphans:
-        warnings.append(f"{orphans} TASKRSRC rows refer to no activity of this project "
-                        "and were ignored")
-
-    options = (tables.get("SCHEDOPTIONS") or [{}])[0]
-    lag_option = options.get("sched_calendar_on_relationship_lag") or "rcal_Predecessor"
-    if lag_option == "rcal_24Hour":
-        calendars["24h"] = {"name": "24 hours (relationship lags)", "hours_per_day": 24.0,
-                            "week": {d: [(0.0, 24.0)] for d in range(7)}, "exceptions": {}}
-    elif lag_option not in ("rcal_Predecessor", "rcal_Successor", "rcal_ProjDefault"):
-        warnings.append(f"relationship lag calendar option {lag_option} not supported; "
-                        "lags use the predecessor's calendar")
-    link_missing = 0
-    duplicates = 0
-    imported_links = []
-    for row in tables.get("TASKPRED", []):
-        u, v = row.get("pred_task_id"), row.get("task_id")
-        if u not in ids or v not in ids:
-            link_missing += 1
-            continue
-        kind = _LINK.get(row.get("pred_type"))
-        if kind is None:
+    # -- project ------------------------------------------------------------------
+    def build(self, wanted) -> Project:
+        tables, source, warnings = self.tables, self.source, self.warnings
+        projects = self.unique("PROJECT", "proj_id",
+                               lambda r: f"project {r.get('proj_short_name')!r}")
+        tasks_all = tables.get("TASK", [])
+        if not projects:
+            raise ScheduleImportError(f"{source}: the XER file has no PROJECT table rows")
+        by_proj = Counter(t.get("proj_id") for t in tasks_all)
+        projects = list(projects.values())
+        if wanted is not None:
+            chosen = [p for p in projects if p.get("proj_short_name") == wanted]
+            if not chosen:
+                names = ", ".join(p.get("proj_short_name", "?") for p in projects)
+                raise ScheduleImportError(f"{source}: no project {wanted!r}; the file has {names}")
+            proj = chosen[0]
+        else:
+            proj = max(projects, key=lambda p: by_proj.get(p.get("proj_id"), 0))
+            if len(projects) > 1:
+                others = [p.get("proj_short_name") for p in projects if p is not proj]
+                warnings.append(f"file holds {len(projects)} projects; read "
+                                f"{proj.get('proj_short_name')!r}, ignored {others} "
+                                "(pass project=... to choose)")
+        proj_id = proj.get("proj_id")
+        where = self.at("PROJECT", proj, f"project {proj.get('proj_short_name')!r}")
+        data_date = (self.date(proj, "last_recalc_date", where)
+                     or self.date(proj, "plan_start_date", where))
+        if data_date is None:
             raise ScheduleImportError(
-                f"{source}: TASKPRED {row.get('task_pred_id')}: unknown pred_type "
-                f"{row.get('pred_type')!r}; expected PR_FS, PR_SS, PR_FF or PR_SF")
-        pu, pv = ids[u], ids[v]
-        lag_cal = {"rcal_Successor": g.graph.nodes[pv]["calendar"],
-                   "rcal_ProjDefault": default_cal,
-                   "rcal_24Hour": "24h"}.get(lag_option, g.graph.nodes[pu]["calendar"])
-        lag = _float(row.get("lag_hr_cnt"), 0.0) / calendars[lag_cal]["hours_per_day"]
-        imported_links.append((kind, lag))
-        if g.graph.has_edge(pu, pv):
-            duplicates += 1
-            add_connector(g, pu, pv, kind, lag, lag_calendar=lag_cal)
-            continue
-        g.add_link(pu, pv, kind, lag)
-        g.graph.edges[pu, pv]["lag_calendar"] = lag_cal
-    if duplicates:
-        warnings.append(f"{duplicates} second links between the same two activities kept "
-                        "through zero-duration connector tasks (kind 'connector')")
-    if link_missing:
-        warnings.append(f"{link_missing} TASKPRED links to activities outside this project "
-                        "were ignored")
+                f"{source}: project {proj.get('proj_short_name')!r} has no data date "
+                "(last_recalc_date) nor planned start")
 
-    options = (tables.get("SCHEDOPTIONS") or [{}])[0]
-    if (options.get("sched_retained_logic", "Y") != "Y"
-            or options.get("sched_progress_override") == "Y"):
-        warnings.append("progress override scheduling is not supported; retained logic is used")
+        described = self.unique("TASK", "task_id", lambda r: f"activity {r.get('task_code')!r}")
+        tasks = [t for t in described.values() if t.get("proj_id") in ("", proj_id)]
+        if not tasks:
+            raise ScheduleImportError(
+                f"{source}: project {proj.get('proj_short_name')!r} has no activities")
 
-    axis = used_cals.most_common(1)[0][0]
-    g.meta.update(
-        source=source, format="xer", data_date=data_date, project_calendar=default_cal,
-        axis_calendar=axis, calendars=calendars,
-        schedule_options={k: v for k, v in options.items() if k.startswith("sched_")},
-        project_name=proj.get("proj_short_name"),
-    )
-    engine_hints(g)
-    g.calendar = work_calendar(calendars[axis])
-    g.start = g.calendar.next_workday(data_date.date())
-    ignored = sorted(set(tables) - _USED_TABLES)
-    statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True) if d["kind"] != "connector")
-    g.meta["import_report"] = import_report(
-        "xer", source, g, calendars=len(calendars), warnings=warnings, links=imported_links,
-        tasks_by_kind=dict(kinds), tasks_by_status=dict(statuses),
-        constraints=dict(Counter(d["constraint"][0] for _, d in g.graph.nodes(data=True)
-                                 if d.get("constraint"))),
-        resource_assignments=len(tables.get("TASKRSRC", [])),
-        total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
-        data_date=data_date.isoformat(sep=" "), ignored_tables=ignored,
-        duplicate_links=duplicates, external_links=link_missing,
-    )
-    return g
+        calendars = self.calendars()
+        default_cal = proj.get("clndr_id") or next(iter(calendars), None)
+        if default_cal not in calendars:
+            calendars.setdefault(default_cal or "default", _standard_calendar())
+            default_cal = default_cal or "default"
+            warnings.append(f"project calendar {default_cal} is not in CALENDAR; "
+                            "assumed Monday-Friday 08:00-16:00")
+
+        wbs_code, wbs_name = _wbs(self.unique("PROJWBS", "wbs_id"),
+                                  proj.get("name_sep_char") or ".")
+        costs = self.costs()
+
+        codes = Counter(t.get("task_code") for t in tasks)
+        use_code = all(c and n == 1 for c, n in codes.items())
+        if not use_code:
+            warnings.append("task_code is missing or not unique; task ids are P6 task_id numbers")
+        ids = {t["task_id"]: (t["task_code"] if use_code else t["task_id"]) for t in tasks}
+        self.ids = ids
+
+        used_cals = Counter()
+        g = Project(proj.get("proj_short_name") or proj_id, start=data_date.date(),
+                    time_unit="days")
+        kinds = Counter()
+        priorities = Counter()
+        for t in tasks:
+            tid = ids[t["task_id"]]
+            where = self.at("TASK", t, f"activity {t.get('task_code')!r} (task_id {t['task_id']})")
+            cal = t.get("clndr_id") or default_cal
+            if cal not in calendars:
+                warnings.append(f"activity {tid}: calendar {cal} is not in CALENDAR; "
+                                f"used the project calendar {default_cal}")
+                cal = default_cal
+            used_cals[cal] += 1
+            hpd = calendars[cal]["hours_per_day"]
+            kind = _KIND.get(t.get("task_type"), None)
+            if kind is None:
+                warnings.append(f"activity {tid}: unknown task_type "
+                                f"{t.get('task_type')!r}, read as a task")
+                kind = "task"
+            kinds[kind] += 1
+            status = _STATUS.get(t.get("status_code"), "not started")
+            hours = MAX_DAYS * hpd
+            remaining = self.num(t, "remain_drtn_hr_cnt", where, 0.0, low=0.0, high=hours)
+            if status == "complete" or kind.endswith("milestone"):
+                remaining = 0.0
+            constraint = None
+            for key, date_key in (("cstr_type", "cstr_date"), ("cstr_type2", "cstr_date2")):
+                code = t.get(key)
+                if not code:
+                    continue
+                if code not in _CONSTRAINT:
+                    warnings.append(f"activity {tid}: constraint {code} is not "
+                                    "supported and was ignored")
+                    continue
+                if constraint is not None:
+                    warnings.append(f"activity {tid}: secondary constraint {code} "
+                                    "ignored (only the primary constraint is kept)")
+                    continue
+                constraint = (_CONSTRAINT[code], self.date(t, date_key, where))
+            # kept as given: SP10 plans a cost activity over 5,469,776 h (until 4637)
+            target = self.num(t, "target_drtn_hr_cnt", where, remaining, low=0.0)
+            extra = {}
+            if t.get("priority_type"):
+                extra["priority"] = _PRIORITY.get(t["priority_type"], 500)
+                if t["priority_type"] not in _PRIORITY:
+                    priorities[t["priority_type"]] += 1
+            cost = costs.get(t["task_id"], {})
+            with model_errors(where):
+                g.add_task(
+                    tid, Fixed(remaining / hpd), name=t.get("task_name") or None,
+                    code=t.get("task_code"), p6_task_id=t["task_id"],
+                    wbs=wbs_code.get(t.get("wbs_id"), ""),
+                    wbs_name=wbs_name.get(t.get("wbs_id"), ""),
+                    kind=kind, status=status, calendar=cal,
+                    original_duration=target / hpd,
+                    percent_complete=self.num(t, "phys_complete_pct", where, 0.0),
+                    actual_start=self.date(t, "act_start_date", where),
+                    actual_finish=self.date(t, "act_end_date", where),
+                    expected_finish=self.date(t, "expect_end_date", where),
+                    constraint=constraint,
+                    cost=cost.get("target", 0.0), actual_cost=cost.get("actual", 0.0),
+                    remaining_cost=cost.get("remaining", 0.0),
+                    tool_start=self.date(t, "early_start_date", where),
+                    tool_finish=self.date(t, "early_end_date", where),
+                    tool_total_float=(self.num(t, "total_float_hr_cnt", where)
+                                      if t.get("total_float_hr_cnt") else None),
+                    **extra,
+                )
+        if priorities:
+            warnings.append("unknown priority_type read as PT_Normal (500): "
+                            + ", ".join(f"{k} ({n})" for k, n in sorted(priorities.items())))
+        if kinds["loe"]:
+            warnings.append(f"{kinds['loe']} level-of-effort activities imported as ordinary "
+                            "tasks with their remaining duration; their dates span their links "
+                            "in P6")
+        if kinds["wbs summary"]:
+            warnings.append(f"{kinds['wbs summary']} WBS summary activities imported as "
+                            "ordinary tasks")
+        orphans = sum(1 for r in tables.get("TASKRSRC", []) if r.get("task_id") not in ids)
+        if orphans:
+            warnings.append(f"{orphans} TASKRSRC rows refer to no activity of this project "
+                            "and were ignored")
+
+        options = (tables.get("SCHEDOPTIONS") or [{}])[0]
+        lag_option = options.get("sched_calendar_on_relationship_lag") or "rcal_Predecessor"
+        if lag_option == "rcal_24Hour":
+            calendars["24h"] = {"name": "24 hours (relationship lags)", "hours_per_day": 24.0,
+                                "week": {d: [(0.0, 24.0)] for d in range(7)}, "exceptions": {}}
+        elif lag_option not in ("rcal_Predecessor", "rcal_Successor", "rcal_ProjDefault"):
+            warnings.append(f"relationship lag calendar option {lag_option} not supported; "
+                            "lags use the predecessor's calendar")
+        link_missing = 0
+        duplicates = 0
+        imported_links = []
+        for row in tables.get("TASKPRED", []):
+            u, v = row.get("pred_task_id"), row.get("task_id")
+            if u not in ids or v not in ids:
+                link_missing += 1
+                continue
+            pu, pv = ids[u], ids[v]
+            where = self.at("TASKPRED", row, f"task_pred_id {row.get('task_pred_id') or '?'} "
+                                             f"(activity {pv!r} after {pu!r})")
+            kind = _LINK.get(row.get("pred_type"))
+            if kind is None:
+                raise ScheduleImportError(
+                    f"{where}: unknown pred_type {row.get('pred_type')!r}; expected PR_FS, "
+                    "PR_SS, PR_FF or PR_SF")
+            if pu == pv:
+                warnings.append(f"TASKPRED line {row.line}: link {pu} -> {pv} ignored: "
+                                f"activity {pu!r} is its own predecessor (a self-link)")
+                continue
+            lag_cal = {"rcal_Successor": g.graph.nodes[pv]["calendar"],
+                       "rcal_ProjDefault": default_cal,
+                       "rcal_24Hour": "24h"}.get(lag_option, g.graph.nodes[pu]["calendar"])
+            lag_hpd = calendars[lag_cal]["hours_per_day"]
+            lag = self.num(row, "lag_hr_cnt", where, 0.0, low=-MAX_DAYS * lag_hpd,
+                           high=MAX_DAYS * lag_hpd) / lag_hpd
+            imported_links.append((kind, lag))
+            with model_errors(where):
+                if g.graph.has_edge(pu, pv):
+                    duplicates += 1
+                    add_connector(g, pu, pv, kind, lag, lag_calendar=lag_cal)
+                    continue
+                g.add_link(pu, pv, kind, lag)
+            g.graph.edges[pu, pv]["lag_calendar"] = lag_cal
+        if duplicates:
+            warnings.append(f"{duplicates} second links between the same two activities kept "
+                            "through zero-duration connector tasks (kind 'connector')")
+        if link_missing:
+            warnings.append(f"{link_missing} TASKPRED links to activities outside this project "
+                            "were ignored")
+
+        if (options.get("sched_retained_logic", "Y") != "Y"
+                or options.get("sched_progress_override") == "Y"):
+            warnings.append("progress override scheduling is not supported; retained logic "
+                            "is used")
+
+        axis = used_cals.most_common(1)[0][0]
+        g.meta.update(
+            source=source, format="xer", data_date=data_date, project_calendar=default_cal,
+            axis_calendar=axis, calendars=calendars,
+            schedule_options={k: v for k, v in options.items() if k.startswith("sched_")},
+            project_name=proj.get("proj_short_name"),
+        )
+        engine_hints(g)
+        g.calendar = work_calendar(calendars[axis])
+        g.start = g.calendar.next_workday(data_date.date())
+        resources = self.resources(g, calendars, default_cal)
+        ignored = sorted(set(tables) - _USED_TABLES)
+        statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True)
+                           if d["kind"] != "connector")
+        g.meta["import_report"] = import_report(
+            "xer", source, g, calendars=len(calendars), warnings=warnings, links=imported_links,
+            tasks_by_kind=dict(kinds), tasks_by_status=dict(statuses),
+            constraints=dict(Counter(d["constraint"][0] for _, d in g.graph.nodes(data=True)
+                                     if d.get("constraint"))),
+            **resources,
+            total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
+            data_date=data_date.isoformat(sep=" "), ignored_tables=ignored,
+            duplicate_links=duplicates, external_links=link_missing,
+        )
+        return g
+
+    # -- resources ----------------------------------------------------------------
+    def resources(self, g, calendars, default_cal) -> dict:
+        """RSRC, RSRCRATE and TASKRSRC as levelling resources and demands (module docstring)."""
+        rows = self.unique("RSRC", "rsrc_id", lambda r: f"resource {r.get('rsrc_short_name')!r}")
+        shorts = Counter(r.get("rsrc_short_name") for r in rows.values())
+        use_short = all(name and n == 1 for name, n in shorts.items())
+        key = {rid: (r["rsrc_short_name"] if use_short else rid) for rid, r in rows.items()}
+        rates = defaultdict(list)
+        for row in self.tables.get("RSRCRATE", []):
+            rates[row["rsrc_id"]].append(row)
+        hpd, defaulted, not_levelling = {}, [], []
+        resources, by_rid, moments = [], {}, []
+        for rid, r in rows.items():
+            where = self.at("RSRC", r, f"resource {key[rid]!r} (rsrc_id {rid})")
+            cal = r.get("clndr_id") if r.get("clndr_id") in calendars else default_cal
+            hpd[rid] = calendars[cal]["hours_per_day"]
+            steps = []
+            for rate in rates.get(rid, []):
+                at = self.at("RSRCRATE", rate, f"rsrc_rate_id {rate.get('rsrc_rate_id') or '?'} "
+                                               f"(resource {key[rid]!r})")
+                qty = self.num(rate, "max_qty_per_hr", at, _DEFAULT_MAX_QTY_PER_HR, low=0.0)
+                steps.append((self.date(rate, "start_date", at), qty * hpd[rid]))
+            material = r.get("rsrc_type") == "RT_Mat"
+            if not steps:
+                if not material:
+                    defaulted.append(key[rid])
+                steps = [(None, _DEFAULT_MAX_QTY_PER_HR * hpd[rid])]
+            steps.sort(key=lambda s: s[0] or _dt.datetime.min)
+            moments += [m for m, _ in steps if m is not None]
+            if r.get("level_flag") == "N" and not material:
+                not_levelling.append(key[rid])
+            res = ImportedResource(key[rid], r.get("rsrc_name") or key[rid], steps[0][1], where,
+                                   levelled=not material,
+                                   kind="material (RT_Mat)" if material else "renewable",
+                                   note={"rsrc_id": rid, "unit": "units per working day"})
+            res.changes = steps  # dates for now; working days below
+            resources.append(res)
+            by_rid[rid] = res
+        days = dict(zip(moments, axis_days(g, moments)))
+        for res in resources:
+            spans = [(-float("inf") if m is None else days[m], None, units)
+                     for m, units in res.changes]
+            res.capacity, res.changes = capacity_steps(spans)
+            if not res.levelled:
+                res.changes = []
+        if defaulted:
+            self.warnings.append(
+                f"{len(defaulted)} resource{'s' * (len(defaulted) != 1)} without a Max "
+                "Units/Time in RSRCRATE given P6's default of 1 unit per hour (8h/d on an "
+                f"8-hour day): {', '.join(map(repr, defaulted[:10]))}"
+                f"{', ...' if len(defaulted) > 10 else ''}")
+        if not_levelling:
+            self.warnings.append(
+                f"{len(not_levelling)} resources are not levelled in P6 (level_flag N) but "
+                f"are by pmosim when it levels: {', '.join(map(repr, not_levelling[:10]))}"
+                f"{', ...' if len(not_levelling) > 10 else ''}")
+
+        demands, dropped = [], Counter()
+        for row in self.tables.get("TASKRSRC", []):
+            task = self.ids.get(row.get("task_id"))
+            if task is None:
+                continue  # counted with the orphans above
+            rid = row.get("rsrc_id", "")
+            where = self.at("TASKRSRC", row, f"taskrsrc_id {row.get('taskrsrc_id') or '?'} "
+                                             f"(activity {task!r}, resource "
+                                             f"{key.get(rid, rid)!r})")
+            if not rid:
+                dropped["of roles without a resource"] += 1
+                continue
+            if rid not in by_rid:
+                dropped["to resources that are not in RSRC"] += 1
+                continue
+            field = "remain_qty_per_hr" if row.get("remain_qty_per_hr") else "target_qty_per_hr"
+            qty = self.num(row, field, where, 0.0, low=0.0)
+            demands.append((task, by_rid[rid].id, qty * hpd[rid]))
+        return add_resources(g, resources, demands, warnings=self.warnings, dropped=dropped)
+
+    # -- calendars, costs -----------------------------------------------------------
+    def calendars(self) -> dict:
+        out = {}
+        for cid, row in self.unique("CALENDAR", "clndr_id",
+                                    lambda r: f"calendar {r.get('clndr_name')!r}").items():
+            name = row.get("clndr_name", cid)
+            where = self.at("CALENDAR", row, f"calendar {cid} ({name})")
+            hpd = self.num(row, "day_hr_cnt", where, 8.0, low=0.0, high=24.0) or 8.0
+            week: dict[int, list] = defaultdict(list)
+            exceptions: dict[_dt.date, list] = {}
+            section = current = None
+            for m in _TOKEN.finditer(row.get("clndr_data", "")):
+                token = m.group(0)
+                if token in ("DaysOfWeek", "Exceptions", "VIEW"):
+                    section, current = token, None
+                elif m.group(1) and section == "DaysOfWeek":
+                    current = ("day", _P6_WEEKDAY[int(m.group(1))])
+                    week.setdefault(current[1], [])
+                elif m.group(2) and section == "Exceptions":
+                    day = _serial_date(m.group(2), where)
+                    current = ("exc", day)
+                    exceptions[day] = []
+                elif current is not None and (m.group(3) or m.group(5)):
+                    s, f = (m.group(3), m.group(4)) if m.group(3) else (m.group(6), m.group(5))
+                    interval = (_clock(s, False, where), _clock(f, True, where))
+                    target = week[current[1]] if current[0] == "day" else exceptions[current[1]]
+                    target.append(interval)
+            if not any(week.values()):
+                week = {d: [(8.0, 8.0 + hpd)] for d in range(5)}
+                self.warnings.append(f"calendar {cid} ({name}): no readable working week; "
+                                     f"assumed Monday-Friday 08:00-{8 + hpd:g}:00")
+            out[cid] = {"name": name, "hours_per_day": hpd, "week": dict(week),
+                        "exceptions": exceptions}
+        return out
+
+    def costs(self):
+        out: dict = defaultdict(lambda: {"target": 0.0, "actual": 0.0, "remaining": 0.0})
+        for r in self.tables.get("TASKRSRC", []):
+            where = self.at("TASKRSRC", r, f"taskrsrc_id {r.get('taskrsrc_id') or '?'} "
+                                           f"(task_id {r.get('task_id')})")
+            c = out[r.get("task_id")]
+            c["target"] += self.num(r, "target_cost", where, 0.0)
+            c["actual"] += (self.num(r, "act_reg_cost", where, 0.0)
+                            + self.num(r, "act_ot_cost", where, 0.0))
+            c["remaining"] += self.num(r, "remain_cost", where, 0.0)
+        return dict(out)
 
 
 def _standard_calendar() -> dict:
@@ -340,48 +582,26 @@ _TOKEN = re.compile(r"DaysOfWeek|Exceptions|VIEW|\(0\|\|([1-7])\(\)|\(d\|(\d+)\)
                     + _INTERVAL.pattern)
 
 
-def _hours(text: str, end: bool) -> float:
-    h, m = text.split(":")
-    value = int(h) + int(m) / 60
+def _clock(text: str, end: bool, where: str) -> float:
+    h, m = (int(x) for x in text.split(":"))
+    if h > 24 or m >= 60 or (h == 24 and m):
+        raise ScheduleImportError(f"{where}: clndr_data time {text!r} is not a time of day")
+    value = h + m / 60
     return 24.0 if end and value == 0 else value
 
 
-def _calendars(rows, source, warnings) -> dict:
-    out = {}
-    for row in rows:
-        cid = row.get("clndr_id")
-        name = row.get("clndr_name", cid)
-        hpd = _float(row.get("day_hr_cnt"), 8.0) or 8.0
-        week: dict[int, list] = defaultdict(list)
-        exceptions: dict[_dt.date, list] = {}
-        section = current = None
-        for m in _TOKEN.finditer(row.get("clndr_data", "")):
-            token = m.group(0)
-            if token in ("DaysOfWeek", "Exceptions", "VIEW"):
-                section, current = token, None
-            elif m.group(1) and section == "DaysOfWeek":
-                current = ("day", _P6_WEEKDAY[int(m.group(1))])
-                week.setdefault(current[1], [])
-            elif m.group(2) and section == "Exceptions":
-                day = _EXCEL_EPOCH + _dt.timedelta(days=int(m.group(2)))
-                current = ("exc", day)
-                exceptions[day] = []
-            elif current is not None and (m.group(3) or m.group(5)):
-                s, f = (m.group(3), m.group(4)) if m.group(3) else (m.group(6), m.group(5))
-                interval = (_hours(s, False), _hours(f, True))
-                target = week[current[1]] if current[0] == "day" else exceptions[current[1]]
-                target.append(interval)
-        if not any(week.values()):
-            week = {d: [(8.0, 8.0 + hpd)] for d in range(5)}
-            warnings.append(f"calendar {cid} ({name}): no readable working week; assumed "
-                            f"Monday-Friday 08:00-{8 + hpd:g}:00")
-        out[cid] = {"name": name, "hours_per_day": hpd, "week": dict(week),
-                    "exceptions": exceptions}
-    return out
+def _serial_date(text: str, where: str) -> _dt.date:
+    """The date of an exception's day number (days since 1899-12-30, as in Excel)."""
+    first = (_dt.date(FIRST_YEAR, 1, 1) - _EXCEL_EPOCH).days
+    last = (_dt.date(LAST_YEAR, 12, 31) - _EXCEL_EPOCH).days
+    if len(text) > 7 or not first <= int(text) <= last:
+        raise ScheduleImportError(
+            f"{where}: clndr_data exception day {show(text)} is outside the years "
+            f"{FIRST_YEAR}..{LAST_YEAR} (days {first}..{last} from 1899-12-30)")
+    return _EXCEL_EPOCH + _dt.timedelta(days=int(text))
 
 
-def _wbs(rows, sep):
-    by_id = {r["wbs_id"]: r for r in rows if "wbs_id" in r}
+def _wbs(by_id, sep):
     codes, names = {}, {}
 
     def code(wid, depth=0):
@@ -399,22 +619,3 @@ def _wbs(rows, sep):
         code(wid)
         names[wid] = r.get("wbs_name", "")
     return codes, names
-
-
-def _costs(rows):
-    out: dict = defaultdict(lambda: {"target": 0.0, "actual": 0.0, "remaining": 0.0})
-    for r in rows:
-        c = out[r.get("task_id")]
-        c["target"] += _float(r.get("target_cost"), 0.0)
-        c["actual"] += _float(r.get("act_reg_cost"), 0.0) + _float(r.get("act_ot_cost"), 0.0)
-        c["remaining"] += _float(r.get("remain_cost"), 0.0)
-    return dict(out)
-
-
-def _float(value, default):
-    if value is None or value == "":
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        return default
