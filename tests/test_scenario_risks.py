@@ -290,7 +290,7 @@ def test_error_texts(tmp_path, extra, message):
     ('currency = 5', 'project.currency: must be text like "EUR", got 5'),
     ("cost_rate = -1", "project.cost_rate: costs must be >= 0, got -1"),
     ("cost_rat = 1", "project: unknown key 'cost_rat'; did you mean 'cost_rate'? (allowed: "
-     "name, start, time_unit, tasks_csv, cost_rate, budget, currency)"),
+     "name, start, time_unit, tasks_csv, cost_rate, budget, currency, levelling, priority)"),
 ])
 def test_project_cost_errors(tmp_path, project, message):
     path = write(tmp_path, f"[project]\n{project}\n" + BASE)

@@ -537,34 +537,51 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     say("Wrote " + ", ".join(str(p) for p in written))
 
 
-#: The lock file ``run`` holds in --out while it runs (hidden; left in place).
+#: The lock file ``run`` holds in --out while it runs (hidden; removed at the end).
 OUT_LOCK = ".pmosim.lock"
 
 
 @contextlib.contextmanager
 def _out_lock(out_dir: Path):
     """Hold an exclusive lock on ``out_dir`` for the whole run: two runs writing into
-    one folder would leave a mix of their files. A second run is refused at once."""
+    one folder would leave a mix of their files. A second run is refused at once.
+
+    The lock file is removed at the end, before the lock is released; a run that
+    finds it has locked a file already removed (it opened it just before) opens the
+    new one, so two runs never hold "the" lock at once."""
     try:
         import fcntl
     except ImportError:          # not on POSIX: no lock
         yield
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / OUT_LOCK, "a+") as fh:
+    path = out_dir / OUT_LOCK
+    while True:
+        fh = open(path, "a+")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
             other = fh.read().strip() or "unknown"
+            fh.close()
             raise click.ClickException(
                 f"--out {out_dir}: another pmosim run (process {other}) is writing into this "
                 "folder; wait for it to finish or choose another --out") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(fh.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        fh.close()
+    try:
         fh.seek(0)
         fh.truncate()
         fh.write(f"{os.getpid()}\n")
         fh.flush()
         yield
+    finally:
+        path.unlink(missing_ok=True)
+        fh.close()
 
 
 def _parse_budget(text, project) -> dict | None:

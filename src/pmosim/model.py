@@ -388,8 +388,10 @@ class Project:
         span = sum(planned_duration(t, d) + abs(float(d.get("release", 0.0)))
                    for t, d in self.graph.nodes(data=True))
         span += sum(abs(link_lag(u, v, d).mean) for u, v, d in self.graph.edges(data=True))
+        calendar = self.calendar or WorkCalendar()
         try:
-            (self.calendar or WorkCalendar()).finish_dates(self.start, span)
+            # from the first working day: a start on a day off is not this check's concern
+            calendar.finish_dates(calendar.next_workday(self.start), span)
         except ModelError as exc:
             return (f"start {self.start.isoformat()}: the plan may run {span:,.0f} working days "
                     f"(its durations, lags and releases end to end), past what dates can show: "
