@@ -355,3 +355,28 @@ def test_warmup_compiles_the_levelled_kinds():
     from pmosim.engine import WARMUP_KINDS, warmup
     assert "levelled" in WARMUP_KINDS
     assert [k for k, _ in warmup(["levelled"])] == ["levelled"]
+
+
+def test_improved_plans(tmp_path):
+    from pmosim.synthetic import layered_network
+    p = _busy(40, seed=3)
+    single = pmosim.cpm(p, levelling="serial")
+    better = pmosim.cpm(p, levelling="serial", improve=200)
+    assert better.finish <= single.finish
+    assert pmosim.cpm(p, levelling="serial", priority="plan").finish <= single.finish
+    r = pmosim.simulate(p, 600, seed=1, levelling="serial", priority="plan")
+    assert r.finish.deterministic <= single.finish and r.levelling.priority == "plan"
+    with pytest.raises(ModelError, match="needs levelling='serial'"):
+        pmosim.cpm(p, improve=10)
+    with pytest.raises(ModelError, match="improve must be True, False or a number"):
+        pmosim.cpm(p, levelling="serial", improve=-3)
+    plain = layered_network(10, seed=1)
+    assert pmosim.cpm(plain, levelling="serial", improve=True).finish == pmosim.cpm(plain).finish
+
+
+def test_cli_cpm_improve(tmp_path):
+    path = _write(tmp_path, SCENARIO)
+    res = CliRunner().invoke(cli, ["cpm", str(path), "--improve", "50"])
+    assert res.exit_code == 0, res.output
+    assert "Improved plan: 7.0 working days against 7.0 for the single pass (0.0% shorter)" \
+        in res.output

@@ -743,6 +743,9 @@ def priority_keys(project: Project, compiled: CompiledModel, det, rule: str) -> 
                 raise ModelError(f"task {t!r}: priority must be finite, got {value!r}")
             out[p] = -x
         return out
+    if rule not in ("grpw", "mts"):
+        raise ModelError(f"priority_keys: no key for rule {rule!r} (the rule 'plan' is a "
+                         "search: see engine._with_levelling)")
     succ = [[position[node_index[v]] for v in graph.successors(compiled.task_ids[topo[p]])]
             for p in range(n)]
     if rule == "grpw":

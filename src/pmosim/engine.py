@@ -21,7 +21,7 @@ from .backends import BACKENDS, RangeJob, get_backend
 from .compile import (
     CompiledModel, check_levelling, compile_levelling, compile_project, has_calendars,
 )
-from .errors import SimulationError
+from .errors import ModelError, SimulationError
 from .layout import CASH_PERIODS, CRITICAL_RTOL, FF, FS, HIST_COLUMNS, SS, Grid, identity_grid
 from .model import Project, as_project
 from .results import (
@@ -102,12 +102,42 @@ def _deterministic(compiled: CompiledModel):
     return deterministic_pass(k.draws, k.links, grid, compiled.planned, compiled.planned_lags)
 
 
-def _with_levelling(project, compiled, scheme, priority):
+def _with_levelling(project, compiled, scheme, priority, passes=0):
     """``compiled`` with its :class:`~pmosim.layout.Levelling` struct (priority list from
-    the unlevelled deterministic schedule), and that schedule."""
+    the unlevelled deterministic schedule), and that schedule.
+
+    ``passes`` > 0, or the rule ``"plan"``, replaces the list by the one of the shortest
+    plan that :func:`pmosim.kernels.improve.improve_plan` finds from the LFT list
+    (forward-backward improvement of ``passes`` sampled lists; seed 0, so the plan
+    belongs to the model, not to a run)."""
     det_free = _deterministic(compiled)
-    lev = compile_levelling(project, compiled, det_free, priority)
+    rule = "lft" if priority == "plan" else priority
+    lev = compile_levelling(project, compiled, det_free, rule)
+    if priority == "plan" and not passes:
+        passes = _improve_passes(True, compiled.n_tasks)
+    if passes:
+        from .kernels.improve import improve_plan
+        order = improve_plan(lev, compiled.kernel.links, compiled.planned,
+                             compiled.planned_lags, np.int64(passes), np.int64(0))[3]
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.shape[0])
+        lev = lev._replace(order=order, rank=rank)
     return dataclasses.replace(compiled, kernel=compiled.kernel._replace(levelling=lev)), det_free
+
+
+def _improve_passes(improve, n_tasks: int) -> int:
+    """Passes of the plan search: 0 for none (False, 0, None); True: DEFAULT_PASSES,
+    fewer for larger projects so that the search stays near a second (a pass costs
+    about n ** 1.4: 0.16 ms at 120 tasks)."""
+    if improve is None or improve is False:
+        return 0
+    if improve is True:
+        from .kernels.improve import DEFAULT_PASSES
+        return max(8, int(DEFAULT_PASSES * min(1.0, (120 / max(n_tasks, 1)) ** 1.4)))
+    if isinstance(improve, bool) or not isinstance(improve, (int, np.integer)) or improve < 0:
+        raise ModelError(f"improve must be True, False or a number of passes >= 0, got "
+                         f"{improve!r}")
+    return int(improve)
 
 
 def _levelling_of(project, levelling, priority):
@@ -120,7 +150,7 @@ def _levelling_of(project, levelling, priority):
     return check_levelling(levelling, priority), priority
 
 
-def cpm(model, *, levelling=None, priority: str | None = None) -> CPMResult:
+def cpm(model, *, levelling=None, priority: str | None = None, improve=False) -> CPMResult:
     """Deterministic critical path method on planned durations (and planned lags).
 
     A task is critical when its total float is ``<= 1e-9 * max(1, finish)``.
@@ -141,6 +171,15 @@ def cpm(model, *, levelling=None, priority: str | None = None) -> CPMResult:
     take the project's own settings (``project.levelling``, ``project.priority``:
     a scenario's ``[project] levelling``/``priority``); ``levelling=False`` switches
     levelling off.
+
+    ``improve`` (levelled only) searches for a shorter levelled plan: True for the
+    default number of passes, or a number of passes. Each pass is a priority list
+    sampled around the best so far (regret-based biased sampling), scheduled and
+    improved by forward-backward justification; the result is the shortest plan,
+    which the serial SGS reproduces from its list (``priority="plan"`` uses that list
+    in every iteration of :func:`simulate`). On PSPLIB: 0.17 % above the proven
+    optima of J30 and 3.93 % above the best known makespans of J120 (a single LFT pass:
+    5.58 % and 13.02 %; benchmarks/psplib_improve.py).
 
     A project with working calendars (an MS Project or P6 import) is scheduled on
     the wall clock, each task and lag on its own calendar, as the scheduling tool
@@ -165,12 +204,16 @@ def cpm(model, *, levelling=None, priority: str | None = None) -> CPMResult:
     """
     project = as_project(model)
     scheme, priority = _levelling_of(project, levelling, priority)
+    passes = _improve_passes(improve, project.n_tasks)
+    if passes and scheme is None:
+        raise ModelError(f"improve={improve!r} searches for a shorter levelled plan: it "
+                         "needs levelling='serial'")
     compiled = compile_project(project, wallclock=has_calendars(project))
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
     k = compiled.kernel
     if scheme is not None:
-        return _cpm_levelled(project, compiled, node, scheme, priority)
+        return _cpm_levelled(project, compiled, node, scheme, priority, passes)
     if k.cal_on:
         return _cpm_wallclock(project, compiled, node)
     es, ef, lf, pf = _deterministic(compiled)
@@ -185,11 +228,11 @@ def cpm(model, *, levelling=None, priority: str | None = None) -> CPMResult:
     )
 
 
-def _cpm_levelled(project, compiled, node, scheme, priority) -> CPMResult:
+def _cpm_levelled(project, compiled, node, scheme, priority, passes=0) -> CPMResult:
     """:func:`cpm` with ``levelling``: the levelled schedule, its driving path and the
     late dates of the links plus the resource links."""
     from .kernels.levelling import deterministic_levelled
-    compiled, det_free = _with_levelling(project, compiled, scheme, priority)
+    compiled, det_free = _with_levelling(project, compiled, scheme, priority, passes)
     k = compiled.kernel
     lev, links = k.levelling, k.links
     es, ef, pf, mark, t0, short, bind = deterministic_levelled(

@@ -74,8 +74,9 @@ STREAM_RISK_COST = 10
 STREAM_PROJECT_COST = 11
 
 #: Priority rules of resource levelling (``levelling="serial"``): the key that orders the
-#: priority list, smallest first (see compile.priority_keys).
-PRIORITY_RULES = ("lft", "lst", "mslk", "mts", "grpw", "spt", "order", "priority")
+#: priority list, smallest first (see compile.priority_keys); ``plan`` is the list of the
+#: shortest deterministic plan that kernels.improve.improve_plan finds.
+PRIORITY_RULES = ("lft", "lst", "mslk", "mts", "grpw", "spt", "order", "priority", "plan")
 #: Levelling schemes.
 LEVELLING_SCHEMES = ("serial",)
 #: The levelling priority of a task without one (MS Project's default).
