@@ -66,9 +66,12 @@ def test_psplib_round_trip(tmp_path):
         "time unit 'periods': durations and lags are written unchanged as working days, the "
         "scenario format's only unit",
         '32 task ids are numbers; they are written as text (1 -> "1"), the scenario format\'s '
-        "ids",
-        "resources not written: 4 resources, demands of 30 tasks")
-    assert header(out)[-3:] == [f"# - {w}" for w in out.warnings]
+        "ids")
+    assert header(out)[-2:] == [f"# - {w}" for w in out.warnings]
+    # resources and demands are written: the levelled plan is the same
+    assert len(q.resources) == 4
+    a, b = pmosim.cpm(p, levelling="serial"), pmosim.cpm(q, levelling="serial")
+    assert a.finish == b.finish and a.early_start.tolist() == b.early_start.tolist()
 
 
 @pytest.mark.parametrize("parts", [("projectlibre", "New Product.xml"),

@@ -380,3 +380,31 @@ def test_cli_cpm_improve(tmp_path):
     assert res.exit_code == 0, res.output
     assert "Improved plan: 7.0 working days against 7.0 for the single pass (0.0% shorter)" \
         in res.output
+
+
+def test_import_writes_resources_and_the_scenario_levels_the_same(tmp_path):
+    from pmosim.io.export import write_scenario
+    p = pmosim.load(_write(tmp_path, SCENARIO))
+    for threshold in (200, 0):          # tasks in the TOML, then in the CSV
+        out = write_scenario(p, tmp_path / f"out{threshold}.toml", csv_threshold=threshold)
+        back = pmosim.load(out.path)
+        assert back.levelling == "serial" and back.priority == "lst"
+        assert {r: (x.capacity, x.changes, x.name) for r, x in back.resources.items()} == \
+            {r: (x.capacity, x.changes, x.name) for r, x in p.resources.items()}
+        assert back.graph.nodes["a"]["resources"] == {"crane": 1.0, "crew": 2.0}
+        assert back.graph.nodes["a"]["priority"] == 800.0
+        a, b = pmosim.cpm(p), pmosim.cpm(back)
+        assert a.finish == b.finish and a.early_start.tolist() == b.early_start.tolist()
+        assert not any("resources" in w for w in out.warnings)
+
+
+def test_psplib_resources_come_through_import():
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "shared/data/psplib/j30.sm/j301_1.sm"
+    if not path.exists():
+        pytest.skip("../shared/data is not beside the repository")
+    p = pmosim.load(path)
+    assert {r: x.capacity for r, x in p.resources.items()} == {"R1": 12, "R2": 13, "R3": 4,
+                                                                "R4": 12}
+    r = pmosim.cpm(p, levelling="serial")
+    assert r.finish >= 43 and r.unlevelled_finish == 38

@@ -83,7 +83,7 @@ __all__ = ["write_scenario", "ScenarioFile"]
 
 #: Node attributes the scenario format holds.
 _WRITTEN = {"duration", "name", "planned", "existence", "when", "cost_fixed", "cost_rate",
-            "release", "fixed_start", "fixed_finish", "wbs"}
+            "release", "fixed_start", "fixed_finish", "wbs", "resources", "priority"}
 #: Node attributes covered by a dedicated warning, so not listed again among "other".
 _PROGRESS = ("status", "actual_start", "actual_finish", "percent_complete", "resume",
              "fixed_start", "fixed_finish", "expected_finish")
@@ -184,9 +184,14 @@ def write_scenario(project, path, *, csv_threshold: int = 200) -> ScenarioFile:
         csv_path = path.with_name(path.stem + ".tasks.csv")
         lines.append(f"tasks_csv = {_toml_str(csv_path.name)}")
     lines += cost_lines
+    if project.levelling is not None:
+        lines.append(f"levelling = {_toml_str(project.levelling)}")
+    if project.priority != "lft":
+        lines.append(f"priority = {_toml_str(project.priority)}")
     lines += ["", "[calendar]",
               f"workdays = [{', '.join(_toml_str(d) for d in calendar.workdays)}]",
               f"holidays = [{', '.join(d.isoformat() for d in calendar.holidays)}]", ""]
+    lines += _resource_tables(project)
     for task_lines in toml_tasks:
         lines += ["[[tasks]]", *task_lines, ""]
     lines += _uncertainty_tables(project, ids)
@@ -271,6 +276,17 @@ def _task(task_id, data, graph, ids, known) -> dict:
         csv_preds.append(text)
     if preds:
         toml.append(f"predecessors = [{', '.join(preds)}]")
+    demands = data.get("resources") or {}
+    if demands:
+        toml.append("resources = { " + ", ".join(
+            f"{_toml_str(str(r))} = {_toml_num(float(u))}" for r, u in demands.items()) + " }")
+        if any(c in str(r) for r in demands for c in ":;,"):
+            csv_ok = False
+        else:
+            extra["resources"] = "; ".join(f"{r}:{_plain(float(u))}" for r, u in demands.items())
+    if data.get("priority") is not None:
+        extra["priority"] = float(data["priority"])
+        toml.append(f"priority = {_toml_num(extra['priority'])}")
 
     row = None
     if csv_ok:
@@ -309,7 +325,7 @@ def _link_text(pred: str, kind: str, lag: Distribution, known) -> str | None:
 _CSV_ORDER = ("id", "name", "duration", "dist", "value", "low", "mode", "high", "lamb",
               "low_pct", "high_pct", "mean", "sd", "values", "weights", "planned",
               "existence", "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish",
-              "wbs", "predecessors")
+              "wbs", "resources", "priority", "predecessors")
 
 
 def _csv_text(rows) -> str:
@@ -470,13 +486,11 @@ def _losses(project, ids) -> list[str]:
         out.append(f"costs from the schedule (cost, actual and remaining cost) of {costed} tasks "
                    f"not written (total cost {total:,.2f}); the scenario's cost model is "
                    "cost_fixed and cost_rate per task")
-    demands = count(lambda d: _truthy(d.get("resources"))
-                    or _truthy(d.get("resources_not_levelled")))
-    n_resources = (len(project.resources)
-                   + len(meta.get("resources_not_levelled") or {}))
+    demands = count(lambda d: _truthy(d.get("resources_not_levelled")))
+    n_resources = len(meta.get("resources_not_levelled") or {})
     if demands or n_resources:
-        out.append(f"resources not written: {n_resources} resources, "
-                   f"demands of {demands} tasks")
+        out.append(f"resources that are not levelled (material, consumable, ...) not written: "
+                   f"{n_resources} resources, demands of {demands} tasks")
     elapsed = count(lambda d: d.get("elapsed_hours") is not None)
     elapsed_lags = sum(1 for _, _, e in graph.edges(data=True)
                        if e.get("lag_elapsed_hours") is not None)
@@ -494,6 +508,22 @@ def _losses(project, ids) -> list[str]:
     if edge_other:
         out.append("other link attributes not written: "
                    + ", ".join(f"{k} ({v})" for k, v in sorted(edge_other.items())))
+    return out
+
+
+def _resource_tables(project) -> list[str]:
+    """``[[resources]]`` tables: id, name when it differs, capacity, capacity changes."""
+    out = []
+    for rid, res in project.resources.items():
+        out += ["[[resources]]", f"id = {_toml_str(str(rid))}"]
+        if res.name != str(rid):
+            out.append(f"name = {_toml_str(res.name)}")
+        out.append(f"capacity = {_toml_num(res.capacity)}")
+        if res.changes:
+            out.append("changes = [" + ", ".join(
+                f"{{ at = {_toml_num(t)}, capacity = {_toml_num(c)} }}" for t, c in res.changes)
+                + "]")
+        out.append("")
     return out
 
 
