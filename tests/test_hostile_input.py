@@ -366,3 +366,21 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(tmp_path, m
     with pytest.raises(RuntimeError, match="boom"):
         cli_module.main(["--debug", "run", str(path), "-n", "50", "--out",
                          str(tmp_path / "out2")])
+
+
+def test_inputs_above_the_size_limit_are_refused_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setenv("PMOSIM_MAX_INPUT_MB", "0.001")
+    big = tmp_path / "big.xer"
+    big.write_text("ERMHDR\t8.1\n" + "x" * 5000)
+    with pytest.raises(pmosim.PmosimError) as info:
+        pmosim.load(big)
+    assert str(info.value) == (f"{big}: the input file is 0 MB, more than the limit of 0 MB; if "
+                               "it is right, raise the limit with the environment variable "
+                               "PMOSIM_MAX_INPUT_MB")
+    (tmp_path / "t.csv").write_text("id,duration\n" + "a,1\n" * 2000)
+    (tmp_path / "plan.toml").write_text('[project]\ntasks_csv = "t.csv"\n')
+    with pytest.raises(ScenarioError, match=r"project.tasks_csv: .*t.csv: the task CSV is"):
+        pmosim.load(tmp_path / "plan.toml")
+    monkeypatch.setenv("PMOSIM_MAX_INPUT_MB", "lots")
+    with pytest.raises(pmosim.PmosimError, match="PMOSIM_MAX_INPUT_MB='lots' is not a number"):
+        pmosim.load(big)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 from ..errors import PmosimError
@@ -35,6 +36,33 @@ def detect_format(path, format: str | None = None) -> str:
     return SUFFIXES[suffix]
 
 
+#: Largest input file read, in MB (``PMOSIM_MAX_INPUT_MB`` raises it): the largest real
+#: schedules in ../shared/data are a few MB; a file of gigabytes is a mistake or an attack,
+#: and reading it would take the machine's memory before any error could be given.
+MAX_INPUT_MB = 512
+
+
+def check_size(path, what: str = "input file") -> None:
+    """Refuse, before reading, a regular file larger than the input limit."""
+    raw = os.environ.get("PMOSIM_MAX_INPUT_MB")
+    limit = MAX_INPUT_MB
+    if raw:
+        try:
+            limit = float(raw)
+        except ValueError:
+            raise PmosimError(f"PMOSIM_MAX_INPUT_MB={raw!r} is not a number of megabytes") \
+                from None
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        return                   # the reader says what is wrong with the path
+    if size > limit * 2**20:
+        raise PmosimError(
+            f"{path}: the {what} is {size / 2**20:,.0f} MB, more than the limit of "
+            f"{limit:,.0f} MB; if it is right, raise the limit with the environment variable "
+            f"PMOSIM_MAX_INPUT_MB")
+
+
 def load(path, format: str | None = None):
     """Load a project from a scenario or schedule file.
 
@@ -51,5 +79,6 @@ def load(path, format: str | None = None):
     pmosim.Project
     """
     module_name, func_name = READERS[detect_format(path, format)]
+    check_size(path)
     module = importlib.import_module(f"{__name__}.{module_name}")
     return getattr(module, func_name)(path)

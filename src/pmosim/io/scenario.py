@@ -70,8 +70,9 @@ from ..distributions import (
     Discrete, Exponential, Fixed, LogNormal, Normal, Pert, Triangular, Trigen, Uniform,
 )
 from .. import stats
-from ..errors import ModelError, ScenarioError
+from ..errors import ModelError, PmosimError, ScenarioError
 from ..layout import LEVELLING_SCHEMES, PRIORITY_RULES
+from . import check_size
 from ..model import CONDITION_KINDS, LINK_TYPES, Project, condition, task_demands
 
 #: dist name -> (class, required parameters, optional parameters).
@@ -750,6 +751,11 @@ class _Reader:
         if _not_regular(csv_path):
             self.problem("project.tasks_csv", f"{label} is not a regular file (a device, pipe "
                                               "or socket); give the path of a CSV file")
+            return
+        try:
+            check_size(csv_path, "task CSV")
+        except PmosimError as exc:
+            self.problem("project.tasks_csv", str(exc))
             return
         try:
             with open(csv_path, newline="", encoding="utf-8-sig") as fh:
