@@ -16,9 +16,15 @@ therefore keeps its meaning: it counts from the predecessor's levelled start or
 finish, and a resource delay of the successor adds to it. Completed tasks (actual
 dates) are placed first, where they happened, and hold their resources there.
 
-The resource profile of a lane is a step function, ``evt`` / ``free`` (see
-:class:`LevWork`): interval ``i`` runs from ``evt[i]`` to ``evt[i + 1]`` with
-``free[i, r]`` units of resource ``r`` free; ``evt[m]`` is +inf.
+The resource profile of a lane is a step function kept as a linked list of nodes
+(see :class:`LevWork`): each node holds its start and the units of each resource free
+until the next node starts; the last node before the +inf sentinel holds the
+capacities that last for ever. A task's search starts at the node of the link that
+sets its precedence bound; when a node lacks the units of a demand, the search skips
+every later node still short of that resource. The kernel is one function without
+calls, on flat arrays indexed as unsigned integers (see :func:`_u`): on PSPLIB J120
+(4 resources) that took the levelling of an iteration from 20 to 10 us, and the whole
+levelled iteration from 24-26 to 14 us on one core (``benchmarks/test_bench_levelling.py``).
 
 Criticality in a levelled schedule (see :func:`mark_driving`): a task is critical
 when it is on a *driving path* to the project finish. A task's driver is the
@@ -34,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from ..layout import FF, FS, SS
-from . import CASH_PERIODS, JIT, LANES
+from . import CASH_PERIODS, CRITICAL_RTOL, INLINE_JIT, JIT, LANES
 from .accumulate import LSUM_ROWS, add_fixed, add_task_stats, count_in_bin
 from .vector import vload, vselect_gt, vsplat
 
@@ -42,23 +48,31 @@ from .vector import vload, vselect_gt, vsplat
 class LevWork(NamedTuple):
     """One thread's scratch arrays of the levelling stage.
 
-    The resource profile of a lane is a doubly linked list of intervals in a pool of
-    nodes: node ``i`` starts at ``evt[i]`` and ends where ``nxt[i]`` starts, with
-    ``free[i, r]`` units of resource ``r`` free. Node 0 starts at -inf; node
-    ``cap_t.shape[0]`` is the end sentinel (+inf). A split adds a node after the
-    one it splits, so a node keeps its start for ever: ``hs[p]``/``hf[p]`` remember
-    the nodes at task ``p``'s start and finish, and a successor's search starts
-    from its driving predecessor's node instead of the head of the list (placing a
-    task is then independent of the number of tasks; an array profile shifted on
-    each insert was 6x slower on j120, measured with benchmarks/test_bench_levelling).
+    The resource profile of a lane is a doubly linked list of nodes in a pool: node
+    ``i`` is row ``i`` of ``node``, ``W`` floats from ``node[i << sh]`` (``W = 2**sh``,
+    the power of two from ``1 + R``, so a shift finds a row): its start, then the
+    units of each resource free until the next node's start. ``nxt``/``prv`` link the
+    nodes in time order. Node 0 starts at -inf; node ``S`` (the number of initial
+    intervals) is the end sentinel, at +inf. A split adds a node after the one it
+    splits, so a node keeps its start for ever: ``hs[p]``/``hf[p]`` remember the nodes
+    at task ``p``'s start and finish, a successor's search starts from its driving
+    predecessor's node instead of the head of the list, and the tasks that finish
+    where a node starts are that node's chain in ``fin_head``/``fin_next`` (the
+    drivers of a task that waited for resources, see :func:`mark_driving`). Sorted
+    arrays shifted on each insert were measured too on J120: the plain one of
+    ``benchmarks/comparator_levelling.py`` takes twice as long, a tuned one (skips,
+    unsigned indices, a binary search) as long as this list.
     """
 
-    evt: np.ndarray       # float64[N]            node start (N = S + 2n + 2)
+    node: np.ndarray      # float64[N * W]        nodes (N = S + 2n + 2)
+    dcol: np.ndarray      # int64[K]              column of each demand's resource in a row
     nxt: np.ndarray       # int64[N]              next node (-1 after the sentinel)
     prv: np.ndarray       # int64[N]              previous node (-1 before node 0)
-    free: np.ndarray      # float64[N, R]         free units while the node lasts
     hs: np.ndarray        # int64[n]              a node at (or near) each task's start
     hf: np.ndarray        # int64[n]              ... and finish
+    fin_head: np.ndarray  # int64[N]              first task that finishes where the node
+                          #                       starts (-1: none; tasks that take units)
+    fin_next: np.ndarray  # int64[n]              the next task that finishes there
     t0: np.ndarray        # float64[n]            precedence bound of each task (one lane)
     short: np.ndarray     # uint8[K]              demand k was short just before the
                           #                       task's start (delayed tasks; one lane)
@@ -68,6 +82,7 @@ class LevWork(NamedTuple):
     ef0: np.ndarray       # float64[n, LANES]     unlevelled finishes
     use: np.ndarray       # float64[R, CASH_PERIODS] usage per period (one lane)
     peak: np.ndarray      # float64[R]            peak usage (one lane)
+    units: np.ndarray     # float64[R]            units in use in one node
     bind: np.ndarray      # uint8[R]              resource binding in the lane
     pf0: np.ndarray       # float64[LANES]        unlevelled project finish
 
@@ -77,81 +92,31 @@ def make_lev_work(lev, n):
     """Allocate one thread's :class:`LevWork` for ``n`` tasks."""
     n_res = lev.cap_final.shape[0]
     size = lev.cap_t.shape[0] + 2 * n + 2
-    return LevWork(np.empty(size), np.empty(size, dtype=np.int64),
-                   np.empty(size, dtype=np.int64), np.empty((size, n_res)),
-                   np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64), np.empty(n),
+    return LevWork(np.empty(size << _row_shift(n_res)), lev.dem_res + 1,
+                   np.empty(size, dtype=np.int64),
+                   np.empty(size, dtype=np.int64), np.zeros(n, dtype=np.int64),
+                   np.zeros(n, dtype=np.int64), np.empty(size, dtype=np.int64),
+                   np.empty(n, dtype=np.int64), np.empty(n),
                    np.zeros(lev.dem_res.shape[0], dtype=np.uint8), np.zeros(n, dtype=np.uint8),
                    np.empty(n, dtype=np.int64), np.zeros((n, LANES)), np.empty((n, LANES)),
-                   np.zeros((n_res, CASH_PERIODS)), np.zeros(n_res),
+                   np.zeros((n_res, CASH_PERIODS)), np.zeros(n_res), np.zeros(n_res),
                    np.zeros(n_res, dtype=np.uint8), np.zeros(LANES))
 
 
-@njit(**JIT)
-def _reset_profile(lev, lw):
-    """The initial profile (capacities only); returns the number of nodes in use."""
-    evt, nxt, prv, free = lw.evt, lw.nxt, lw.prv, lw.free
-    n_init = lev.cap_t.shape[0]
-    for i in range(n_init):
-        evt[i] = lev.cap_t[i]
-        nxt[i] = i + 1
-        prv[i] = i - 1
-        for r in range(free.shape[1]):
-            free[i, r] = lev.cap_free[i, r]
-    evt[n_init] = np.inf
-    nxt[n_init] = -1
-    prv[n_init] = n_init - 1
-    return n_init + 1
+@njit(**INLINE_JIT)
+def _row_shift(n_res):
+    """log2 of the row width of a profile node: a shift finds a row, not a multiply."""
+    sh = 0
+    while (1 << sh) < 1 + n_res:
+        sh += 1
+    return sh
 
 
-@njit(**JIT)
-def _locate(evt, nxt, prv, h, t):
-    """The node ``i`` with ``evt[i] <= t < evt[nxt[i]]``, searched from node ``h``."""
-    i = h
-    while evt[i] > t:
-        i = prv[i]
-    while evt[nxt[i]] <= t:
-        i = nxt[i]
-    return i
-
-
-@njit(**JIT)
-def _split(lw, count, i, t):
-    """Make ``t`` (inside node ``i``) a node start; returns (that node, nodes in use)."""
-    evt, nxt, prv, free = lw.evt, lw.nxt, lw.prv, lw.free
-    if evt[i] == t:
-        return i, count
-    k = count
-    evt[k] = t
-    for r in range(free.shape[1]):
-        free[k, r] = free[i, r]
-    j = nxt[i]
-    nxt[k] = j
-    prv[k] = i
-    prv[j] = k
-    nxt[i] = k
-    return k, count + 1
-
-
-@njit(**JIT)
-def _place(lev, lw, count, first, p, s, f):
-    """Take task ``p``'s demands over ``[s, f)`` (``s`` inside node ``first``); sets its
-    nodes ``hs[p]``, ``hf[p]``; returns the nodes in use."""
-    evt, nxt, free = lw.evt, lw.nxt, lw.free
-    k0, k1 = lev.dem_ptr[p], lev.dem_ptr[p + 1]
-    s_node, count = _split(lw, count, first, s)
-    k = s_node
-    while True:
-        if evt[nxt[k]] > f:
-            # f falls inside node k: it ends the task's last interval
-            _, count = _split(lw, count, k, f)
-        for d in range(k0, k1):
-            free[k, lev.dem_res[d]] -= lev.dem_amt[d]
-        k = nxt[k]
-        if evt[k] >= f:
-            break
-    lw.hs[p] = s_node
-    lw.hf[p] = k
-    return count
+@njit(**INLINE_JIT)
+def _u(i):
+    """``i`` as an unsigned index: numba adds no negative-index wraparound to those
+    (in the profile's inner loops it costs more than the loads)."""
+    return np.uint64(i)
 
 
 @njit(**JIT)
@@ -160,92 +125,172 @@ def level_lane(lev, links, dur, lag, es, ef, lane, lw):
 
     dur, lag, es, ef : float64[n, LANES] (lag: [1 + n_rlags, LANES]); reads ``dur``
     and ``lag`` of ``lane``, writes its ``es``/``ef``, and ``lw.t0``/``lw.short``.
+
+    One function without calls: a call per task that passes the structs costs more
+    than the search it makes.
     """
-    evt, nxt, prv, free, hs, hf = lw.evt, lw.nxt, lw.prv, lw.free, lw.hs, lw.hf
+    node, dcol, nxt, prv, hs, hf = lw.node, lw.dcol, lw.nxt, lw.prv, lw.hs, lw.hf
+    fin_head, fin_next = lw.fin_head, lw.fin_next
     t0, short = lw.t0, lw.short
-    dem_ptr, dem_res, need = lev.dem_ptr, lev.dem_res, lev.dem_need
+    n_res = lev.cap_free.shape[1]
+    sh = _row_shift(n_res)
+    dem_ptr, dem_amt, need = lev.dem_ptr, lev.dem_amt, lev.dem_need
     pred_ptr, pred_idx, pred_type = links.pred_ptr, links.pred_idx, links.pred_type
     pred_lag, pred_lagrow, release = links.pred_lag, links.pred_lagrow, links.release
-    count = _reset_profile(lev, lw)
-    pf = 0.0
     fixed_on, fixed_start, fixed_dur = links.fixed_on, links.fixed_start, links.fixed_dur
-    if fixed_on:
-        for p in range(dur.shape[0]):
-            if not np.isnan(fixed_start[p]):
-                s = fixed_start[p]
-                d = fixed_dur[p]
-                dur[p, lane] = d
-                es[p, lane] = s
-                ef[p, lane] = s + d
-                t0[p] = s
-                pf = max(pf, s + d)
-                first = _locate(evt, nxt, prv, 0, s)
-                if d > 0.0 and dem_ptr[p + 1] > dem_ptr[p]:
-                    count = _place(lev, lw, count, first, p, s, s + d)
-                else:
-                    hs[p] = first
-                    hf[p] = first
-    for r_ in range(lev.order.shape[0]):
-        p = lev.order[r_]
-        if fixed_on and not np.isnan(fixed_start[p]):
-            continue
-        d = dur[p, lane]
-        # the precedence bound, as forward_pass computes it, and a profile node near
-        # it: that of the link that sets it
-        t = 0.0
-        h = 0
-        for k in range(pred_ptr[p], pred_ptr[p + 1]):
-            q = pred_idx[k]
-            kind = pred_type[k]
-            lk = pred_lag[k] + lag[pred_lagrow[k], lane]
-            if kind == FS:
-                b = ef[q, lane] + lk
-                hb = hf[q]
-            elif kind == SS:
-                b = es[q, lane] + lk
-                hb = hs[q]
-            elif kind == FF:
-                b = (ef[q, lane] + lk) - d
-                hb = hf[q]
-            else:
-                b = (es[q, lane] + lk) - d
-                hb = hs[q]
-            if b > t:
-                t = b
-                h = hb
-        rel = release[p]
-        if rel != 0.0 and rel > t:
-            t = rel
+    order = lev.order
+    n = dur.shape[0]
+    # the initial profile: the capacities
+    n_init = lev.cap_t.shape[0]
+    for i in range(n_init):
+        node[_u(i << sh)] = lev.cap_t[i]
+        for r in range(n_res):
+            node[_u((i << sh) + 1 + r)] = lev.cap_free[i, r]
+        nxt[_u(i)] = i + 1
+        prv[_u(i)] = i - 1
+        fin_head[_u(i)] = -1
+    node[_u(n_init << sh)] = np.inf
+    nxt[_u(n_init)] = -1
+    prv[_u(n_init)] = n_init - 1
+    fin_head[_u(n_init)] = -1
+    count = n_init + 1
+    pf = 0.0
+    # completed tasks first, where they happened; then the priority list
+    n_fixed = n if fixed_on else 0
+    for step in range(n_fixed + order.shape[0]):
+        if step < n_fixed:
+            p = step
+            if np.isnan(fixed_start[p]):
+                continue
+            t = fixed_start[p]
+            d = fixed_dur[p]
+            dur[p, lane] = d
             h = 0
-        t0[p] = t
-        k0, k1 = dem_ptr[p], dem_ptr[p + 1]
-        first = _locate(evt, nxt, prv, h, t)
-        if d > 0.0 and k1 > k0:
-            j = first
-            last = -1
-            while evt[j] < t + d:
-                blocked = -1
-                for k in range(k0, k1):
-                    if free[j, dem_res[k]] < need[k]:
-                        blocked = k
-                        break
-                j = nxt[j]
-                if blocked >= 0:
-                    # no window that overlaps the node fits: try from its end, and
-                    # from the end of every later node still short of that resource
-                    rb, nb = dem_res[blocked], need[blocked]
-                    while free[j, rb] < nb:
-                        j = nxt[j]
-                    last = prv[j]
-                    t = evt[j]
-                    first = j
-            if last >= 0:
-                for k in range(k0, k1):
-                    short[k] = free[last, dem_res[k]] < need[k]
-            count = _place(lev, lw, count, first, p, t, t + d)
+            fixed = True
         else:
-            hs[p] = first
-            hf[p] = first
+            p = order[_u(step - n_fixed)]
+            if fixed_on and not np.isnan(fixed_start[p]):
+                continue
+            d = dur[p, lane]
+            # the precedence bound, as forward_pass computes it, and a profile node
+            # near it: that of the link that sets it
+            t = 0.0
+            h = 0
+            for k in range(pred_ptr[_u(p)], pred_ptr[_u(p + 1)]):
+                q = pred_idx[_u(k)]
+                kind = pred_type[_u(k)]
+                lk = pred_lag[_u(k)] + lag[pred_lagrow[_u(k)], lane]
+                if kind == FS:
+                    b = ef[q, lane] + lk
+                    hb = hf[_u(q)]
+                elif kind == SS:
+                    b = es[q, lane] + lk
+                    hb = hs[_u(q)]
+                elif kind == FF:
+                    b = (ef[q, lane] + lk) - d
+                    hb = hf[_u(q)]
+                else:
+                    b = (es[q, lane] + lk) - d
+                    hb = hs[_u(q)]
+                # selects, not a branch: which link sets the bound is data
+                later = b > t
+                t = b if later else t
+                h = hb if later else h
+            rel = release[_u(p)]
+            if rel != 0.0 and rel > t:
+                t = rel
+                h = 0
+            fixed = False
+        t0[_u(p)] = t
+        k0, k1 = dem_ptr[_u(p)], dem_ptr[_u(p + 1)]
+        # the node that holds t
+        i = h
+        while node[_u(i << sh)] > t:
+            i = prv[_u(i)]
+        while node[_u(nxt[_u(i)] << sh)] <= t:
+            i = nxt[_u(i)]
+        if d > 0.0 and k1 > k0:
+            # the window: nodes i .. last overlap [t, t + d) and all fit; j follows
+            j = i
+            last = i
+            if not fixed:
+                delayed = False
+                end = t + d
+                while node[_u(j << sh)] < end:
+                    row = j << sh
+                    blocked = -1
+                    for k in range(k0, k1):
+                        if node[_u(row + dcol[_u(k)])] < need[_u(k)]:
+                            blocked = k
+                            break
+                    last = j
+                    j = nxt[_u(j)]
+                    if blocked >= 0:
+                        # no window that overlaps the node fits: try from its end, and
+                        # from the end of every later node still short of that resource
+                        col, nb = dcol[_u(blocked)], need[_u(blocked)]
+                        while node[_u((j << sh) + col)] < nb:
+                            j = nxt[_u(j)]
+                        t = node[_u(j << sh)]
+                        end = t + d
+                        i = j
+                        last = j
+                        delayed = True
+                if delayed:
+                    row = prv[_u(i)] << sh
+                    for k in range(k0, k1):
+                        short[_u(k)] = node[_u(row + dcol[_u(k)])] < need[_u(k)]
+            else:
+                while node[_u(j << sh)] < t + d:
+                    last = j
+                    j = nxt[_u(j)]
+            f = t + d
+            # split at the start and the finish (a node keeps its start: new nodes go
+            # after the one they split)
+            if node[_u(i << sh)] != t:
+                c = count
+                count += 1
+                node[_u(c << sh)] = t
+                for x in range(1, 1 + n_res):
+                    node[_u((c << sh) + x)] = node[_u((i << sh) + x)]
+                fin_head[_u(c)] = -1
+                nx = nxt[_u(i)]
+                nxt[_u(c)] = nx
+                prv[_u(c)] = i
+                prv[_u(nx)] = c
+                nxt[_u(i)] = c
+                if last == i:
+                    last = c
+                i = c
+            if node[_u(j << sh)] > f and node[_u(last << sh)] != f:
+                c = count
+                count += 1
+                node[_u(c << sh)] = f
+                for x in range(1, 1 + n_res):
+                    node[_u((c << sh) + x)] = node[_u((last << sh) + x)]
+                fin_head[_u(c)] = -1
+                nxt[_u(c)] = j
+                prv[_u(c)] = last
+                prv[_u(j)] = c
+                nxt[_u(last)] = c
+                j = c
+            k = i
+            while True:
+                row = k << sh
+                for x in range(k0, k1):
+                    node[_u(row + dcol[_u(x)])] -= dem_amt[_u(x)]
+                if k == last:
+                    break
+                k = nxt[_u(k)]
+            hs[_u(p)] = i
+            hf[_u(p)] = j
+            # the node that starts at the finish (the last one if t + d == t)
+            e = j if node[_u(j << sh)] == f else last
+            fin_next[_u(p)] = fin_head[_u(e)]
+            fin_head[_u(e)] = p
+        else:
+            hs[_u(p)] = i
+            hf[_u(p)] = i
         es[p, lane] = t
         ef[p, lane] = t + d
         pf = max(pf, t + d)
@@ -255,38 +300,56 @@ def level_lane(lev, links, dur, lag, es, ef, lane, lw):
 @njit(**JIT)
 def mark_driving(lev, links, dur, lag, es, ef, pf, lane, lw):
     """Mark the tasks on a driving path to the finish ``pf`` of ``lane`` in ``lw.mark``
-    and the resources that a delay on it waited for in ``lw.bind``."""
+    and the resources that a delay on it waited for in ``lw.bind``.
+
+    A delayed task starts where a node starts (``lw.hs``); the tasks that take units
+    and finish there are that node's chain in ``lw.fin_head``/``lw.fin_next``.
+    """
     mark, stack, t0, short, bind = lw.mark, lw.stack, lw.t0, lw.short, lw.bind
+    fin_head, fin_next, hs = lw.fin_head, lw.fin_next, lw.hs
+    dem_ptr, dem_res, rank = lev.dem_ptr, lev.dem_res, lev.rank
     n = dur.shape[0]
     mark[:] = 0
     bind[:] = 0
     top = 0
+    # the tolerance of the unlevelled critical path (total float <= tol): an FF or SF
+    # link's bound (ef + lag) - d, plus d again, may miss the predecessor's date by ulps
+    tol = CRITICAL_RTOL * max(1.0, pf)
     for p in range(n):
-        if ef[p, lane] == pf:
-            mark[p] = 1
-            stack[top] = p
+        if ef[p, lane] >= pf - tol:
+            mark[_u(p)] = 1
+            stack[_u(top)] = p
             top += 1
     fixed_on, fixed_start = links.fixed_on, links.fixed_start
     while top > 0:
         top -= 1
-        j = stack[top]
+        j = stack[_u(top)]
         if fixed_on and not np.isnan(fixed_start[j]):
             continue
         s = es[j, lane]
-        if s > t0[j]:
-            for k in range(lev.dem_ptr[j], lev.dem_ptr[j + 1]):
-                if short[k] == 0:
-                    continue
-                r = lev.dem_res[k]
-                bind[r] = 1
-                for u in range(lev.use_ptr[r], lev.use_ptr[r + 1]):
-                    i = lev.use_pos[u]
-                    if (mark[i] == 0 and ef[i, lane] == s and dur[i, lane] > 0.0
-                            and (lev.rank[i] < lev.rank[j]
-                                 or (fixed_on and not np.isnan(fixed_start[i])))):
-                        mark[i] = 1
-                        stack[top] = i
-                        top += 1
+        if s > t0[_u(j)]:
+            for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                if short[_u(k)]:
+                    bind[_u(dem_res[_u(k)])] = 1
+            i = fin_head[_u(hs[_u(j)])]
+            while i >= 0:
+                if (mark[_u(i)] == 0 and ef[i, lane] == s and dur[i, lane] > 0.0
+                        and (rank[_u(i)] < rank[_u(j)]
+                             or (fixed_on and not np.isnan(fixed_start[i])))):
+                    # a driver when it takes units of a resource j was short of
+                    for k in range(dem_ptr[j], dem_ptr[j + 1]):
+                        if short[_u(k)]:
+                            r = dem_res[_u(k)]
+                            hit = False
+                            for x in range(dem_ptr[i], dem_ptr[i + 1]):
+                                if dem_res[_u(x)] == r:
+                                    hit = True
+                            if hit:
+                                mark[_u(i)] = 1
+                                stack[_u(top)] = i
+                                top += 1
+                                break
+                i = fin_next[_u(i)]
         else:
             d = dur[j, lane]
             for k in range(links.pred_ptr[j], links.pred_ptr[j + 1]):
@@ -303,7 +366,7 @@ def mark_driving(lev, links, dur, lag, es, ef, pf, lane, lw):
                     b = (ef[q, lane] + lk) - d
                 else:
                     b = (es[q, lane] + lk) - d
-                if b == s:
+                if b >= s - tol:
                     mark[q] = 1
                     stack[top] = q
                     top += 1
@@ -348,7 +411,11 @@ def level_lanes(lev, links, unc, grid, w, lw, nl, sub, hist_top, totals):
             lt.peak_max[r] = max(lt.peak_max[r], lw.peak[r])
             scale = n_use / lev.cap_top[r]
             for k in range(CASH_PERIODS):
-                count_in_bin(lt.use, r * CASH_PERIODS + k, lw.use[r, k] * scale)
+                # no use at all counts in the underflow column, so that an idle period's
+                # percentiles are exactly 0 (and full use, in the overflow column from
+                # the capacity up, exactly the capacity)
+                u = lw.use[r, k]
+                count_in_bin(lt.use, r * CASH_PERIODS + k, u * scale if u > 0.0 else -1.0)
     for p in range(n):
         e = vload(es, p)
         f = vload(ef, p)
@@ -365,34 +432,62 @@ def level_lanes(lev, links, unc, grid, w, lw, nl, sub, hist_top, totals):
 def _profile_stats(lev, lw, dt):
     """From one lane's profile: the average units of each resource in use in each
     period ``[k dt, (k + 1) dt)`` into ``lw.use``, and its peak into ``lw.peak``."""
-    evt, nxt, free, use, peak = lw.evt, lw.nxt, lw.free, lw.use, lw.peak
-    n_res, n_per = use.shape
+    node, nxt, peak, units = lw.node, lw.nxt, lw.peak, lw.units
+    n_res, n_per = lw.use.shape
+    sh = _row_shift(n_res)
+    use = lw.use.reshape(n_res * n_per)
+    cap_t = lev.cap_t
+    cap = lev.cap_free.reshape(cap_t.shape[0] * n_res)
     use[:] = 0.0
     peak[:] = 0.0
     end = n_per * dt
     c = 0
     i = 0
-    while nxt[i] >= 0:
-        a, b = evt[i], evt[nxt[i]]
-        while c + 1 < lev.cap_t.shape[0] and lev.cap_t[c + 1] <= a:
+    while True:
+        k = nxt[_u(i)]
+        if k < 0:
+            break
+        a, b = node[_u(i << sh)], node[_u(k << sh)]
+        while c + 1 < cap_t.shape[0] and cap_t[_u(c + 1)] <= a:
             c += 1
-        busy = False
+        busy = 0
         for r in range(n_res):
-            u = lev.cap_free[c, r] - free[i, r]
-            if u != 0.0:
-                busy = True
-                peak[r] = max(peak[r], u)
+            u = cap[_u(c * n_res + r)] - node[_u((i << sh) + 1 + r)]
+            units[_u(r)] = u
+            busy |= np.int64(u != 0.0)
+            top = peak[_u(r)]
+            peak[_u(r)] = u if u > top else top
         if busy and b > 0.0 and a < end:
             lo = max(a, 0.0)
             hi = min(b, end)
             per = int(lo / dt)
-            while per < n_per and per * dt < hi:
-                share = (min(hi, (per + 1) * dt) - max(lo, per * dt)) / dt
-                if share > 0.0:
-                    for r in range(n_res):
-                        use[r, per] += (lev.cap_free[c, r] - free[i, r]) * share
+            if per < n_per:
+                # the node's first two periods without a loop (whether it reaches
+                # the second is data): a share <= 0 adds +0.0, which changes nothing
+                x0 = per * dt
+                x1 = (per + 1) * dt
+                share = (min(hi, x1) - max(lo, x0)) / dt
+                share = share if share > 0.0 else 0.0
+                for r in range(n_res):
+                    use[_u(r * n_per + per)] += units[_u(r)] * share
                 per += 1
-        i = nxt[i]
+                if per < n_per:
+                    x2 = (per + 1) * dt
+                    share = (min(hi, x2) - max(lo, x1)) / dt
+                    share = share if share > 0.0 else 0.0
+                    for r in range(n_res):
+                        use[_u(r * n_per + per)] += units[_u(r)] * share
+                    per += 1
+                    x0 = x2
+                    while per < n_per and x0 < hi:
+                        x1 = (per + 1) * dt
+                        share = (min(hi, x1) - max(lo, x0)) / dt
+                        if share > 0.0:
+                            for r in range(n_res):
+                                use[_u(r * n_per + per)] += units[_u(r)] * share
+                        per += 1
+                        x0 = x1
+        i = k
 
 
 @njit(**JIT)
