@@ -548,7 +548,8 @@ def naive_levelled_critical(instance: LevellingInstance, order, sched,
     (resource-delayed) is driven by the tasks placed before it, of positive duration,
     that finish exactly at its start and demand a resource it was short of; those
     resources are binding. Any other task is driven by the link predecessors whose
-    bound equals its start exactly.
+    bound equals its start (within 1e-9 * max(1, finish), the tolerance of the
+    unlevelled critical path).
 
     Parameters
     ----------
@@ -577,8 +578,11 @@ def naive_levelled_critical(instance: LevellingInstance, order, sched,
     for q, j, kind, lag in instance.links:
         preds[j].append((q, kind, lag))
     pf = sched["project_finish"]
+    # the unlevelled critical path's tolerance (total float <= 1e-9 * max(1, finish)):
+    # an FF/SF bound (f + lag) - d, plus d again, may miss a date by ulps
+    tol = LEVEL_RTOL * max(1.0, pf)
     marked, binding = set(), set()
-    stack = [j for j in instance.ids if finish[j] == pf]
+    stack = [j for j in instance.ids if finish[j] >= pf - tol]
     while stack:
         j = stack.pop()
         if j in marked:
@@ -594,7 +598,7 @@ def naive_levelled_critical(instance: LevellingInstance, order, sched,
         else:
             d = instance.duration[j]
             stack.extend(q for q, kind, lag in preds[j]
-                         if link_bound(kind, lag, start[q], finish[q], d) == start[j])
+                         if link_bound(kind, lag, start[q], finish[q], d) >= start[j] - tol)
     exists = exists or {}
     critical = {j for j in marked if instance.duration[j] > 0 or exists.get(j, True)}
     return critical, binding

@@ -836,6 +836,6 @@ def compile_levelling(project: Project, compiled: CompiledModel, det, rule: str)
         order=order, rank=rank, dem_ptr=dem_ptr, dem_res=dem_res, dem_amt=dem_amt,
         dem_need=dem_amt - eps[dem_res], use_ptr=use_ptr, use_pos=use_pos,
         cap_t=cap_t, cap_free=cap_free, cap_eps=eps,
-        # headroom, so that a resource used to its full capacity counts in the last bin
-        cap_top=top * (1.0 + 2.0 ** -6),
+        # full use lands in the overflow column, bounded by the exact peak
+        cap_top=top,
         cap_final=np.array([project.resources[r].final_capacity for r in res_ids]))
