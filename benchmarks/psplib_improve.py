@@ -71,37 +71,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))   # naive.py and feasibility.py: the references
 
 from pmosim.compile import compile_project  # noqa: E402
+from psplib_levelling import load_bounds, load_set as _named_set  # noqa: E402
 from pmosim.engine import _with_levelling  # noqa: E402
-from pmosim.io.psplib import read_psplib_all  # noqa: E402
 
 import naive  # noqa: E402
-from feasibility import read_psplib_bounds, violations  # noqa: E402
+from feasibility import violations  # noqa: E402
 
 SETS = ("j30", "j60", "j90", "j120")
 
 
 def load_set(data: Path, name: str, limit: int | None):
-    """Every instance of set ``name``, with its renewable resources (from ``meta`` where
-    the reader did not add them)."""
-    folder = data / f"{name}.sm"
-    if not folder.is_dir():
-        sys.exit(f"{folder}: no such folder of PSPLIB instances (see --data)")
-    projects = read_psplib_all(folder)[:limit]
-    for p in projects:
-        if not p.resources:
-            for r, spec in p.meta["resources"].items():
-                if spec["kind"] == "renewable":
-                    p.add_resource(r, capacity=spec["capacity"])
-    return projects
-
-
-def load_bounds(data: Path, name: str) -> tuple[dict, bool]:
-    """The set's reference makespans and whether they are proven optima."""
-    for suffix, optimal in (("opt", True), ("hrs", False)):
-        path = data / "bounds" / f"{name}{suffix}.sm"
-        if path.is_file():
-            return read_psplib_bounds(path, prefix=name), optimal
-    sys.exit(f"{data / 'bounds'}: neither {name}opt.sm nor {name}hrs.sm")
+    """Every instance of set ``name`` (see psplib_levelling.load_set)."""
+    return [p for _, p in _named_set(data, name, limit)]
 
 
 def reproduces(lev, links, dur, lags, order, es, ef) -> bool:

@@ -49,18 +49,12 @@ SETS = ("j30", "j60", "j90", "j120")
 
 
 def load_set(data: Path, name: str, limit: int | None):
-    """(instance name, project) of every instance of set ``name``, with its renewable
-    resources (from ``meta`` where the reader did not add them)."""
+    """(instance name, project) of every instance of set ``name`` (the reader adds the
+    renewable resources)."""
     folder = data / f"{name}.sm"
     if not folder.is_dir():
         sys.exit(f"{folder}: no such folder of PSPLIB instances (see --data)")
-    projects = read_psplib_all(folder)[:limit]
-    for p in projects:
-        if not p.resources:
-            for r, spec in p.meta["resources"].items():
-                if spec["kind"] == "renewable":
-                    p.add_resource(r, capacity=spec["capacity"])
-    return [(p.meta["instance"], p) for p in projects]
+    return [(p.meta["instance"], p) for p in read_psplib_all(folder)[:limit]]
 
 
 def load_bounds(data: Path, name: str) -> tuple[dict, bool]:
