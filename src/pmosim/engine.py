@@ -159,7 +159,8 @@ def cpm(model, *, levelling=None, priority: str | None = None, improve=False) ->
     (:meth:`pmosim.Project.add_resource`): a serial schedule generation scheme takes
     them in the order of a priority list (``priority``: ``"lft"`` latest finish, the
     default; ``"lst"``, ``"mslk"``, ``"mts"``, ``"grpw"``, ``"spt"``, ``"order"``,
-    ``"priority"``; see :func:`pmosim.compile.priority_keys`) and starts each at the
+    ``"priority"``, see :func:`pmosim.compile.priority_keys`; ``"plan"``, the list of
+    the improved plan, see ``improve``) and starts each at the
     earliest time its links and free resources allow. A task is then critical when
     it is on a driving path to the finish: its start was set by a link from a
     critical predecessor or by a resource that a critical task released at that
