@@ -92,7 +92,8 @@ def test_import_xer_with_a_csv_sidecar(runner, tmp_path):
     res = invoke(runner, "validate", out)
     assert res.exit_code == 0
     assert res.output == (f"{out}: OK (HS2-LWM-IMP-040-20: 4006 tasks, 5978 links, "
-                          "start 2017-09-18)\n")
+                          "start 2017-09-18; 180 resources (72 tasks demand them; not "
+                          "levelled))\n")
     res = invoke(runner, "cpm", out)
     assert res.exit_code == 0
     # the scenario format does not keep progress (fixed actual dates, releases), so the
@@ -155,7 +156,8 @@ def test_format_and_uncertainty_on_cpm_validate_and_run(runner, tiny, tmp_path):
                                "Critical path: 1 -> 2 -> 3 -> 4\n")
     res = invoke(runner, "validate", tiny, "--format", "psplib", "--uncertainty",
                  "pert(-10%, 0, +40%)")
-    assert (res.exit_code, res.output) == (0, f"{tiny}: OK (tiny: 4 tasks, 3 links)\n")
+    assert (res.exit_code, res.output) == (0, f"{tiny}: OK (tiny: 4 tasks, 3 links; 1 resource "
+                                              "(2 tasks demand them; not levelled))\n")
     res = invoke(runner, "validate", tiny, "--format", "psplib", "--uncertainty", "pert(0)")
     assert res.exit_code == 1
     # validate lists the problem, then fails

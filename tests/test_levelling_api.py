@@ -341,6 +341,14 @@ def test_cli_run_levelled(tmp_path):
     assert not (tmp_path / "off" / "resources.png").exists()
 
 
+def test_cli_validate_names_the_resources(tmp_path):
+    path = _write(tmp_path, SCENARIO)
+    res = CliRunner().invoke(cli, ["validate", str(path)])
+    assert res.exit_code == 0
+    assert res.output == (f"{path}: OK (lifts: 2 tasks, 0 links, start 2027-03-01; 2 resources "
+                          "(2 tasks demand them; levelled, priority lst))\n")
+
+
 def test_cli_cpm_levelled(tmp_path):
     path = _write(tmp_path, SCENARIO)
     res = CliRunner().invoke(cli, ["cpm", str(path), "--priority", "lft"])

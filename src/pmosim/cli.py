@@ -910,6 +910,11 @@ def _model_extras(project) -> str:
         parts.append(count(len(project.correlations), "correlation group"))
     if project.branches:
         parts.append(count(len(project.branches), "branch", "branches"))
+    if project.resources:
+        demanding = sum(1 for _, d in project.graph.nodes(data=True) if d.get("resources"))
+        parts.append(count(len(project.resources), "resource") + f" ({demanding} tasks "
+                     "demand them" + (f"; levelled, priority {project.priority})"
+                                      if project.levelling else "; not levelled)"))
     budget = project.meta.get("budget")
     if budget is not None:
         currency = project.meta.get("currency")
