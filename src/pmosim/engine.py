@@ -26,7 +26,7 @@ from .layout import CASH_PERIODS, CRITICAL_RTOL, FF, FS, HIST_COLUMNS, SS, Grid,
 from .model import Project, as_project
 from .results import (
     CashFlow, CorrelationStats, CPMResult, LevellingStats, RankedRisk, ResourceStats,
-    RiskRanking, RiskStats, SampleStats, SimulationResult, TaskStats,
+    RiskRanking, RiskStats, SampleStats, SimulationResult, TaskStats, TimeStats,
 )
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
@@ -609,7 +609,7 @@ def _result(job, run, n_iter, risks) -> SimulationResult:
             scale=np.full(n_rows, grid.cash_scale), vmin=acc.cash_min, vmax=acc.cash_max)
     return SimulationResult(
         iterations=n_iter, seed=seed_used, task_ids=compiled.task_ids, project=project,
-        finish=SampleStats(samples=rows.finish, deterministic=float(pf0)),
+        finish=TimeStats(samples=rows.finish, deterministic=float(pf0), project=project),
         cost=cost, cashflow=cashflow,
         criticality=dict(zip(compiled.task_ids, criticality.tolist())),
         tasks=tasks, risk_mode=risks,
@@ -637,7 +637,8 @@ def _levelling_stats(job, run, node, n_iter) -> LevellingStats:
             peak_max=float(lt.peak_max[r]), binding=float(lt.bind[r]) / n_iter))
     return LevellingStats(
         scheme="serial", priority=job.priority,
-        finish_unlevelled=SampleStats(samples=run.rows.free, deterministic=float(job.det_free[3])),
+        finish_unlevelled=TimeStats(samples=run.rows.free, deterministic=float(job.det_free[3]),
+                                    project=project),
         delayed=float(lt.late[0]) / n_iter, task_delay=delay, resources=resources)
 
 

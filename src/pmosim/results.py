@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import stats
+from .errors import ModelError
 from ._version import __version__
 
 
@@ -65,6 +67,46 @@ class SampleStats:
     def to_dict(self) -> dict[str, Any]:
         return {"deterministic": float(self.deterministic), "mean": self.mean, "std": self.std,
                 "percentiles": self.percentiles()}
+
+
+@dataclass(frozen=True)
+class TimeStats(SampleStats):
+    """:class:`SampleStats` of a time (working days from the start) that also speaks in
+    dates when the project has a start date: ``date(80)``, ``deterministic_date``, and
+    ``probability_le("2027-08-31")`` (a date counts to the end of that day)."""
+
+    project: Any = field(default=None, repr=False, compare=False)
+
+    def _calendar(self):
+        start = getattr(self.project, "start", None)
+        if start is None:
+            raise ModelError("the project has no start date, so its results are working days "
+                             "only; set a start (Project(start=...) or [project] start) to use "
+                             "dates")
+        from .calendar import WorkCalendar
+        return start, getattr(self.project, "calendar", None) or WorkCalendar()
+
+    def to_time(self, x) -> float:
+        """``x`` as working days: a number as it is, a date (or ISO text) as the end of
+        that working day."""
+        if isinstance(x, (str, _dt.date, np.datetime64)):
+            start, calendar = self._calendar()
+            return float(calendar.working_time(start, x, at="end"))
+        return float(x)
+
+    def date(self, q):
+        """The date of percentile ``q`` (finish rule: the working day the time ends on)."""
+        start, calendar = self._calendar()
+        return calendar.finish_dates(start, max(float(self.percentile(q)), 0.0))
+
+    @property
+    def deterministic_date(self):
+        start, calendar = self._calendar()
+        return calendar.finish_dates(start, max(float(self.deterministic), 0.0))
+
+    def probability_le(self, x) -> float:
+        """Probability that the time is ``<= x`` (working days, or a date: by its end)."""
+        return stats.probability_le(self.samples, self.to_time(x))
 
 
 @dataclass(frozen=True)
@@ -306,7 +348,7 @@ class SimulationResult:
 
     iterations: int
     seed: int
-    task_ids: list
+    task_ids: list = field(repr=False)
     project: Any = field(repr=False)
     finish: SampleStats = field(repr=False)
     criticality: dict = field(repr=False)
@@ -321,15 +363,27 @@ class SimulationResult:
     finishes: np.ndarray | None = field(default=None, repr=False)
     levelling: LevellingStats | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        # short: the dataclass repr listed every task id (84,511 characters on SP10)
+        f = self.finish
+        cost = f", cost P80 {float(self.cost.percentile(80)):,.2f}" if self.cost is not None else ""
+        lev = f", levelled ({self.levelling.priority})" if self.levelling is not None else ""
+        return (f"SimulationResult({len(self.task_ids):,} tasks, {self.iterations:,} iterations, "
+                f"seed {self.seed}: finish P50 {float(f.percentile(50)):,.2f}, P80 "
+                f"{float(f.percentile(80)):,.2f} working days{cost}{lev})")
+
     def _need_cost(self):
         if self.cost is None:
             raise ValueError("this project has no costs: set cost_fixed / cost_rate on tasks, "
                              "a risk cost_impact or the project cost_rate")
 
-    def jcl(self, finish: float, cost: float) -> float:
-        """Joint confidence level: P(finish <= ``finish`` and cost <= ``cost``)."""
+    def jcl(self, finish, cost: float) -> float:
+        """Joint confidence level: P(finish <= ``finish`` and cost <= ``cost``); ``finish``
+        in working days or a date (by the end of that day)."""
         self._need_cost()
-        ok = (self.finish.samples <= finish) & (self.cost.samples <= cost)
+        if isinstance(self.finish, TimeStats):
+            finish = self.finish.to_time(finish)
+        ok = (self.finish.samples <= float(finish)) & (self.cost.samples <= float(cost))
         return float(np.count_nonzero(ok)) / self.iterations
 
     def jcl_frontier(self, p: float, points: int = 50) -> np.ndarray:
