@@ -61,3 +61,33 @@ def test_repr_is_short():
     text = repr(r)
     assert len(text) < 200
     assert text.startswith("SimulationResult(2,000 tasks, 600 iterations, seed 3: finish P50 ")
+
+
+@pytest.mark.parametrize("target, message", [
+    ("2027-02-26", "2027-02-26 is before the project start 2027-03-01; give a target date on "
+                   "or after it"),
+    ("-5", "'-5' is before the project start (working day 0)"),
+])
+def test_a_target_before_the_start_is_refused(tmp_path, target, message):
+    from click.testing import CliRunner
+
+    from pmosim.cli import cli
+    path = tmp_path / "plan.toml"
+    path.write_text('[project]\nstart = "2027-03-01"\n[[tasks]]\nid = "a"\nduration = 3\n')
+    res = CliRunner().invoke(cli, ["run", str(path), "-n", "50", "--target", target,
+                                   "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert message in res.output
+
+
+def test_most_critical_leaves_out_import_connectors():
+    p = pmosim.Project()
+    p.add_task("a", 5)
+    p.add_task("link", 0, kind="connector")
+    p.add_task("b", 3)
+    p.add_task("c", 1)
+    p.add_link("a", "link")
+    p.add_link("link", "b")
+    r = pmosim.simulate(p, 64, seed=1)
+    assert [t for t, _ in r.most_critical(3)] == ["a", "b", "c"]
+    assert [t for t, _ in r.most_critical(3, connectors=True)] == ["a", "link", "b"]

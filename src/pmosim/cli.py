@@ -219,6 +219,9 @@ def _parse_target(text: str, project) -> dict:
     if value is not None:
         if not math.isfinite(value):
             raise click.BadParameter(f"{text!r} is not a finite number", param_hint="'--target'")
+        if value < 0:
+            raise click.BadParameter(f"{text!r} is before the project start (working day 0); "
+                                     "give working days from the start", param_hint="'--target'")
         return {"value": value, "given": text}
     try:
         day = _dt.date.fromisoformat(text.strip())
@@ -231,6 +234,11 @@ def _parse_target(text: str, project) -> dict:
             f"--target {text}: a target date needs the project start date; set start under "
             "[project] in the scenario, or give the target in working days")
     value = _calendar(project).working_time(project.start, day, at="end")
+    if day < project.start:
+        # a negative time wrecked the finish chart's axis and meant nothing
+        raise click.BadParameter(
+            f"{text} is before the project start {project.start.isoformat()}; give a target "
+            "date on or after it", param_hint="'--target'")
     return {"value": float(value), "given": text}
 
 

@@ -410,10 +410,18 @@ class SimulationResult:
             out.append((x, float(np.partition(c_sorted[:m], need - 1)[need - 1])))
         return np.array(out).reshape(-1, 2)
 
-    def most_critical(self, k: int = 10) -> list[tuple[Any, float]]:
-        """The ``k`` tasks with the highest criticality, ties in node order."""
-        order = np.argsort(-self.tasks.criticality, kind="stable")[:k]
-        return [(self.task_ids[i], float(self.tasks.criticality[i])) for i in order]
+    def most_critical(self, k: int = 10, *, connectors: bool = False) -> list[tuple[Any, float]]:
+        """The ``k`` tasks with the highest criticality, ties in node order.
+
+        Connectors that importers add (zero-duration tasks with ``kind="connector"``,
+        standing for a WBS summary's links) are left out unless ``connectors=True``: they
+        are critical whenever what they connect is, and crowded out real tasks."""
+        order = np.argsort(-self.tasks.criticality, kind="stable")
+        graph = getattr(self.project, "graph", None)
+        if not connectors and graph is not None:
+            order = [i for i in order
+                     if graph.nodes[self.task_ids[i]].get("kind") != "connector"]
+        return [(self.task_ids[i], float(self.tasks.criticality[i])) for i in order[:k]]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (see docs/results-format.md)."""
