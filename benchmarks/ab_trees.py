@@ -7,6 +7,11 @@ the machine's load falls on both; the summary gives each case's median time per 
 and the median of the per-round ratios (B's speed over A's: > 1 means B is faster).
 
     python benchmarks/ab_trees.py OLD_REPO NEW_REPO [--rounds 6] [--threads 2]
+        [--old-kwargs JSON] [--new-kwargs JSON]
+
+``--old-kwargs``/``--new-kwargs`` pass keyword arguments to each tree's ``simulate``: the
+same tree twice with ``--old-kwargs '{"sensitivity": false}'`` measures what an option
+costs.
 
 Cases: the engine benchmark's 1,000-task headline (100,000 iterations) and the feature
 benchmark's plain, risks+drivers+correlation and cost models (1,000 tasks, 50,000
@@ -29,7 +34,7 @@ import pmosim
 from pmosim.synthetic import layered_network
 from test_bench_features import _plain, _with_risks, _with_cost
 
-threads, repeat = {threads}, {repeat}
+threads, repeat, kwargs = {threads}, {repeat}, json.loads({kwargs!r})
 cases = {{
     "headline 1,000 x 100k": (layered_network(1_000, seed=0), 100_000),
     "plain 1,000 x 50k": (_plain(), 50_000),
@@ -38,21 +43,21 @@ cases = {{
 }}
 out = {{}}
 for name, (project, n) in cases.items():
-    pmosim.simulate(project, 512, seed=1, threads=threads)    # load or compile the kernels
+    pmosim.simulate(project, 512, seed=1, threads=threads, **kwargs)    # load or compile
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        pmosim.simulate(project, n, seed=1, threads=threads)
+        pmosim.simulate(project, n, seed=1, threads=threads, **kwargs)
         best = min(best, time.perf_counter() - t0)
     out[name] = best
 print(json.dumps(out))
 """
 
 
-def run_tree(repo: Path, threads: int, repeat: int) -> dict:
+def run_tree(repo: Path, threads: int, repeat: int, kwargs: str = "{}") -> dict:
     env = dict(os.environ, PYTHONPATH=str(repo / "src"))
     code = CHILD.format(bench=str(Path(__file__).resolve().parent), threads=threads,
-                        repeat=repeat)
+                        repeat=repeat, kwargs=kwargs)
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           cwd=str(repo))
     if proc.returncode != 0:
@@ -67,12 +72,15 @@ def main():
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--old-kwargs", default="{}")
+    parser.add_argument("--new-kwargs", default="{}")
     args = parser.parse_args()
     times = {"old": [], "new": []}
     for r in range(args.rounds):
         order = ("old", "new") if r % 2 == 0 else ("new", "old")
         for which in order:
-            times[which].append(run_tree(getattr(args, which), args.threads, args.repeat))
+            times[which].append(run_tree(getattr(args, which), args.threads, args.repeat,
+                                         getattr(args, f"{which}_kwargs")))
             print(f"round {r + 1} {which}: " + ", ".join(
                 f"{k} {v:.3f} s" for k, v in times[which][-1].items()), flush=True)
     print(f"\n{'case':<40} {'old median s':>13} {'new median s':>13} {'new/old speed':>14}")

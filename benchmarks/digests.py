@@ -5,6 +5,12 @@ plus the finish and cost samples as raw bytes. Run it before and after a change 
 the kernels or the engine; any differing line means results changed.
 
     python benchmarks/digests.py [--data ../shared/data] > before.txt
+
+``--legacy`` digests only what results held before issue 16 (per task: criticality,
+start and finish means, finish std and percentiles; the finish and cost summaries
+without confidence intervals; risks, cash flow, levelling), so that a version that only
+adds outputs can be checked against an older one: run this script with
+``PYTHONPATH=OLD/src`` and ``PYTHONPATH=NEW/src``.
 """
 
 import argparse
@@ -57,8 +63,28 @@ def features_model():
     return p
 
 
-def digest(result):
-    h = hashlib.sha256(json.dumps(result.to_dict(), sort_keys=True, default=str).encode())
+LEGACY_TASK_KEYS = ("id", "name", "criticality", "start_mean", "finish_mean", "finish_std",
+                    "finish_percentiles")
+LEGACY_SUMMARY_KEYS = ("deterministic", "mean", "std", "percentiles")
+LEGACY_TOP_KEYS = ("iterations", "seed", "risk_mode", "risks", "correlations", "jcl",
+                   "cashflow", "levelling")
+
+
+def legacy(doc: dict) -> dict:
+    """The part of ``result.to_dict()`` that existed before issue 16."""
+    out = {k: doc[k] for k in LEGACY_TOP_KEYS if k in doc}
+    for k in ("finish", "cost"):
+        if k in doc:
+            out[k] = {j: doc[k][j] for j in LEGACY_SUMMARY_KEYS}
+    out["tasks"] = [{j: t[j] for j in LEGACY_TASK_KEYS} for t in doc["tasks"]]
+    return out
+
+
+def digest(result, legacy_only=False):
+    doc = result.to_dict()
+    if legacy_only:
+        doc = legacy(doc)
+    h = hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(result.finish.samples).tobytes())
     if result.cost is not None:
         h.update(np.ascontiguousarray(result.cost.samples).tobytes())
@@ -73,6 +99,7 @@ def main():
     parser.add_argument("--iterations", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--backend", default=None)
+    parser.add_argument("--legacy", action="store_true")
     args = parser.parse_args()
     extra = {} if args.backend is None else {"backend": args.backend}
     for name, path, _ in [("features", None, None), *cases(args.data)]:
@@ -84,7 +111,7 @@ def main():
         for risks in ("pre", "post"):
             r = pmosim.simulate(project, args.iterations, seed=11, risks=risks,
                                 threads=args.threads, **extra)
-            print(f"{name} [{risks}] {digest(r)}", flush=True)
+            print(f"{name} [{risks}] {digest(r, args.legacy)}", flush=True)
     return 0
 
 

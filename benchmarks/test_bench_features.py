@@ -74,3 +74,19 @@ def test_features(benchmark, record_rate, variant):
             if other != "plain":
                 record_rate(f"{other} vs plain", "numpy", 1_000,
                             project.graph.number_of_edges(), ITERATIONS, seconds)
+
+
+@pytest.mark.parametrize("sensitivity", [True, False], ids=["on", "off"])
+def test_sensitivity_cost(benchmark, record_rate, sensitivity):
+    """What the sensitivity stage costs (issue 16: under 1.3x of a plain run, else off by
+    default): the plain model with ``sensitivity`` on (the default) and off, same process."""
+    project = _plain()
+    pmosim.simulate(project, 256, seed=1, threads=THREADS, sensitivity=sensitivity)
+    benchmark.group = "sensitivity stage (1,000 tasks)"
+    benchmark.pedantic(pmosim.simulate, args=(project, ITERATIONS),
+                       kwargs=dict(seed=1, threads=THREADS, sensitivity=sensitivity),
+                       rounds=ROUNDS, iterations=1)
+    record_rate("sensitivity on vs off", "pmosim" if sensitivity else "numpy", 1_000,
+                project.graph.number_of_edges(), ITERATIONS, benchmark.stats.stats.min,
+                note="sensitivity rows: 'pmosim' is the run with the sensitivity stage, "
+                     "'numpy' the same run without it; ratio < 1 is the slowdown")

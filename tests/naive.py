@@ -602,3 +602,41 @@ def naive_levelled_critical(instance: LevellingInstance, order, sched,
     exists = exists or {}
     critical = {j for j in marked if instance.duration[j] > 0 or exists.get(j, True)}
     return critical, binding
+
+
+def sensitivity(durations: np.ndarray, run: NaiveRun) -> dict:
+    """Vanhoucke's sensitivity measures of every task, from kept samples, by the textbook
+    formulas one task at a time (population moments; |.| of the correlations).
+
+    durations : [n_iter, n_tasks]; run : :func:`simulate` of those durations.
+    Returns {"ci", "si", "ssi", "cri_r", "cri_rho", "cri_tau"} -> float64[n_tasks].
+    """
+    from scipy import stats as sps
+
+    t = run.finish
+    n_iter, n_tasks = durations.shape
+    out = {k: np.zeros(n_tasks) for k in ("ci", "si", "ssi", "cri_r", "cri_rho", "cri_tau")}
+    for j in range(n_tasks):
+        d = durations[:, j]
+        tf = np.maximum(run.total_float[:, j], 0.0)
+        ci = float(np.mean(run.critical[:, j]))
+        ratio = np.array([d[i] / (d[i] + tf[i]) if d[i] + tf[i] > 0 else 0.0
+                          for i in range(n_iter)])
+        out["ci"][j] = ci
+        out["si"][j] = float(np.mean(ratio * t / np.mean(t)))
+        out["ssi"][j] = float(np.std(d) / np.std(t)) * ci
+        if np.all(d == d[0]):
+            continue
+        out["cri_r"][j] = abs(float(np.corrcoef(d, t)[0, 1]))
+        out["cri_rho"][j] = abs(float(sps.spearmanr(d, t).statistic))
+        out["cri_tau"][j] = abs(float(sps.kendalltau(d, t).statistic))
+    return out
+
+
+def critical_sets(run: NaiveRun, task_ids) -> dict:
+    """frozenset of critical task ids -> number of iterations it was the critical set."""
+    out = {}
+    for row in run.critical:
+        key = frozenset(t for t, c in zip(task_ids, row) if c)
+        out[key] = out.get(key, 0) + 1
+    return out

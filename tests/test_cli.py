@@ -88,11 +88,11 @@ def test_run_writes_json_and_plots(runner, scenario, tmp_path):
     assert [t["id"] for t in doc["tasks"]] == ["a", "b", "c"]
     for task in doc["tasks"]:
         assert {"id", "name", "criticality", "finish_mean", "finish_percentiles"} <= set(task)
-    for name in ("finish.png", "criticality.png"):
+    for name in ("finish.png", "criticality.png", "sensitivity.png", "gantt.png"):
         data = (out / name).read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 10_000
     assert sorted(p.name for p in out.iterdir()) == [
-        "criticality.png", "finish.png", "results.json"]
+        "criticality.png", "finish.png", "gantt.png", "results.json", "sensitivity.png"]
     assert "CLI test: 3 tasks, 2 links" in res.output
     assert "Deterministic (CPM)" in res.output and "2027-03-08" in res.output   # t=6: day 5
     assert "Chance of meeting the target of 10.0 working days (2027-03-12)" in res.output
@@ -160,7 +160,8 @@ def test_out_keeps_unrelated_files_and_leaves_no_temporaries(runner, scenario, t
     assert (out / "notes.txt").read_text() == "keep me"
     assert json.loads((out / "results.json").read_text())["seed"] == 1
     assert sorted(p.name for p in out.iterdir()) == [
-        "criticality.png", "finish.png", "notes.txt", "results.json"]
+        "criticality.png", "finish.png", "gantt.png", "notes.txt", "results.json",
+        "sensitivity.png"]
 
 
 def test_scenario_without_start_reports_working_days(runner, tmp_path):
@@ -280,7 +281,7 @@ def test_validate_lists_every_problem(runner, tmp_path):
     assert res.exit_code == 1
     assert res.output == textwrap.dedent(f"""\
         {path}: project.start: 2027-03-06 is a Saturday, not a working day of the calendar; use 2027-03-08 (the next working day) or change the calendar
-        {path}: tasks[0] ("design"): unknown key 'duraton'; did you mean 'duration'? (allowed: id, name, duration, planned, predecessors, existence, when, cost_fixed, cost_rate, release, fixed_start, fixed_finish, wbs, resources, priority)
+        {path}: tasks[0] ("design"): unknown key 'duraton'; did you mean 'duration'? (allowed: id, name, duration, planned, predecessors, existence, when, cost_fixed, cost_rate, actual_cost, release, fixed_start, fixed_finish, wbs, resources, priority)
         {path}: tasks[0] ("design"): missing 'duration'; give working days (duration = 5) or a distribution (duration = {{ dist = "triangular", low = 3, mode = 5, high = 9 }})
         {path}: tasks[1] ("build"): triangular needs low <= mode <= high, got 20, 10, 60
         {path}: tasks[1] ("build"): predecessors[0]: unknown predecessor 'desing'; did you mean 'design'?
@@ -323,14 +324,16 @@ def test_cpm_table(runner, scenario):
     assert res.exit_code == 0
     lines = res.output.splitlines()
     assert lines[0].split() == ["ID", "Name", "Duration", "Early", "start", "Early", "finish",
-                                "Late", "start", "Late", "finish", "Float", "Critical"]
-    # a: 0-4 (Mon 1 - Thu 4); b: 4-6 (Fri 5 - Mon 8); c: SS+1 so 1-4, late 3-6, float 2
+                                "Late", "start", "Late", "finish", "Float", "Free", "float",
+                                "Critical"]
+    # a: 0-4 (Mon 1 - Thu 4); b: 4-6 (Fri 5 - Mon 8); c: SS+1 so 1-4, late 3-6, float 2,
+    # free float 2 (no successor: up to the project finish)
     assert lines[1].split() == ["a", "Alpha", "4.0", "2027-03-01", "2027-03-04", "2027-03-01",
-                                "2027-03-04", "0.0", "yes"]
+                                "2027-03-04", "0.0", "0.0", "yes"]
     assert lines[2].split() == ["b", "b", "2.0", "2027-03-05", "2027-03-08", "2027-03-05",
-                                "2027-03-08", "0.0", "yes"]
+                                "2027-03-08", "0.0", "0.0", "yes"]
     assert lines[3].split() == ["c", "c", "3.0", "2027-03-02", "2027-03-04", "2027-03-04",
-                                "2027-03-08", "2.0"]
+                                "2027-03-08", "2.0", "2.0"]
     assert "Project finish: 6.0 working days, 2027-03-08 (start 2027-03-01)" in res.output
     assert "Critical path: a -> b" in res.output
 
@@ -342,8 +345,8 @@ def test_cpm_without_start_shows_working_days(runner, tmp_path):
     assert res.exit_code == 0
     lines = res.output.splitlines()
     assert lines[0].split() == [
-        "ID", "Name", "Duration", "ES", "EF", "LS", "LF", "Float", "Critical"]
-    assert lines[3].split() == ["c", "c", "3.0", "1.0", "4.0", "3.0", "6.0", "2.0"]
+        "ID", "Name", "Duration", "ES", "EF", "LS", "LF", "Float", "Free", "float", "Critical"]
+    assert lines[3].split() == ["c", "c", "3.0", "1.0", "4.0", "3.0", "6.0", "2.0", "2.0"]
     assert "Project finish: 6.0 working days\n" in res.output
 
 
@@ -408,13 +411,11 @@ def test_plots_draw_on_a_given_axes_and_label_units(tmp_path):
     assert plots.finish_histogram(result, ax=ax) is ax
     assert ax.get_xlabel() == "Project finish date (finish at end of day)"
     assert ax.right_ax.get_ylabel() == "Probability of finishing by then (%)"
-    labels = ax.get_legend_handles_labels()[1]
-    assert labels[:3] == [
-        "Simulated finish",
-        f"P50: {WorkCalendar().finish_dates('2027-03-01', result.finish.percentile(50))}",
-        f"P80: {WorkCalendar().finish_dates('2027-03-01', result.finish.percentile(80))}",
-    ]
-    assert labels[3].startswith("Deterministic (CPM): ")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[:5] == ["Simulated finish"] + [
+        f"P{q}: {WorkCalendar().finish_dates('2027-03-01', result.finish.percentile(q))}"
+        for q in (10, 50, 80, 90)]
+    assert labels[5].startswith("Deterministic (CPM): ")
     plots.save_png(fig, tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes().startswith(PNG_SIGNATURE)
 

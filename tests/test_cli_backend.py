@@ -85,7 +85,8 @@ def test_plots_drawn_in_a_process_or_here_give_the_same_files_and_errors(tmp_pat
     result = _run([], tmp_path / "ok")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == [
-        "cashflow.png", "cost.png", "criticality.png", "finish.png", "jcl.png", "results.json"]
+        "cashflow.png", "cost.png", "criticality.png", "finish.png", "gantt.png", "jcl.png",
+        "results.json", "sensitivity.png"]
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "finish.png").mkdir()    # a directory where a PNG must go
     result = _run([], tmp_path / "bad")

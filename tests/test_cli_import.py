@@ -127,10 +127,11 @@ def test_import_errors(runner, tiny, tmp_path):
         (("import", tmp_path / "nope.xer", "-o", tmp_path / "a.toml"),
          f"Error: {tmp_path / 'nope.xer'}: no such Primavera P6 XER file\n"),
         (("import", tiny, "-o", tmp_path / "a.toml"),
-         f"Error: {tiny}: cannot tell the format from the extension '.txt'; use one of .sm, "
-         ".toml, .xer, .xlsx, .xml or pass format= (dslib, mspdi, psplib, toml, xer)\n"),
+         f"Error: {tiny}: cannot tell the format from the extension '.txt'; use one of "
+         ".pmxml, .sm, .toml, .xer, .xlsx, .xml or pass --format (dslib, mspdi, pmxml, "
+         "psplib, toml, xer)\n"),
         (("import", tiny, "--format", "sm", "-o", tmp_path / "a.toml"),
-         "Error: unknown format 'sm'; use one of dslib, mspdi, psplib, toml, xer\n"),
+         "Error: unknown format 'sm'; use one of dslib, mspdi, pmxml, psplib, toml, xer\n"),
         (("import", tiny, "--format", "psplib", "-o", tmp_path / "a.json"),
          f"Error: -o {tmp_path / 'a.json'}: a scenario file name ends in .toml; use e.g. "
          "a.toml\n"),

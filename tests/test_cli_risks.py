@@ -193,6 +193,8 @@ def test_mitigated_register_and_budget_from_the_scenario(runner, tmp_path):
     assert doc["risk_mode"] == "post"
     r1 = next(r for r in doc["risks"] if r["id"] == "R1")
     assert r1["probability"] == 0.1
+    lo, hi = doc["budget"].pop("probability_ci")
+    assert lo <= doc["budget"]["probability"] <= hi
     assert doc["budget"] == {"value": 9000.0, "probability": doc["budget"]["probability"],
                              "given": "9000"}
     assert "target_and_budget" not in doc["jcl"]

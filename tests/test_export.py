@@ -95,7 +95,7 @@ def test_xer_round_trip_through_a_csv_sidecar(tmp_path):
     assert out.csv_path == tmp_path / "sp10.tasks.csv"
     doc = tomllib.loads(out.path.read_text(encoding="utf-8"))
     assert doc["project"] == {"name": "HS2-LWM-IMP-040-20", "start": dt.date(2017, 9, 18),
-                              "tasks_csv": "sp10.tasks.csv"}
+                              "tasks_csv": "sp10.tasks.csv", "currency": "GBP"}
     assert "tasks" not in doc                      # every task fits the CSV notation
     q = pmosim.load(out)
     assert_same_schedule(p, q)
@@ -110,8 +110,10 @@ def test_xer_round_trip_through_a_csv_sidecar(tmp_path):
     assert ("progress written as working-day offsets only: 523 completed tasks "
             "(fixed_start/fixed_finish on the axis calendar), 170 in progress") in w
     assert "time 0 is the data date 2017-09-16 00:00" in w
-    assert "costs from the schedule (cost, actual and remaining cost) of 72 tasks not written " \
-        "(total cost 215,918,496.41)" in w
+    # the costs are written (cost_fixed, cost_rate, actual_cost); P6's budget is not
+    assert "costs from the schedule" not in w
+    assert "the schedule's budgeted cost 215,918,496.41 not written: the tasks' cost_fixed and " \
+        "cost_rate are the cost at completion, actual + remaining (217,652,329.66)" in w
     assert [f"# - {x}" for x in out.warnings] == header(out)[3:]
 
 

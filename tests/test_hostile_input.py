@@ -131,7 +131,7 @@ def test_ctrl_c_exits_130_and_writes_nothing(tmp_path):
 
 
 @pytest.mark.parametrize("iterations, message", [
-    (10 ** 12, r"5 tasks x 1,000,000,000,000 iterations needs about 14,90\d\.\d GiB of memory "
+    (10 ** 12, r"5 tasks x 1,000,000,000,000 iterations needs about 22,35\d\.\d GiB of memory "
                r"and this machine has [\d,.]+ GiB; use fewer iterations"),
     (2 ** 63, r"iterations must be between 1 and 281474976710656, got 9223372036854775808"),
 ])

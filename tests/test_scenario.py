@@ -296,7 +296,8 @@ def test_the_issues_error_text(tmp_path):
     ('[[tasks]]\nid = "a"\nduration = 1\ndurration = 2\n',
      """tasks[0] ("a"): unknown key 'durration'; did you mean 'duration'? """
      """(allowed: id, name, duration, planned, predecessors, existence, when, """
-     """cost_fixed, cost_rate, release, fixed_start, fixed_finish, wbs, resources, priority)"""),
+     """cost_fixed, cost_rate, actual_cost, release, fixed_start, fixed_finish, wbs, resources, """
+     """priority)"""),
     ('[[tasks]]\nid = "a"\nduration = { dist = "tringular", low = 1, mode = 2, high = 3 }\n',
      """tasks[0] ("a"): duration: unknown dist 'tringular'; did you mean 'triangular'? """
      """(use one of fixed, uniform, triangular, pert, trigen, normal, lognormal, exponential, """
@@ -414,7 +415,8 @@ def test_csv_errors_name_file_and_line(tmp_path):
     assert scenario_problems(path) == [
         f"{csv_label}: line 1: unknown column 'colour' (allowed: id, name, "
         "duration, planned, predecessors, dist, value, low, mode, high, lamb, low_pct, high_pct, "
-        "mean, sd, values, weights, existence, cost_fixed, cost_rate, release, fixed_start, "
+        "mean, sd, values, weights, existence, cost_fixed, cost_rate, actual_cost, release, "
+        "fixed_start, "
         "fixed_finish, wbs, resources, priority, notes)",
         f'{csv_label}: line 2 ("a"): triangular needs low <= mode <= high, got 5, 1, 9',
         f"{csv_label}: line 3 (\"b\"): high must be a number, got 'x'",

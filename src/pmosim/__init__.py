@@ -11,12 +11,14 @@ from .distributions import (
 )
 from .errors import CycleError, ModelError, PmosimError
 from .engine import cpm, rank_risks, simulate
+from .engine import compare, simulate_to_precision
 from .io import load
 from .model import Project
 from .results import CPMResult, SimulationResult
+from .results import Comparison, PrecisionRun
 
 __all__ = [
-    "__version__", "simulate", "cpm", "rank_risks", "load", "SimulationResult", "CPMResult", "Project", "Distribution", "Fixed", "Uniform", "Triangular", "Pert",
+    "__version__", "simulate", "simulate_to_precision", "compare", "Comparison", "PrecisionRun", "cpm", "rank_risks", "load", "SimulationResult", "CPMResult", "Project", "Distribution", "Fixed", "Uniform", "Triangular", "Pert",
     "Trigen", "Normal", "LogNormal", "Exponential", "Discrete", "PmosimError", "ModelError",
     "CycleError",
 ]

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._version import __version__
 from .backends import BACKENDS
-from .errors import PmosimError
+from .errors import ModelError, PmosimError
 
 #: Files ``pmosim run`` writes into ``--out``.
 RESULTS_JSON = "results.json"
@@ -36,9 +36,14 @@ JCL_PNG = "jcl.png"
 CASHFLOW_PNG = "cashflow.png"
 TORNADO_PNG = "tornado.png"
 RESOURCES_PNG = "resources.png"
+SENSITIVITY_PNG = "sensitivity.png"
+GANTT_PNG = "gantt.png"
 #: Every file ``run`` may write into --out.
 RUN_OUTPUTS = (RESULTS_JSON, FINISH_PNG, CRITICALITY_PNG, COST_PNG, JCL_PNG, CASHFLOW_PNG,
                TORNADO_PNG, RESOURCES_PNG)
+#: The overlaid S-curves of ``run --compare``.
+COMPARE_PNG = "compare.png"
+RUN_OUTPUTS += (COMPARE_PNG,)
 #: Joint confidence level whose frontier the summary prints (NASA's 70% JCL).
 JCL_LEVEL = 0.7
 #: Runs expected to take longer than this (seconds) get a progress bar.
@@ -101,10 +106,13 @@ def cli():
       pmosim run scenarios/software-release.toml -n 20000 --seed 7 --out results
       pmosim validate scenarios/building-fit-out.toml
       pmosim cpm scenarios/building-fit-out.toml
+      pmosim check plan.xer --strict              # DCMA 14-point schedule health check
+      pmosim report scenarios/office-move-risks.toml -o report.html   # one HTML file to send
       pmosim warmup                               # compile the kernels ahead of a first run
 
     Scenario files are TOML (docs/scenario-format.md); MS Project XML (.xml),
-    Primavera XER (.xer) and PSPLIB (.sm) files are read too.
+    Primavera XER (.xer) and XML (PMXML, .xml), PSPLIB (.sm) and DSLIB (.xlsx) files
+    are read too.
     """
 
 
@@ -153,25 +161,37 @@ def main(argv=None):
 def _load(scenario):
     """Load SCENARIO with the running command's --format and --uncertainty, if it has them."""
     from . import load
+    from .io import detect_format
     fmt, rules = _input_settings()
-    project = load(scenario, format=fmt)
+    cost_rules = _cost_rules()
+    # detected here so that a message names the command line's --format, not format=
+    project = load(scenario, format=detect_format(scenario, fmt, option="--format"))
     if rules:
         from .uncertainty import apply_uncertainty
         project = apply_uncertainty(project, list(rules))
         for warning in project.meta["uncertainty"]["warnings"]:
             click.echo(f"Warning: {warning}", err=True)
+    if cost_rules:
+        project = _apply_cost_uncertainty(scenario, project, cost_rules)
     return project
 
 
 _INPUT_KEY = "pmosim.input"
 FORMAT_HELP = ("Format of the input when its extension does not say it: toml, mspdi (MS "
-               "Project XML), xer (Primavera P6), psplib (.sm) or dslib (.xlsx).")
+               "Project XML), pmxml (Primavera P6 XML), xer (Primavera P6), psplib (.sm) or "
+               "dslib (.xlsx).")
 UNCERTAINTY_HELP = (
     "Relative range on the tasks' planned durations, e.g. 'triangular(-10%, 0, +25%)', "
     "'uniform(-10%, +20%)', 'pert(...)', 'trigen(..., P10, P90)'; filter with wbs=CODE, "
     "id=GLOB or FIELD=VALUE before it: 'wbs=1.2: pert(-5%, 0, +40%)'. Repeat for more rules "
     "(a later rule wins). Tasks with their own distribution, milestones and completed tasks "
     "keep theirs.")
+_COST_KEY = "pmosim.cost_uncertainty"
+COST_UNCERTAINTY_HELP = (
+    "Relative range on the tasks' costs (cost_fixed and cost_rate), in the --uncertainty "
+    "syntax: e.g. 'pert(-10%, 0, +30%)', 'wbs=1.2: triangular(-5%, 0, +50%)'. Repeat for more "
+    "rules (a later rule wins). Only the remaining cost is uncertain: the actual cost of "
+    "progressed tasks stays; completed tasks and costs with their own distribution keep theirs.")
 
 
 def _input_settings():
@@ -181,11 +201,16 @@ def _input_settings():
 
 
 def _input_options(command):
-    """Add --format and --uncertainty to a command that reads its input through _load."""
+    """Add --format, --uncertainty and --cost-uncertainty to a command that reads its input
+    through _load."""
     @functools.wraps(command)
-    def wrapper(*args, fmt=None, uncertainty=(), **kwargs):
-        click.get_current_context().meta[_INPUT_KEY] = (fmt, tuple(uncertainty))
+    def wrapper(*args, fmt=None, uncertainty=(), cost_uncertainty=(), **kwargs):
+        ctx = click.get_current_context()
+        ctx.meta[_INPUT_KEY] = (fmt, tuple(uncertainty))
+        ctx.meta[_COST_KEY] = tuple(cost_uncertainty)
         return command(*args, **kwargs)
+    wrapper = click.option("--cost-uncertainty", "cost_uncertainty", multiple=True,
+                           metavar="SPEC", help=COST_UNCERTAINTY_HELP)(wrapper)
     wrapper = click.option("--uncertainty", multiple=True, metavar="SPEC",
                            help=UNCERTAINTY_HELP)(wrapper)
     return click.option("--format", "fmt", metavar="FORMAT", default=None,
@@ -372,6 +397,28 @@ def _fmt_days(t) -> str:
 
 
 # -- run ------------------------------------------------------------------------------
+def _convergence_options(command):
+    """``--precision``, ``--max-iterations`` and ``--compare`` of ``run``."""
+    command = click.option(
+        "--compare", "compare_modes", metavar="MODES", default=None,
+        help="Run these risk registers on the same random numbers and compare them: "
+             "pre,post (mitigation), pre,none or pre,post,none (at least two, in that order "
+             "of columns; the first is the baseline of the deltas). Prints P-values side by "
+             f"side with deltas, adds 'compare' to the JSON and writes {COMPARE_PNG}; the rest "
+             "of the report is the first register's. Not with --risks or --precision.")(command)
+    command = click.option(
+        "--max-iterations", type=click.IntRange(min=1), default=None, metavar="N",
+        help="With --precision: the most iterations to run (default 1,000,000); if the "
+             "P80 is still not that precise, the run says so and keeps the result.")(command)
+    return click.option(
+        "--precision", type=float, default=None, metavar="DAYS",
+        help="Run until the 95% confidence interval of the P80 finish is at most DAYS "
+             "working days wide (full width: 1 means about +-0.5), starting at -n if given "
+             "(else 2,048 iterations) and growing by the 1/sqrt(n) law, up to "
+             "--max-iterations. Deterministic for a seed: the run is the same as -n with "
+             "the iterations it prints.")(command)
+
+
 def _levelling_options(command):
     """``--levelling`` and ``--priority`` (default: the scenario's own settings)."""
     from .layout import LEVELLING_SCHEMES, PRIORITY_RULES
@@ -386,6 +433,70 @@ def _levelling_options(command):
         "--levelling", type=click.Choice((*LEVELLING_SCHEMES, "none")), default=None,
         help="Level resources in every iteration (serial schedule generation scheme), or "
              "not (none). Default: levelling under [project], else none.")(command)
+
+
+_TASK_OUTPUTS_KEY = "pmosim.task_outputs"
+
+
+def _task_output_options(command):
+    """``--csv``, ``--xlsx``, ``--milestone``, ``--write-back`` and ``--write-back-fields``
+    of ``run``; kept in the context (see :func:`_task_outputs`), not in the signature."""
+    names = ("csv_file", "xlsx_file", "milestones", "write_back", "write_back_fields")
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        click.get_current_context().meta[_TASK_OUTPUTS_KEY] = {
+            k: kwargs.pop(k) for k in names}
+        return command(*args, **kwargs)
+    options = [
+        click.option("--write-back-fields", metavar="LIST", default=None,
+                     help="P-dates --write-back writes, comma-separated (default: 'P50 start, "
+                          "P80 start, P10 finish, P50 finish, P80 finish, P90 finish')."),
+        click.option("--write-back", metavar="FILE", default=None,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Write the P-dates back for the scheduling tool: for an MS Project "
+                          "XML input a copy of it (.xml) with custom date fields 'pmosim P80 "
+                          "Finish' ...; for a Primavera XER input a P6 spreadsheet (.xlsx, "
+                          "or .csv) keyed on the activity ID. The input is never changed."),
+        click.option("--milestone", "milestones", multiple=True, metavar="ID",
+                     help="Print the P-dates of this task or milestone (start and finish "
+                          "P10/P50/P80/P90, the plan, the chance of meeting it); repeatable."),
+        click.option("--xlsx", "xlsx_file", metavar="FILE", default=None,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write the task results as an Excel workbook "
+                          "(pip install 'pmosim[xlsx]')."),
+        click.option("--csv", "csv_file", metavar="FILE", default=None,
+                     type=click.Path(dir_okay=False, path_type=Path),
+                     help="Also write the task results (P-dates, criticality, sensitivity) "
+                          "as CSV (docs/results-format.md)."),
+    ]
+    for option in options:
+        wrapper = option(wrapper)
+    return wrapper
+
+
+_REPORT_KEY = "pmosim.report"
+REPORT_SUFFIXES = (".html", ".htm")
+
+
+def _report_option(command):
+    """``--report FILE`` of ``run``: kept in the context (see :func:`_report_file`), not in
+    the signature."""
+    @functools.wraps(command)
+    def wrapper(*args, report_file=None, **kwargs):
+        click.get_current_context().meta[_REPORT_KEY] = report_file
+        return command(*args, **kwargs)
+    return click.option(
+        "--report", "report_file", metavar="FILE", default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Also write the HTML report (one self-contained file, as 'pmosim report' "
+             "writes it).")(wrapper)
+
+
+def _report_file():
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_REPORT_KEY) if ctx is not None else None
+
 
 
 @cli.command()
@@ -430,13 +541,19 @@ def _levelling_options(command):
               help="With --backend dask: the scheduler address (tcp://host:8786, from "
                    "'dask scheduler'); default: a local cluster on this machine.")
 @_levelling_options
+@_convergence_options
+@_task_output_options
+@_report_option
 @_friendly
 def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget, risk_mode,
-        rank_risks, rank_percentile, backend, scheduler, levelling, priority):
+        rank_risks, rank_percentile, backend, scheduler, levelling, priority, precision,
+        max_iterations, compare_modes):
     """Simulate SCENARIO and report finish percentiles, dates, critical tasks, risks and cost.
 
     Without SCENARIO, runs the bundled example scenario. Writes results.json,
-    finish.png (histogram and S-curve) and criticality.png into --out; with costs
+    finish.png (histogram and S-curve), criticality.png, sensitivity.png (the
+    cruciality tornado) and gantt.png (probabilistic Gantt of the key tasks) into
+    --out; with costs
     also cost.png, jcl.png (finish against cost) and cashflow.png; with
     --rank-risks tornado.png; levelled (--levelling serial, or levelling under
     [project]) resources.png, and the unlevelled finish beside the levelled one.
@@ -448,8 +565,11 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
       pmosim run plan.toml --target 2027-09-30 --out results --json -
       pmosim run scenarios/office-move-risks.toml --target 2027-10-29 --budget 2400000
       pmosim run scenarios/office-move-risks.toml --risks post --rank-risks
+      pmosim run scenarios/office-move-risks.toml --compare pre,post --target 2027-11-30
+      pmosim run plan.toml --precision 1 --seed 7   # until P80 is known to +-0.5 days
       pmosim run plan.toml -n 1000000 --backend dask --scheduler tcp://10.0.0.5:8786
       pmosim run j1201_1.sm --levelling serial --priority lft
+      pmosim run scenarios/office-move-risks.toml --report report.html
     """
     from . import simulate
     from .io.json_out import results_dict, write_json
@@ -462,7 +582,12 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     project = _load(scenario)
     target_spec = _parse_target(target, project) if target is not None else None
     budget_spec = _parse_budget(budget, project)
+    _require_costs(budget, budget_spec, scenario, project)
     inputs = _input_paths(scenario, project)
+    _check_task_outputs(scenario, project, inputs)
+    report_file = _report_file()
+    if report_file is not None:
+        _check_report_path("--report", report_file, inputs)
     outputs = [("--json", Path(json_file))] if json_file not in (None, "-") else []
     outputs += [("--out", out_dir / name) for name in RUN_OUTPUTS]
     for option, path in outputs:
@@ -481,6 +606,8 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
         raise click.ClickException(
             f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
             "switches every risk event off); use --risks pre or post")
+    plan = _run_plan(scenario, project, iterations, risk_mode, precision, max_iterations,
+                     compare_modes)
 
     if scheduler is not None and backend != "dask":
         raise click.ClickException(
@@ -491,7 +618,8 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
             "(dask worker --nthreads)")
     from .backends import get_backend
 
-    progress = _Progress(sys.stderr, iterations)
+    _health_line(say, scenario, project)
+    progress = _Progress(sys.stderr, iterations) if plan is None else _RunsProgress(sys.stderr)
     t0 = time.perf_counter()
     with contextlib.ExitStack() as stack:
         stack.enter_context(_out_lock(out_dir))
@@ -503,9 +631,13 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
         stack.callback(runner.close)
         try:
             with _about(scenario), _CompileNotice(progress):
-                result = simulate(project, iterations, seed=seed, progress=progress,
-                                  risks=risk_mode, backend=runner, levelling=levelling,
-                                  priority=priority)
+                if plan is None:
+                    result = simulate(project, iterations, seed=seed, progress=progress,
+                                      risks=risk_mode, backend=runner, levelling=levelling,
+                                      priority=priority)
+                else:
+                    result = plan.run(project, seed=seed, progress=progress, risks=risk_mode,
+                                      backend=runner, levelling=levelling, priority=priority)
         finally:
             progress.close()
         if budget_spec is not None and result.cost is None:
@@ -519,30 +651,44 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
             from . import rank_risks as rank
             n_ranked = len(result.risks)
             click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
-                       f"{n_ranked + 1} runs of {iterations:,} iterations on the same random "
-                       "numbers ...", err=True)
+                       f"{n_ranked + 1} runs of {result.iterations:,} iterations on the same "
+                       "random numbers ...", err=True)
             with _about(scenario), _CompileNotice():
-                ranking = rank(project, iterations, seed=result.seed,
-                               percentile=rank_percentile, risks=risk_mode, backend=runner,
+                ranking = rank(project, result.iterations, seed=result.seed,
+                               percentile=rank_percentile, risks=result.risk_mode,
+                               backend=runner,
                                levelling=levelling, priority=priority)
         elapsed = time.perf_counter() - t0
         doc = results_dict(result, scenario=scenario, target=target_spec, budget=budget_spec,
                            ranking=ranking)
+        if plan is not None:
+            doc.update(plan.sections(target_spec, budget_spec))
         plotter.start(result, out_dir, doc, ranking)
         written = [write_json(doc, out_dir / RESULTS_JSON)]
         if json_file is not None and not to_stdout:
             json_written = write_json(doc, json_file)
         written += plotter.finish()
+        if plan is not None and plan.comparison is not None:
+            written.append(plan.write_png(out_dir, target_spec))
         if json_file is not None and not to_stdout:
             written.append(json_written)
 
     if to_stdout:
         import json
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    _loud_warnings(doc["warnings"])
     _summary(say, project, scenario, result, doc, elapsed)
     _levelling_summary(say, result)
     _risk_summary(say, result, ranking)
     _cost_summary(say, project, result, doc)
+    _imported_cost_summary(say, project)
+    if plan is not None:
+        plan.summary(say, project, doc)
+    _resolution_warning(result, doc, plan)
+    written += _task_outputs(say, scenario, project, result)
+    if report_file is not None:
+        written.append(_write_report_file("--report", report_file, scenario, result,
+                                          target_spec, budget_spec, ranking))
     say("Wrote " + ", ".join(str(p) for p in written))
 
 
@@ -615,6 +761,9 @@ def _write_plots(result, out_dir: Path, doc: dict, ranking) -> list[Path]:
     target = doc["target"]["value"] if "target" in doc else None
     out = [(plots.finish_histogram(result, target=target), FINISH_PNG),
            (plots.criticality_chart(result, top=TOP_TASKS), CRITICALITY_PNG)]
+    if result.sensitivity is not None:
+        out += [(plots.sensitivity_tornado(result, top=TOP_TASKS), SENSITIVITY_PNG),
+                (plots.probabilistic_gantt(result), GANTT_PNG)]
     if result.cost is not None:
         currency = result.project.meta.get("currency")
         budget = doc["budget"]["value"] if "budget" in doc else None
@@ -623,7 +772,8 @@ def _write_plots(result, out_dir: Path, doc: dict, ranking) -> list[Path]:
                                    currency=currency), JCL_PNG),
                 (plots.cashflow_fan(result, budget=budget, currency=currency), CASHFLOW_PNG)]
     if ranking is not None:
-        out.append((plots.risk_tornado(ranking), TORNADO_PNG))
+        out.append((plots.risk_tornado(ranking, currency=result.project.meta.get("currency")),
+                    TORNADO_PNG))
     if result.levelling is not None and result.levelling.resources:
         out.append((plots.resource_usage_fan(result), RESOURCES_PNG))
     return [Path(plots.save_png(ax, out_dir / name)) for ax, name in out]
@@ -644,7 +794,9 @@ class _PlotWorker:
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
             self.conn, child = ctx.Pipe()
-            self.proc = ctx.Process(target=_plot_child, args=(child,), daemon=True)
+            # the child closes the parent's end it inherits by the fork: otherwise it would
+            # never see EOF if the parent died, and would outlive it waiting
+            self.proc = ctx.Process(target=_plot_child, args=(child, self.conn), daemon=True)
             self.proc.start()
             child.close()
         return self
@@ -687,8 +839,10 @@ class _PlotWorker:
         self._stop()
 
 
-def _plot_child(conn):
+def _plot_child(conn, parent_end=None):
     """The plot process: import matplotlib now, draw when the results arrive."""
+    if parent_end is not None:
+        parent_end.close()
     try:
         from . import plots  # noqa: F401  (the slow import, while the parent simulates)
         job = conn.recv()
@@ -735,16 +889,21 @@ def _summary(say, project, scenario, result, doc, elapsed):
     say("")
     dated = project.start is not None
     header = "Project finish          working days"
-    say(header + ("   date (end of day)" if dated else ""))
+    say(header + ("   date (end of day)" if dated else "") + f"   {CI_HEADER}")
     kind = "CPM" if result.levelling is None else "levelled"
-    rows = [(f"Deterministic ({kind})", fin.deterministic), ("Mean", fin.mean)]
-    rows += [(f"P{q}", float(fin.percentile(q))) for q in SUMMARY_PERCENTILES]
-    for label, t in rows:
+    rows = [(f"Deterministic ({kind})", fin.deterministic, None), ("Mean", fin.mean, None)]
+    rows += [(f"P{q}", float(fin.percentile(q)), q) for q in SUMMARY_PERCENTILES]
+    for label, t, q in rows:
         line = f"  {label:<20}{_fmt_days(t):>14}"
-        say(line + (f"   {_finish_date(project, t)}" if dated else ""))
+        if dated:
+            line += f"   {_finish_date(project, t):<17}"
+        if q is not None:
+            line += "   " + _finish_ci_text(project, fin, q)
+        say(line.rstrip())
     say(f"  {'Std deviation':<20}{_fmt_days(fin.std):>14}")
     say(f"Chance of finishing by the deterministic ({kind}) finish: "
-        f"{100 * fin.probability_le(fin.deterministic):.1f}%")
+        f"{100 * fin.probability_le(fin.deterministic):.1f}%"
+        f"{_probability_ci_text(fin.probability_ci(fin.deterministic))}")
     if "target" in doc:
         tgt = doc["target"]
         given, days = tgt["given"].strip(), _fmt_days(tgt["value"])
@@ -752,14 +911,50 @@ def _summary(say, project, scenario, result, doc, elapsed):
             what = f"of {days} working days" + (f" ({tgt['date']})" if "date" in tgt else "")
         else:
             what = f"{given} ({days} working days)"
-        say(f"Chance of meeting the target {what}: {100 * tgt['probability']:.1f}%")
+        say(f"Chance of meeting the target {what}: {100 * tgt['probability']:.1f}%"
+            f"{_probability_ci_text(tgt.get('probability_ci'))}")
+    say("")
+    names = dict(zip(result.tasks.ids, result.tasks.names))
+
+    def label(task_id):
+        name = str(names.get(task_id, task_id))
+        return f"{task_id}" + (f"  {_clip(name, 50)}" if name != str(task_id) else "")
+
+    sens = result.sensitivity
+    if sens is None:
+        say("Most critical tasks (share of iterations on the critical path)")
+        for task_id, crit in result.most_critical(TOP_TASKS):
+            say(f"  {100 * crit:5.1f}%  {label(task_id)}")
+        say("")
+        return
+    say("Tasks that drive the finish (by cruciality: how closely the task's duration moves "
+        "the finish)")
+    say("     CRI(tau)    CI     SSI")
+    for task_id, value in sens.top("cri_tau", TOP_TASKS):
+        if not value > 0:
+            break
+        m = sens.task(task_id)
+        say(f"  {100 * value:7.1f}% {100 * m['ci']:5.1f}% {100 * m['ssi']:6.1f}%  "
+            f"{label(task_id)}")
     say("")
     say("Most critical tasks (share of iterations on the critical path)")
-    names = dict(zip(result.tasks.ids, result.tasks.names))
     for task_id, crit in result.most_critical(TOP_TASKS):
-        name = str(names.get(task_id, task_id))
-        say(f"  {100 * crit:5.1f}%  {task_id}" + (f"  {name}" if name != str(task_id) else ""))
+        say(f"  {100 * crit:5.1f}%  {label(task_id)}")
+    if len(result.paths) > 1:
+        say("")
+        say("Most frequent critical paths")
+        for path in result.paths[:3]:
+            kinds = dict(zip(result.tasks.ids, result.tasks.kinds))
+            shown = [str(t) for t in path.tasks if kinds.get(t) != "connector"]
+            text = " > ".join(shown[:6]) + (f" > ... ({len(shown)} tasks)" if len(shown) > 6
+                                             else "")
+            say(f"  {100 * path.frequency:5.1f}%  {text}")
     say("")
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 _MODE_TEXT = {"pre": "before mitigation", "post": "after mitigation",
@@ -819,11 +1014,19 @@ def _risk_summary(say, result, ranking):
             f"{ranking.baseline_percentile:,.1f}, mean {ranking.baseline_mean:,.1f} working days "
             "with all on)")
         width = min(max(len(str(e.id)) for e in ranking.entries), 24)
-        say(f"  {'id':<{width}}  {key + ' shift':>10}  {'mean shift':>10}  name")
+        cost = getattr(ranking, "has_cost", False)
+        cost_head = f"  {key + ' cost':>13}  {'mean cost':>13}" if cost else ""
+        say(f"  {'id':<{width}}  {key + ' shift':>10}  {'mean shift':>10}{cost_head}  name")
         for e in ranking.entries:
             name = e.name if e.name != str(e.id) else ""
-            say(f"  {str(e.id):<{width}}  {e.percentile_shift:+10.1f}  {e.mean_shift:+10.1f}  "
-                f"{name}".rstrip())
+            costs = (f"  {e.cost_percentile_shift:+13,.0f}  {e.cost_mean_shift:+13,.0f}"
+                     if cost else "")
+            say(f"  {str(e.id):<{width}}  {e.percentile_shift:+10.1f}  {e.mean_shift:+10.1f}"
+                f"{costs}  {name}".rstrip())
+        if cost:
+            say(f"  (cost columns: how much the {key} and the mean project cost drop, from "
+                f"{ranking.baseline_cost_percentile:,.0f} and "
+                f"{ranking.baseline_cost_mean:,.0f} with all on)")
         say("")
 
 
@@ -836,22 +1039,29 @@ def _cost_summary(say, project, result, doc):
         return
     cost = result.cost
     currency = project.meta.get("currency")
-    say("Project cost" + (f" ({currency})" if currency else ""))
+    title = "Project cost" + (f" ({currency})" if currency else "")
+    say(f"{title:<44} {CI_HEADER}")
     rows = [("Planned (deterministic)", cost.deterministic), ("Mean", cost.mean)]
     rows += [(f"P{q}", float(cost.percentile(q))) for q in SUMMARY_PERCENTILES]
     for label, value in rows:
-        say(f"  {label:<24}{value:>16,.0f}")
+        ci = ""
+        if label[1:].isdigit():          # a P-value row
+            lo, hi = cost.percentile_ci(float(label[1:]))
+            ci = "   " + (f"\u00b1{(hi - lo) / 2:,.0f}" if np.isfinite(hi - lo)
+                          else UNBOUNDED_TEXT)
+        say(f"  {label:<24}{value:>16,.0f}{ci}")
     say(f"  {'Std deviation':<24}{cost.std:>16,.0f}")
     p80 = float(cost.percentile(80))
     say(f"Contingency at P80 over the planned cost: {_money(p80 - cost.deterministic, currency)}")
     if "budget" in doc:
         b = doc["budget"]
         say(f"Chance of staying within the budget of {_money(b['value'], currency)}: "
-            f"{100 * b['probability']:.1f}%")
+            f"{100 * b['probability']:.1f}%{_probability_ci_text(b.get('probability_ci'))}")
     joint = doc.get("jcl", {}).get("target_and_budget")
     if joint is not None:
         say(f"Joint confidence (JCL) of meeting both the target and the budget: "
-            f"{100 * joint['probability']:.1f}%")
+            f"{100 * joint['probability']:.1f}%"
+            f"{_probability_ci_text(joint.get('probability_ci'))}")
     frontier = result.jcl_frontier(JCL_LEVEL, 200)
     if frontier.size:
         say(f"{100 * JCL_LEVEL:.0f}% JCL: finish and cost pairs met together in "
@@ -973,15 +1183,23 @@ def warmup(kinds):
                    "forward-backward justification, for a shorter levelled plan, and print "
                    "its finish beside the single pass's (3000 passes: about a second at 120 "
                    "tasks).")
+@click.option("--csv", "csv_file", metavar="FILE", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the schedule as CSV: one row per task, early and late starts "
+                   "and finishes in working days and dates, float, critical "
+                   "(docs/results-format.md).")
 @_friendly
-def cpm(scenario, levelling, priority, improve):
+def cpm(scenario, levelling, priority, improve, csv_file):
     """Print the deterministic critical path schedule of SCENARIO.
 
     One row per task on planned durations: early and late start and finish
     (dates when the scenario has a start date, else working days; date and time
     for an imported schedule with working calendars, each task on its own
-    calendar), total float (working days of the task's calendar) and whether the
-    task is critical.
+    calendar), total float and free float (working days of the task's calendar;
+    blank for a completed task) and whether the task is critical. An imported
+    schedule's late dates honour its finish-on, finish-no-later-than,
+    must-finish/start-on, start-no-later-than constraints and deadlines, as P6 and
+    MS Project compute them, so float can be negative.
 
     \b
     Examples:
@@ -989,6 +1207,7 @@ def cpm(scenario, levelling, priority, improve):
       pmosim cpm plan.toml | grep yes          # the critical tasks
       pmosim cpm j301_1.sm --levelling serial  # the resource-levelled schedule
       pmosim cpm j301_1.sm --levelling serial --improve 3000
+      pmosim cpm plan.xml --csv schedule.csv
 
     Levelled, the schedule is the serial schedule generation scheme's, a task is
     critical on the driving path (links and resource releases), and float is
@@ -997,6 +1216,11 @@ def cpm(scenario, levelling, priority, improve):
     from . import cpm as run_cpm
 
     project = _load(scenario)
+    if csv_file is not None:
+        if _same_file(csv_file, _input_paths(scenario, project)):
+            raise click.ClickException(f"--csv {csv_file} is an input; write the schedule to "
+                                       "another file")
+        _check_writable(f"--csv {csv_file}", csv_file.parent)
     passes = improve
     with _about(scenario):
         single = None
@@ -1024,13 +1248,20 @@ def cpm(scenario, levelling, priority, improve):
                 for a in (res.early_start, res.early_finish, res.late_start, res.late_finish)]
         heads = ("ES", "EF", "LS", "LF")
     dur = [f"{d:.1f}" for d in res.duration]
-    flt = [f"{f:.1f}" for f in res.total_float]
+    # a completed task has no float (NaN): shown blank, as the scheduling tools do
+    flt = ["" if np.isnan(f) else f"{f:.1f}" for f in res.total_float]
+    free = ["" if np.isnan(f) else f"{f:.1f}" for f in (
+        res.free_float if res.free_float is not None else np.full(len(ids), np.nan))]
     crit = ["yes" if c else "" for c in res.critical]
     table = [("ID", *ids), ("Name", *names), ("Duration", *dur), *(
-        (h, *c) for h, c in zip(heads, cols)), ("Float", *flt), ("Critical", *crit)]
-    widths = [min(max(len(x) for x in col), 40) for col in table]
-    right = {2, 3, 4, 5, 6, 7} if project.start is None and not wallclock else {2, 7}
-    for r in range(len(ids) + 1):
+        (h, *c) for h, c in zip(heads, cols)), ("Float", *flt), ("Free float", *free),
+        ("Critical", *crit)]
+    # the zero-duration tasks importers add for links (kind "connector") are not the user's
+    connector = [project.graph.nodes[t].get("kind") == "connector" for t in res.task_ids]
+    rows = [0, *(k + 1 for k, c in enumerate(connector) if not c)]
+    widths = [min(max(len(col[r]) for r in rows), 40) for col in table]
+    right = {2, 3, 4, 5, 6, 7, 8} if project.start is None and not wallclock else {2, 7, 8}
+    for r in rows:
         cells = []
         for c, col in enumerate(table):
             text = col[r] if len(col[r]) <= widths[c] else col[r][:widths[c] - 1] + "\u2026"
@@ -1054,7 +1285,19 @@ def cpm(scenario, levelling, priority, improve):
                        f"{single.finish:,.1f} for the single pass "
                        f"({100 * (single.finish - res.finish) / max(single.finish, 1e-9):.1f}% "
                        "shorter); simulate it with --priority plan")
-    click.echo("Critical path: " + " -> ".join(str(t) for t in res.critical_path))
+    hidden = set(t for t, c in zip(res.task_ids, connector) if c)
+    click.echo("Critical path: " + " -> ".join(str(t) for t in res.critical_path
+                                               if t not in hidden))
+    if hidden:
+        click.echo(f"({len(hidden):,} zero-duration connector task{'s' * (len(hidden) != 1)} "
+                   "that the import added for links are not shown)")
+    if csv_file is not None:
+        from .io.tasks_out import write_cpm_csv
+        try:
+            click.echo(f"Wrote {write_cpm_csv(res, csv_file, project=project)}")
+        except OSError as exc:
+            raise click.ClickException(
+                f"--csv {csv_file}: cannot write it: {exc.strerror or exc}") from None
 
 
 # -- import ---------------------------------------------------------------------------
@@ -1083,6 +1326,7 @@ def import_(schedule, output, csv_threshold, force):
     Examples:
       pmosim import plan.xml -o plan.toml
       pmosim import sp10.xer -o sp10.toml --uncertainty "triangular(-10%, 0, +25%)"
+      pmosim import sp10.xer -o sp10.toml --cost-uncertainty "pert(-10%, 0, +30%)"
       pmosim import j301_1.sm -o j301.toml --uncertainty "id=1?: pert(-5%, 0, +80%)"
       pmosim import export.txt --format xer -o plan.toml
       pmosim import plan.xml -o plan.toml --force  # replace plan.toml
@@ -1125,6 +1369,7 @@ def import_(schedule, output, csv_threshold, force):
         click.echo(f"Uncertainty: {rules}; kept {applied['kept_explicit']} with their own "
                    f"distribution, {applied['kept_milestones']} milestones, "
                    f"{applied['kept_complete']} completed")
+    _imported_cost_summary(click.echo, project)
     _bullets("Not kept by the scenario format, listed in the file's header too", written.warnings)
     click.echo("Wrote " + ", ".join(str(p) for p in (written.path, written.csv_path) if p))
 
@@ -1163,3 +1408,861 @@ def _bullets(title, lines):
         click.echo(f"  - {line}")
     if len(lines) > IMPORT_WARNINGS_SHOWN:
         click.echo(f"  ... and {len(lines) - IMPORT_WARNINGS_SHOWN} more")
+
+
+# -- task tables, milestones and write-back (run --csv/--xlsx/--milestone/--write-back) ---
+#: The P-values --milestone prints.
+MILESTONE_PERCENTILES = (10, 50, 80, 90)
+#: Formats --write-back supports: input format -> accepted output suffixes.
+WRITE_BACK_FORMATS = {"mspdi": (".xml",), "xer": (".xlsx", ".csv")}
+
+
+def _task_output_settings() -> dict:
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta.get(_TASK_OUTPUTS_KEY) if ctx is not None else None) or {}
+
+
+def _find_task(project, text: str):
+    """The task id that ``text`` names (its id as text, else a unique task name)."""
+    import difflib
+    nodes = list(project.graph.nodes)
+    by_text = {str(t): t for t in nodes}
+    if text in by_text:
+        return by_text[text]
+    named = [t for t in nodes if str(project.graph.nodes[t].get("name") or "") == text]
+    if len(named) == 1:
+        return named[0]
+    close = difflib.get_close_matches(text, list(by_text), n=5, cutoff=0.5)
+    names = {}
+    for t in nodes:
+        names.setdefault(str(project.graph.nodes[t].get("name") or ""), t)
+    for name in difflib.get_close_matches(text, [n for n in names if n], n=3, cutoff=0.6):
+        if str(names[name]) not in close:
+            close.append(f"{names[name]} ({name})")
+    hint = (f"; did you mean {', '.join(close)}?" if close
+            else "; the ids are in the first column of 'pmosim cpm'")
+    many = f" ({len(named)} tasks have that name)" if named else ""
+    raise click.ClickException(f"--milestone {text}: no task with this id{many}{hint}")
+
+
+def _check_task_outputs(scenario, project, inputs) -> None:
+    """Check --csv, --xlsx, --milestone and --write-back before the run."""
+    opts = _task_output_settings()
+    if not opts:
+        return
+    opts["milestone_ids"] = [_find_task(project, m) for m in opts["milestones"]]
+    files = [("--csv", opts["csv_file"]), ("--xlsx", opts["xlsx_file"]),
+             ("--write-back", opts["write_back"])]
+    for option, path in files:
+        if path is None:
+            continue
+        if _same_file(path, inputs):
+            raise click.ClickException(
+                f"{option} {path} is an input of this run; write the results to another file")
+        _check_writable(f"{option} {path}", path.parent if str(path.parent) else Path("."))
+    if opts["xlsx_file"] is not None or (opts["write_back"] is not None
+                                         and opts["write_back"].suffix.lower() == ".xlsx"):
+        from .io.tasks_out import _openpyxl
+        _openpyxl()
+    fields = opts["write_back_fields"]
+    if fields is not None:
+        from .io.writeback import parse_field
+        if opts["write_back"] is None:
+            raise click.ClickException("--write-back-fields: give --write-back FILE as well")
+        specs = [f.strip() for f in fields.split(",") if f.strip()]
+        try:
+            for spec in specs:
+                parse_field(spec)
+        except PmosimError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--write-back-fields'") from None
+        opts["write_back_fields"] = specs
+    out = opts["write_back"]
+    if out is not None:
+        from .io import detect_format
+        fmt = detect_format(scenario, _input_settings()[0])
+        if fmt not in WRITE_BACK_FORMATS:
+            raise click.ClickException(
+                f"--write-back {out}: writing P-dates back works for MS Project XML inputs "
+                "(.xml: custom date fields in a copy of the file) and Primavera P6 XER inputs "
+                f"(.xer: a P6 spreadsheet), and {scenario} is a {fmt} file; use --csv or --xlsx "
+                "for the task results")
+        if out.suffix.lower() not in WRITE_BACK_FORMATS[fmt]:
+            want = " or ".join(WRITE_BACK_FORMATS[fmt])
+            raise click.ClickException(
+                f"--write-back {out}: for a{'n MS Project' if fmt == 'mspdi' else ' P6 XER'} "
+                f"input the file written is {want}; use e.g. {out.with_suffix(want[:5]).name}")
+        opts["write_back_format"] = fmt
+
+
+def _task_outputs(say, scenario, project, result) -> list:
+    """Write --csv, --xlsx and --write-back, print --milestone; return the files written."""
+    opts = _task_output_settings()
+    if not opts:
+        return []
+    written = []
+
+    def write(option, path, writer):
+        try:
+            with _about(scenario):
+                return writer()
+        except OSError as exc:
+            raise click.ClickException(
+                f"{option} {path}: cannot write it: {exc.strerror or exc}") from None
+
+    if opts["csv_file"] is not None:
+        from .io.tasks_out import write_tasks_csv
+        written.append(write("--csv", opts["csv_file"],
+                             lambda: write_tasks_csv(result, opts["csv_file"])))
+    if opts["xlsx_file"] is not None:
+        from .io.tasks_out import write_tasks_xlsx
+        written.append(write("--xlsx", opts["xlsx_file"],
+                             lambda: write_tasks_xlsx(result, opts["xlsx_file"])))
+    out = opts["write_back"]
+    if out is not None:
+        from .io import writeback
+        kwargs = {}
+        if opts["write_back_fields"]:
+            kwargs["fields"] = opts["write_back_fields"]
+        fmt = opts["write_back_format"]
+        if fmt == "mspdi":
+            back = write("--write-back", out, lambda: writeback.write_mspdi_pdates(
+                scenario, result, out, **kwargs))
+            where = ", ".join(f"{spec} in {name}" for spec, name in back.fields)
+            say(f"Write-back: {back.tasks} tasks of {out} carry {where} (aliases 'pmosim P80 "
+                "Finish' ...)")
+        else:
+            writer = writeback.write_p6_xlsx if out.suffix.lower() == ".xlsx" \
+                else writeback.write_p6_csv
+            back = write("--write-back", out, lambda: writer(result, out, source=scenario,
+                                                             **kwargs))
+            where = ", ".join(f"{spec} -> {name}" for spec, name in back.fields)
+            say(f"Write-back: {back.tasks} activities (task_code) with {where}")
+        for line in back.warnings:
+            say(f"Warning: {line}")
+        written.append(back.path)
+    for task_id in opts.get("milestone_ids", []):
+        _milestone_report(say, project, result, task_id)
+    return written
+
+
+def _milestone_report(say, project, result, task_id) -> None:
+    """The P-dates of one task: start and finish percentiles, the plan, the chance of
+    meeting the planned finish."""
+    from . import stats
+    t = result.tasks
+    i = t.ids.index(task_id)
+    kind = t.kinds[i] if t.kinds is not None else "task"
+    name = t.names[i]
+    title = f"{'Milestone' if kind == 'milestone' else 'Task'} {task_id}"
+    if name != str(task_id):
+        title += f' "{name}"'
+    say(f"{title}: criticality {100 * t.criticality[i]:.1f}%")
+    dated = project.start is not None
+    qs = list(MILESTONE_PERCENTILES)
+    starts = np.atleast_2d(t.start_percentile(qs))[i]
+    finishes = np.atleast_2d(t.finish_percentile(qs))[i]
+    rows = [("Deterministic", t.deterministic_start[i], t.deterministic_finish[i])]
+    rows += [(f"P{q}", s, f) for q, s, f in zip(qs, starts, finishes)]
+    rows.append(("Mean", t.start_mean[i], t.finish_mean[i]))
+    if dated:
+        s_dates = [t.deterministic_start_dates()[i]] + [t.start_dates(q)[i] for q in qs]
+        f_dates = [t.deterministic_finish_dates()[i]] + [t.finish_dates(q)[i] for q in qs]
+        say(f"  {'':<15}{'start':>10}  {'start date':<12}{'finish':>10}  finish date")
+        for (label, s, f), sd, fd in zip(rows, s_dates + [None], f_dates + [None]):
+            sd_text = "" if sd is None else str(sd)
+            fd_text = "" if fd is None else str(fd)
+            say(f"  {label:<15}{_fmt_days(s):>10}  {sd_text:<12}{_fmt_days(f):>10}  "
+                f"{fd_text}".rstrip())
+        say("  (working days from the start; dates: the day the start or finish falls on)")
+    else:
+        say(f"  {'':<15}{'start':>10}{'finish':>10}   (working days)")
+        for label, s, f in rows:
+            say(f"  {label:<15}{_fmt_days(s):>10}{_fmt_days(f):>10}")
+    det = float(t.deterministic_finish[i])
+    est, low, high = (float(v[i]) for v in stats.histogram_cdf(
+        t.finish_hist, t.hist_lo, t.hist_scale, t.finish_min, t.finish_max,
+        np.full(len(t.ids), det)))
+    when = f"{_fmt_days(det)} working days"
+    if dated:
+        when = f"{t.deterministic_finish_dates()[i]} ({when})"
+    text = f"{100 * est:.1f}%"
+    if high - low > 0.05:
+        text += (f" (between {100 * low:.1f}% and {100 * high:.1f}%: many iterations finish "
+                 "right on the plan)")
+    say(f"  Chance of finishing by the planned {when}: {text}")
+    say("")
+
+
+# -- confidence intervals, --precision and --compare (issue 16) --------------------------------
+#: Heading of the interval column of the summary tables.
+CI_HEADER = "95% interval"
+#: Shown for an interval end that too few iterations cannot bound.
+UNBOUNDED_TEXT = "unbounded (too few iterations)"
+#: The summary warns when the P80's 95% interval is wider than this (working days): the
+#: day a date or a whole number of days names is then not known.
+RESOLUTION_DAYS = 1.0
+#: ... or when a probability's 95% interval reaches further than this from it (printed
+#: to 0.1 percentage points, but one point is what readers act on).
+RESOLUTION_PROBABILITY = 0.01
+
+
+def _finish_ci_text(project, fin, q) -> str:
+    """``±0.6  2027-12-17 to 2027-12-20`` (the dates when they differ; else working days)."""
+    lo, hi = fin.percentile_ci(q)
+    if not np.isfinite(hi - lo):
+        return UNBOUNDED_TEXT
+    text = f"\u00b1{(hi - lo) / 2:.1f}"
+    if project.start is None:
+        return f"{text}  [{_fmt_days(lo)}, {_fmt_days(hi)}]"
+    first, last = _finish_date(project, lo), _finish_date(project, hi)
+    return text + (f"  {first} to {last}" if first != last else "")
+
+
+def _probability_ci_text(interval) -> str:
+    if interval is None:
+        return ""
+    lo, hi = interval
+    return f" ({CI_HEADER} {100 * lo:.1f}-{100 * hi:.1f}%)"
+
+
+def _round_up_2(n: int) -> int:
+    """``n`` rounded up to two significant digits (a count to suggest)."""
+    step = 10 ** max(len(str(int(n))) - 2, 0)
+    return -(-int(n) // step) * step
+
+
+def _resolution_warning(result, doc, plan) -> None:
+    """Say on standard error when the run is too short for the digits the summary prints."""
+    from .stats import suggested_iterations
+
+    n, fin = result.iterations, result.finish
+    parts, need, by_finish = [], n, False
+    if plan is None or plan.precision is None:
+        lo, hi = fin.percentile_ci(80)
+        width = hi - lo
+        if not width <= RESOLUTION_DAYS:
+            by_finish = True
+            parts.append(f"P80 is only known to within \u00b1{width / 2:.1f} working days"
+                         if np.isfinite(width) else "P80 cannot be bounded at all")
+            need = max(need, suggested_iterations(n, width, RESOLUTION_DAYS, multiple=1))
+    probabilities = [("the chance of finishing by the deterministic finish",
+                      fin.probability_ci(fin.deterministic))]
+    for key, what in (("target", "the chance of meeting the target"),
+                      ("budget", "the chance of staying within the budget")):
+        if key in doc:
+            probabilities.append((what, doc[key]["probability_ci"]))
+    joint = doc.get("jcl", {}).get("target_and_budget")
+    if joint is not None:
+        probabilities.append(("the joint confidence level", joint["probability_ci"]))
+    what, (lo, hi) = max(probabilities, key=lambda item: item[1][1] - item[1][0])
+    half = (hi - lo) / 2
+    if half > RESOLUTION_PROBABILITY:
+        verb = " is only known" if not parts else ""
+        parts.append(f"{what}{verb} to within \u00b1{100 * half:.1f} percentage points")
+        need = max(need, suggested_iterations(n, half, RESOLUTION_PROBABILITY, multiple=1))
+    if not parts:
+        return
+    advice = f"use -n {_round_up_2(need):,}"
+    if by_finish and len(parts) == 1:
+        advice += f" or --precision {RESOLUTION_DAYS:g}"
+    click.echo(f"Warning: {n:,} iterations are too few for the reported digits: "
+               f"{', and '.join(parts)} (95%); {advice}", err=True)
+
+
+def _run_plan(scenario, project, iterations, risk_mode, precision, max_iterations,
+              compare_modes):
+    """The :class:`_RunPlan` of ``run --precision`` or ``--compare`` (None for a plain run),
+    after refusing combinations that contradict each other."""
+    from click.core import ParameterSource
+
+    from .engine import PRECISION_MAX_ITERATIONS, PRECISION_START, parse_modes
+
+    ctx = click.get_current_context()
+    n_given = ctx.get_parameter_source("iterations") not in (ParameterSource.DEFAULT, None)
+    if max_iterations is not None and precision is None:
+        raise click.ClickException(
+            f"--max-iterations {max_iterations:,} caps a --precision run; without --precision "
+            "give the iterations with -n")
+    if precision is not None and not (math.isfinite(precision) and precision > 0):
+        raise click.BadParameter(
+            f"{precision!r} is not a width in working days; give a number > 0, e.g. 1 (the "
+            "P80 to within about +-0.5 working days)", param_hint="'--precision'")
+    if compare_modes is not None:
+        try:
+            modes = parse_modes(compare_modes)
+        except PmosimError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--compare'") from None
+        if ctx.get_parameter_source("risk_mode") not in (ParameterSource.DEFAULT, None):
+            raise click.ClickException(
+                f"--risks {risk_mode} with --compare {compare_modes}: --compare runs every "
+                "register it names; leave --risks out")
+        if precision is not None:
+            raise click.ClickException(
+                f"--precision with --compare: the compared registers run with one iteration "
+                f"count (-n) so that they share their random numbers; find it with "
+                f"'pmosim run {scenario} --precision {precision:g}' and pass it as -n")
+        if not project.risks:
+            raise click.ClickException(
+                f"--compare {compare_modes}: {scenario} has no risk events, so every register "
+                "gives the same run; add [[risks]] to the scenario")
+        return _RunPlan(modes=modes, iterations=iterations)
+    if precision is None:
+        return None
+    cap = PRECISION_MAX_ITERATIONS if max_iterations is None else max_iterations
+    if n_given and iterations > cap:
+        raise click.ClickException(
+            f"-n {iterations:,} is more than --max-iterations {cap:,}: with --precision, -n is "
+            "where the search starts; lower -n or raise --max-iterations")
+    start = iterations if n_given else min(PRECISION_START, cap)
+    return _RunPlan(precision=precision, start=start, max_iterations=cap)
+
+
+class _RunPlan:
+    """How ``run`` simulates with ``--precision`` (runs of growing size) or ``--compare``
+    (one run per register), and what that adds to the JSON, the plots and the summary."""
+
+    def __init__(self, *, precision=None, start=None, max_iterations=None, modes=None,
+                 iterations=None):
+        self.precision, self.start, self.max_iterations = precision, start, max_iterations
+        self.modes, self.iterations = modes, iterations
+        self.precision_run = self.comparison = None
+
+    def run(self, project, *, seed, progress, risks, backend, levelling, priority):
+        from . import compare, simulate_to_precision
+
+        if self.modes is not None:
+            self.comparison = compare(project, self.modes, self.iterations, seed=seed,
+                                      progress=progress, backend=backend,
+                                      levelling=levelling, priority=priority)
+            return self.comparison.results[0]
+        self.precision_run = simulate_to_precision(
+            project, self.precision, max_iterations=self.max_iterations,
+            start_iterations=self.start, seed=seed, on_step=self._step, progress=progress,
+            risks=risks, backend=backend, levelling=levelling, priority=priority)
+        return self.precision_run.result
+
+    @staticmethod
+    def _step(n, width):
+        wide = f"{width:.2f} working days wide" if math.isfinite(width) else "unbounded"
+        click.echo(f"  {n:,} iterations: the P80's 95% interval is {wide}", err=True)
+
+    def sections(self, target_spec, budget_spec) -> dict:
+        """The JSON sections: ``precision`` or ``compare``."""
+        if self.comparison is None:
+            return {"precision": self.precision_run.to_dict()}
+        import dataclasses
+        with_cost = self.comparison.results[0].cost is not None
+        self.comparison = dataclasses.replace(
+            self.comparison, target=None if target_spec is None else target_spec["value"],
+            budget=budget_spec["value"] if budget_spec is not None and with_cost else None)
+        return {"compare": self.comparison.to_dict()}
+
+    def write_png(self, out_dir, target_spec) -> Path:
+        from . import plots
+        labels = [f"{m} ({_MODE_TEXT[m]})" for m in self.comparison.modes]
+        ax = plots.s_curves(self.comparison.results, labels,
+                            target=None if target_spec is None else target_spec["value"])
+        return Path(plots.save_png(ax, out_dir / COMPARE_PNG))
+
+    def summary(self, say, project, doc) -> None:
+        if self.comparison is None:
+            self._precision_summary(say)
+        else:
+            _compare_summary(say, project, doc["compare"])
+
+    def _precision_summary(self, say):
+        run = self.precision_run
+        tried = ", ".join(f"{n:,}" for n, _ in run.steps)
+        width = f"{run.width:.2f}" if math.isfinite(run.width) else "unbounded"
+        if run.reached:
+            say(f"Precision: the P80 finish is known to within {width} working days (95% "
+                f"interval, full width; asked for {run.precision:g}) after {run.iterations:,} "
+                f"iterations (runs of {tried}; -n {run.iterations} --seed "
+                f"{run.result.seed} repeats the last)")
+            say("")
+            return
+        from .stats import suggested_iterations
+        more = suggested_iterations(run.iterations, run.width, run.precision, multiple=1)
+        click.echo(f"Warning: stopped at --max-iterations {run.max_iterations:,} with the P80 "
+                   f"finish known only to within {width} working days (95% interval, full "
+                   f"width), wider than --precision {run.precision:g}; raise --max-iterations "
+                   f"(about {_round_up_2(more):,} would do) or ask for less precision",
+                   err=True)
+
+
+class _RunsProgress:
+    """``progress(done, total)`` over several runs one after another (``--precision``,
+    ``--compare``): a fresh :class:`_Progress` bar for each run."""
+
+    def __init__(self, file):
+        self.file = file
+        self.bar = None
+        self.held = False
+
+    def __call__(self, done, total):
+        if self.bar is None or total != self.bar.total or done < self.bar.done:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = _Progress(self.file, total)
+            if self.held:
+                self.bar.hold()
+        self.bar(done, total)
+
+    def hold(self):
+        self.held = True
+        if self.bar is not None:
+            self.bar.hold()
+
+    def release(self):
+        self.held = False
+        if self.bar is not None:
+            self.bar.release()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _compare_summary(say, project, comp: dict) -> None:
+    """The ``--compare`` table: P-values of each register side by side, and the deltas."""
+    modes, base = comp["modes"], comp["baseline"]
+    runs, deltas = comp["runs"], comp["deltas"]
+    dated = project.start is not None
+    say(f"Risk registers compared on the same random numbers ({comp['iterations']:,} "
+        f"iterations each, seed {comp['seed']}): "
+        + "; ".join(f"{m} = {_MODE_TEXT[m]}" for m in modes))
+    say(f"Finish in working days{' and dates' if dated else ''}; changes from {base} in working "
+        "days" + (" (calendar days between the dates)" if dated else "")
+        + "; mean change \u00b1 its 95% interval over the paired iterations")
+    keys = ["mean"] + [k for k in runs[base]["finish"] if k.startswith("P")
+                       and k[1:].replace(".", "").isdigit()]
+    head = ["Project finish"] + list(modes) + [f"{m} - {base}" for m in modes[1:]]
+    rows = [head]
+    for key in keys:
+        label = "Mean" if key == "mean" else key
+        cells = [f"  {label}"]
+        for m in modes:
+            fin = runs[m]["finish"]
+            date_key = "mean_date" if key == "mean" else None
+            when = (fin.get(date_key) if date_key else fin.get("dates", {}).get(key)) or ""
+            cells.append(f"{_fmt_days(fin[key])}  {when}".rstrip())
+        for m in modes[1:]:
+            d = deltas[m]["finish"][key]
+            text = f"{d:+,.1f}"
+            if key == "mean":
+                lo, hi = deltas[m]["finish_mean_ci"]
+                if lo is not None and hi is not None:
+                    text += f" \u00b1{(hi - lo) / 2:.1f}"
+            elif "finish_calendar_days" in deltas[m]:
+                text += f" ({deltas[m]['finish_calendar_days'][key]:+d})"
+            cells.append(text)
+        rows.append(cells)
+    for what, key in (("Target met", "target_probability"),
+                      ("Within budget", "budget_probability"), ("JCL (both)", "jcl")):
+        if key in runs[base]:
+            rows.append([what] + [f"{100 * runs[m][key]:.1f}%" for m in modes]
+                        + [f"{100 * deltas[m][key]:+.1f} points" for m in modes[1:]])
+    if "cost" in runs[base]:
+        currency = project.meta.get("currency")
+        rows.append(["Project cost" + (f" ({currency})" if currency else "")]
+                    + [""] * (2 * len(modes) - 1))
+        for key in keys:
+            changes = []
+            for m in modes[1:]:
+                text = f"{deltas[m]['cost'][key]:+,.0f}"
+                lo, hi = deltas[m]["cost_mean_ci"] if key == "mean" else (None, None)
+                if lo is not None and hi is not None:
+                    text += f" \u00b1{(hi - lo) / 2:,.0f}"
+                changes.append(text)
+            rows.append([f"  {'Mean' if key == 'mean' else key}"]
+                        + [f"{runs[m]['cost'][key]:,.0f}" for m in modes] + changes)
+    widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
+    for r in rows:
+        say("   ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in
+                                                   zip(r[1:], widths[1:])]).rstrip())
+    say("")
+
+
+# -- report (and run --report) ------------------------------------------------------------
+def _check_report_path(option, path, inputs) -> None:
+    """Refuse, before the run, a report file that is an input, a folder, not .html, or
+    in a folder that cannot be written."""
+    path = Path(path)
+    if _same_file(path, inputs):
+        raise click.ClickException(
+            f"{option} {path} is an input of this run; write the report to another file")
+    if path.is_dir():
+        raise click.ClickException(f"{option} {path} is a folder; give a file name such as "
+                                   f"{path / 'report.html'}")
+    if path.suffix.lower() not in REPORT_SUFFIXES:
+        raise click.ClickException(
+            f"{option} {path}: the report is an HTML file; give a name ending in .html, "
+            f"e.g. {path.with_suffix('.html').name}")
+    _check_writable(f"{option} {path}", path.parent if str(path.parent) else Path("."))
+
+
+def _write_report_file(option, path, scenario, result, target_spec, budget_spec,
+                       ranking) -> Path:
+    from .report import write_report
+    try:
+        with _about(scenario):
+            return write_report(result, path, scenario=scenario, target=target_spec,
+                                budget=budget_spec, ranking=ranking)
+    except OSError as exc:
+        raise click.ClickException(
+            f"{option} {path}: cannot write it: {exc.strerror or exc}") from None
+
+
+@cli.command("report")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (e.g. report.html); replaced if it exists.")
+@_input_options
+@click.option("-n", "--iterations", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Number of Monte Carlo iterations.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed; the same seed gives the same report (but its time stamp). "
+                   "Default: a fresh seed, shown in the report and printed.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Worker threads (default: all CPUs). Results do not depend on it.")
+@click.option("--target", metavar="DATE_OR_NUMBER", default=None,
+              help="Target finish (a date or working days from the start), marked on the "
+                   "S-curve with the chance of meeting it.")
+@click.option("--budget", metavar="AMOUNT", default=None,
+              help="Cost budget (default: budget under [project]); with --target the joint "
+                   "confidence level (JCL) of meeting both.")
+@click.option("--risks", "risk_mode", type=click.Choice(["pre", "post", "none"]),
+              default="pre", show_default=True,
+              help="Risk register to use: before mitigation, after it, or no risk events.")
+@click.option("--rank-risks", is_flag=True,
+              help="Add the risk tornado (one extra run per risk and driver).")
+@click.option("--rank-percentile", type=click.FloatRange(0, 100), default=80.0,
+              show_default=True, help="Finish percentile the risk tornado ranks by.")
+@click.option("--backend", type=click.Choice(BACKENDS), default="threads", show_default=True,
+              help="Where the iterations run: this machine's threads, or a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="With --backend dask: the scheduler address (default: a local cluster).")
+@_levelling_options
+@_friendly
+def report_(scenario, output, iterations, seed, threads, target, budget, risk_mode, rank_risks,
+            rank_percentile, backend, scheduler, levelling, priority):
+    """Simulate SCENARIO and write a self-contained HTML report to send.
+
+    One file, plots embedded, no script and nothing fetched from the network: it
+    opens offline, from a mail or a document store, and prints. It holds the key
+    figures, the P-value table of the finish (working days, dates, and cost with
+    contingency when the project has costs), the S-curve and histogram, the
+    criticality and sensitivity (cruciality) charts, the risk register and, with
+    --rank-risks, the risk tornado, a probabilistic Gantt chart and a table of the
+    key tasks, cost, joint confidence and cash flow charts where there are costs,
+    resource usage when levelled, the run settings and an audit block (versions,
+    seed, SHA-256 of the model). 'pmosim run ... --report FILE' writes the same
+    report beside its other outputs.
+
+    \b
+    Examples:
+      pmosim report scenarios/office-move-risks.toml -o report.html
+      pmosim report scenarios/office-move-risks.toml -o report.html --seed 1 \\
+          --target 2027-11-30 --budget 2600000 --rank-risks
+      pmosim report plan.xer --uncertainty "pert(-10%, 0, +30%)" -n 5000 -o plan.html
+    """
+    from . import simulate
+    from .backends import get_backend
+
+    project = _load(scenario)
+    target_spec = _parse_target(target, project) if target is not None else None
+    budget_spec = _parse_budget(budget, project)
+    _require_costs(budget, budget_spec, scenario, project)
+    _check_report_path("-o", output, _input_paths(scenario, project))
+    if rank_risks and not project.risks and not project.drivers:
+        raise click.ClickException(
+            f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
+            "[[drivers]] to the scenario")
+    if rank_risks and risk_mode == "none" and not project.drivers:
+        raise click.ClickException(
+            f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
+            "switches every risk event off); use --risks pre or post")
+    if scheduler is not None and backend != "dask":
+        raise click.ClickException(
+            f"--scheduler {scheduler}: a scheduler address is for --backend dask")
+    if threads is not None and backend == "dask":
+        raise click.ClickException(
+            "--threads is for --backend threads; Dask workers have their own threads "
+            "(dask worker --nthreads)")
+
+    progress = _Progress(sys.stderr, iterations)
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        if backend == "dask":
+            click.echo("Starting a local Dask cluster ..." if scheduler is None
+                       else f"Connecting to the Dask scheduler at {scheduler} ...", err=True)
+        runner = get_backend(backend, threads=threads, scheduler=scheduler)
+        stack.callback(runner.close)
+        try:
+            with _about(scenario), _CompileNotice(progress):
+                result = simulate(project, iterations, seed=seed, progress=progress,
+                                  risks=risk_mode, backend=runner, levelling=levelling,
+                                  priority=priority, sensitivity=True)
+        finally:
+            progress.close()
+        if budget_spec is not None and result.cost is None:
+            where = "--budget" if budget is not None else "project.budget"
+            raise click.ClickException(
+                f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a "
+                "budget; set cost_fixed or cost_rate on tasks, cost_impact on risks or "
+                "cost_rate under [project]")
+        ranking = None
+        if rank_risks:
+            from . import rank_risks as rank
+            n_ranked = len(result.risks)
+            click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
+                       f"{n_ranked + 1} runs of {iterations:,} iterations on the same random "
+                       "numbers ...", err=True)
+            with _about(scenario), _CompileNotice():
+                ranking = rank(project, iterations, seed=result.seed,
+                               percentile=rank_percentile, risks=risk_mode, backend=runner,
+                               levelling=levelling, priority=priority)
+    elapsed = time.perf_counter() - t0
+    from .uncertainty import zero_variance_warning
+    _loud_warnings(filter(None, [zero_variance_warning(project, risk_mode, source=scenario,
+                                                       command="report")]))
+    written = _write_report_file("-o", output, scenario, result, target_spec, budget_spec,
+                                 ranking)
+    fin = result.finish
+    p50, p80 = float(fin.percentile(50)), float(fin.percentile(80))
+    when = (f"P50 {_finish_date(project, p50)}, P80 {_finish_date(project, p80)}"
+            if project.start is not None else
+            f"P50 {_fmt_days(p50)}, P80 {_fmt_days(p80)} working days")
+    click.echo(f"{project.name}: {result.iterations:,} iterations, seed {result.seed}, "
+               f"{elapsed:.2f} s; finish {when}")
+    click.echo(f"Wrote {written}")
+
+
+def _loud_warnings(warnings) -> None:
+    """Warnings about the run itself on stderr, before the summary, in bold where the
+    terminal shows it: a zero-variance run must not pass for a result."""
+    for text in warnings:
+        click.secho(f"Warning: {text}", err=True, fg="yellow", bold=True)
+
+
+# -- check ----------------------------------------------------------------------------
+#: Offending tasks ``pmosim check`` names under each failing check (all are in --json).
+CHECK_TASKS_SHOWN = 5
+#: Formats whose runs get the one-line schedule check first: imported schedules.
+CHECKED_FORMATS = ("mspdi", "xer", "pmxml", "psplib", "dslib")
+
+
+@cli.command()
+@click.argument("schedule", type=click.Path(dir_okay=False, path_type=Path))
+@_input_options
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None, metavar="PATH",
+              help="Also write the full report as JSON, every offending task included "
+                   "(docs/health-check.md); '-' prints it on standard output.")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 1 when an applicable check fails (to gate schedules in "
+                   "CI); without it the exit status is 0 whatever the verdict.")
+@_friendly
+def check(schedule, json_file, strict):
+    """Check SCHEDULE's health: the DCMA 14-point assessment.
+
+    Logic, leads, lags, relationship types, hard constraints, high float,
+    negative float, high duration, invalid dates, resources, missed tasks, the
+    critical path test, CPLI and BEI, each with its standard threshold, the
+    value and the first offending tasks. Checks that need data the file lacks
+    (a baseline, a data date) say so and count as not applicable, never as
+    passed. Reads every input pmosim reads (scenario TOML, MS Project XML, P6
+    XER and XML, PSPLIB, DSLIB).
+
+    \b
+    Examples:
+      pmosim check plan.xer
+      pmosim check plan.xml --json health.json
+      pmosim check plan.xer --strict && pmosim run plan.xer   # gate a CI pipeline
+    """
+    from .health import check_schedule
+    from .io.json_out import write_json
+
+    to_stdout = json_file == "-"
+    say = functools.partial(click.echo, err=to_stdout)
+    project = _load(schedule)
+    if json_file is not None and not to_stdout:
+        if _same_file(Path(json_file), _input_paths(schedule, project)):
+            raise click.ClickException(f"--json {json_file} is an input of this check; write "
+                                       "the report to another file")
+        _check_writable("--json", Path(json_file).parent)
+    with _about(schedule), _CompileNotice():
+        report = check_schedule(project)
+    _health_table(say, schedule, project, report)
+    if to_stdout:
+        import json
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    elif json_file is not None:
+        try:
+            say(f"Wrote {write_json(report.to_dict(), json_file)}")
+        except OSError as exc:
+            raise click.ClickException(
+                f"--json {json_file}: cannot write it: {exc.strerror or exc}") from None
+    if strict and not report.passed:
+        click.get_current_context().exit(1)
+
+
+def _health_table(say, schedule, project, report) -> None:
+    """The check's table: one row per metric, the offending tasks under a failing one."""
+    dd = f", data date {report.data_date}" if report.data_date else ", no data date"
+    excluded = (f" ({report.n_excluded:,} connectors, summaries and level-of-effort "
+                "tasks left out)" if report.n_excluded else "")
+    say(f"Schedule check (DCMA 14-point) of {schedule}: {report.n_incomplete:,} incomplete "
+        f"and {report.n_complete:,} complete tasks{excluded}, {report.n_relationships:,} "
+        f"relationships to incomplete tasks{dd}")
+    say("")
+    say(f"  {'#':>2}  {'Check':<20}{'Value':>13}  {'Threshold':<17}Result")
+    for m in report.metrics:
+        result = {True: "pass", False: "FAIL", None: "n/a"}[m.passed]
+        say(f"  {m.id:>2}  {m.name:<20}{m.value_text():>13}  {m.threshold_text():<17}{result}")
+        say(f"      {m.explanation}")
+        if m.passed is False:
+            for line in _offenders(project, m):
+                say(f"        {line}")
+    say("")
+    n_app, n_pass = len(report.applicable), len(report.passing)
+    if report.failing:
+        n_fail = n_app - n_pass
+        verdict = (f"FAIL: {n_fail} of {n_app} applicable check{'s' * (n_app != 1)} "
+                   f"fail{'s' * (n_fail == 1)}: "
+                   + ", ".join(f"{m.id} {m.name}" for m in report.failing))
+    else:
+        verdict = (f"PASS: all {n_app} applicable checks pass" if n_app != 1
+                   else "PASS: the 1 applicable check passes")
+    n_na = len(report.metrics) - n_app
+    if n_na:
+        verdict += f"; {n_na} not applicable"
+    say(f"Verdict: {verdict}")
+
+
+def _offenders(project, metric) -> list[str]:
+    """The first offending tasks (or relationships) of a failing metric, named."""
+    def task(t):
+        name = project.task_name(t)
+        return f"{t}" + (f"  {_clip(name, 50)}" if name != str(t) else "")
+
+    lines = []
+    if metric.links:
+        for r in metric.links[:CHECK_TASKS_SHOWN]:
+            lag = f" {r.lag:+g} d" if r.lag else ""
+            lines.append(f"{_clip(str(r.pred), 30)} -> {task(r.succ)}  ({r.type}{lag})")
+        more = len(metric.links) - CHECK_TASKS_SHOWN
+    else:
+        lines = [task(t) for t in metric.tasks[:CHECK_TASKS_SHOWN]]
+        more = len(metric.tasks) - CHECK_TASKS_SHOWN
+    if more > 0:
+        lines.append(f"... and {more:,} more (--json PATH lists them all)")
+    return lines
+
+
+def _health_line(say, scenario, project) -> None:
+    """The one-line schedule check before a run of an imported schedule. Costs two CPM
+    passes; a schedule that cannot be scheduled is left to the run to report."""
+    if project.meta.get("format") not in CHECKED_FORMATS:
+        return
+    from .health import check_schedule
+    try:
+        with _CompileNotice():
+            report = check_schedule(project)
+    except PmosimError:
+        return
+    say(report.summary(scenario))
+
+
+# -- costs of imported schedules, --cost-uncertainty, budgets without costs ---------------
+def _cost_rules() -> tuple:
+    """The running command's --cost-uncertainty rules, parsed (empty without them)."""
+    ctx = click.get_current_context(silent=True)
+    texts = (ctx.meta.get(_COST_KEY) if ctx is not None else None) or ()
+    from .uncertainty import parse_cost_rule
+    rules = []
+    for text in texts:
+        try:
+            rules.append(parse_cost_rule(text))
+        except ModelError as exc:
+            raise click.ClickException(f"--cost-uncertainty: {exc}") from None
+    return tuple(rules)
+
+
+def _apply_cost_uncertainty(scenario, project, rules):
+    from .uncertainty import apply_cost_uncertainty
+    try:
+        project = apply_cost_uncertainty(project, list(rules))
+    except ModelError as exc:
+        raise click.ClickException(f"--cost-uncertainty: {scenario}: {exc}") from None
+    for warning in project.meta["cost_uncertainty"]["warnings"]:
+        click.echo(f"Warning: {warning}", err=True)
+    return project
+
+
+def _has_costs(project) -> bool:
+    """Whether a run of ``project`` can have a cost: task costs, a project cost rate or a
+    risk cost impact (before or after mitigation)."""
+    if getattr(project, "cost_rate", None) is not None:
+        return True
+    if any(d.get("cost_fixed") is not None or d.get("cost_rate") is not None
+           for _, d in project.graph.nodes(data=True)):
+        return True
+    return any(r.pre.cost_impact is not None
+               or (r.post is not None and r.post.cost_impact is not None)
+               for r in getattr(project, "risks", {}).values())
+
+
+#: How to give an imported schedule costs, by input format.
+_ADD_COSTS = {
+    "xer": "the P6 file has no resource assignments with costs (TASKRSRC) and no expenses "
+           "(PROJCOST); cost-load it in P6, or import it (pmosim import FILE -o plan.toml) "
+           "and set cost_fixed or cost_rate on its tasks",
+    "pmxml": "the P6 file has no resource assignments with costs and no expenses; cost-load "
+             "it in P6, or import it (pmosim import FILE -o plan.toml) and set cost_fixed or "
+             "cost_rate on its tasks",
+    "mspdi": "the MS Project file has no task costs (fixed costs, or resources with rates "
+             "assigned to tasks); add them in MS Project, or import it (pmosim import FILE -o "
+             "plan.toml) and set cost_fixed or cost_rate on its tasks",
+}
+
+
+def _require_costs(option_value, budget_spec, scenario, project) -> None:
+    """Refuse a budget for a project without costs before simulating, not after."""
+    if budget_spec is None or _has_costs(project):
+        return
+    where = "--budget" if option_value is not None else "project.budget"
+    how = _ADD_COSTS.get(project.meta.get("format"),
+                         "set cost_fixed or cost_rate on tasks, cost_impact on risks or "
+                         "cost_rate under [project]"
+                         + ("" if project.meta.get("format") in (None, "toml", "scenario")
+                            else " of the scenario that pmosim import writes"))
+    raise click.ClickException(
+        f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a budget; "
+        f"{how}")
+
+
+def _imported_cost_summary(say, project) -> None:
+    """The costs an imported schedule brought, and the cost ranges applied, after the
+    cost table of ``run``."""
+    costs = (project.meta.get("import_report") or {}).get("costs") or {}
+    currency = project.meta.get("currency")
+
+    def cents(x):               # the schedule's own figures, to the cent
+        return f"{x:,.2f}" + (f" {currency}" if currency else "")
+    if costs.get("tasks"):
+        parts = [f"at completion {cents(costs['at_completion'])} (actual "
+                 f"{cents(costs['actual'])} + remaining "
+                 f"{cents(costs['remaining'])})"]
+        if costs.get("budgeted") is not None:
+            parts.append(f"budgeted {cents(costs['budgeted'])}")
+        say(f"Costs from the schedule, on {costs['tasks']:,} tasks: " + "; ".join(parts)
+            + f". Of the remaining cost, {cents(costs['time_dependent'])} scales "
+            "with the sampled durations (cost_rate); the actual cost is spent and stays.")
+    applied = project.meta.get("cost_uncertainty")
+    if applied:
+        rules = "; ".join(f"{r} on {n} tasks" for r, n in zip(applied["rules"],
+                                                             applied["tasks_per_rule"]))
+        say(f"Cost uncertainty: {rules}; kept {applied['kept_explicit']} with their own "
+            f"distribution, {applied['kept_complete']} completed")

@@ -421,6 +421,10 @@ def _dates(project, task_ids, order) -> dict:
 #: Start constraints (a start bound) and finish constraints (a finish bound) of imports.
 _START_CONSTRAINTS = ("SNET", "SO", "MSO")
 _FINISH_CONSTRAINTS = ("FNET", "FO", "MFO")
+#: Constraints that bound a task's late start and late finish (the backward pass of
+#: :func:`pmosim.cpm`), as P6 and MS Project apply them; mandatory ones set the late date.
+_LATE_START_CONSTRAINTS = ("SNLT", "SO", "MSO")
+_LATE_FINISH_CONSTRAINTS = ("FNLT", "FO", "MFO")
 _WEEK_HOURS = 168.0
 
 
@@ -575,6 +579,9 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     tcal = np.zeros(n, dtype=np.int64)
     lo_start = np.zeros(n)
     lo_finish = np.full(n, -np.inf)
+    hi_start = np.full(n, np.inf)
+    hi_finish = np.full(n, np.inf)
+    hi_fixed = np.zeros(n, dtype=np.bool_)
     kind = np.zeros(n, dtype=np.int64)
     el_scale = np.full(n, np.nan)
     fix_es = np.full(n, np.nan)
@@ -590,6 +597,14 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
             fix_es[p] = _hours(origin, d.get("actual_start") or d["actual_finish"])
             continue
         cons = d.get("constraint")
+        if cons and cons[1] is not None:
+            if cons[0] in _LATE_START_CONSTRAINTS:
+                hi_start[p] = _hours(origin, cons[1])
+            elif cons[0] in _LATE_FINISH_CONSTRAINTS:
+                hi_finish[p] = _hours(origin, cons[1])
+            hi_fixed[p] = cons[0] in ("MSO", "MFO")
+        if d.get("deadline") is not None:
+            hi_finish[p] = min(hi_finish[p], _hours(origin, d["deadline"]))
         start_cons = bool(cons and cons[1] is not None and cons[0] in _START_CONSTRAINTS)
         if beats and start_cons:
             lo_start[p] = -np.inf
@@ -631,7 +646,8 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
         cal_wptr=wptr,
         cal_week=np.array([np.concatenate([t[r] for t in tables]) for r in range(4, 8)]),
         cal_range=np.array([[t[8], t[9]] for t in tables]),
-        lo_start=lo_start, lo_finish=lo_finish, task_kind=kind, el_scale=el_scale,
+        lo_start=lo_start, lo_finish=lo_finish, hi_start=hi_start, hi_finish=hi_finish,
+        hi_fixed=hi_fixed, task_kind=kind, el_scale=el_scale,
         fix_es=fix_es, fix_ef=fix_ef, rep_start=rep_start,
         alap_pos=np.array(sorted(alap, reverse=True), dtype=np.int64),
         lag_el=lag_el, link_base=link_base, succ_ptr=succ_ptr, succ_link=succ_link,
@@ -643,8 +659,8 @@ def _no_wallclock() -> Calendars:
     return Calendars(
         task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
         cal_tab=np.zeros((4, 0)), cal_wptr=i0, cal_week=np.zeros((4, 0)),
-        cal_range=np.zeros((0, 2)), lo_start=f0, lo_finish=f0,
-        task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
+        cal_range=np.zeros((0, 2)), lo_start=f0, lo_finish=f0, hi_start=f0, hi_finish=f0,
+        hi_fixed=np.zeros(0, dtype=np.bool_), task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
         lag_el=f0, link_base=f0, succ_ptr=i0, succ_link=i0,
     )
 

@@ -22,9 +22,14 @@ from .compile import (
     CompiledModel, check_levelling, compile_levelling, compile_project, has_calendars,
 )
 from .errors import ModelError, SimulationError
-from .layout import CASH_PERIODS, CRITICAL_RTOL, FF, FS, HIST_COLUMNS, SS, Grid, identity_grid
+from .layout import (
+    CASH_PERIODS, CRITICAL_RTOL, FF, FS, HIST_COLUMNS, SF, SS, Grid, SensGrid, identity_grid,
+    identity_sens_grid,
+)
 from .model import Project, as_project
+from .progress import progress_bar
 from .results import (
+    CriticalPath, MergeBias, SensitivityStats,
     CashFlow, CorrelationStats, CPMResult, LevellingStats, RankedRisk, ResourceStats,
     RiskRanking, RiskStats, SampleStats, SimulationResult, TaskStats, TimeStats,
 )
@@ -42,6 +47,15 @@ PILOT_ITERATIONS = 2048
 CORRELATION_SAMPLE = 10_000
 #: Refuse ``keep_samples`` beyond this many bytes of per-task samples.
 KEEP_SAMPLES_LIMIT = 4 * 2 ** 30
+#: The rank measures of the sensitivity analysis (Spearman and Kendall cruciality) use
+#: the first iterations of a run, at most this many ...
+SENS_SAMPLE_MAX = 10_000
+#: ... and at most as many as fit this many bytes of kept durations, costs and flags
+#: (9 bytes per task, 8 per costed task, per iteration) ...
+SENS_SAMPLE_BYTES = 64 * 2 ** 20
+#: ... but at least this many (unless the run is shorter, or that would take more than
+#: four times those bytes).
+SENS_SAMPLE_MIN = 500
 
 
 def _check_int(name, value, minimum, maximum=None):
@@ -219,14 +233,35 @@ def cpm(model, *, levelling=None, priority: str | None = None, improve=False) ->
         return _cpm_wallclock(project, compiled, node)
     es, ef, lf, pf = _deterministic(compiled)
     dur = np.where(np.isnan(k.links.fixed_start), compiled.planned, k.links.fixed_dur)[node]
+    ff = _free_float_axis(k.links, compiled.planned_lags, es, ef,
+                          np.where(np.isnan(k.links.fixed_start), compiled.planned,
+                                   k.links.fixed_dur), pf)[node]
     es, ef, lf = es[node], ef[node], lf[node]
     ls = lf - dur
     tf = ls - es
     return CPMResult(
         task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur,
         early_start=es, early_finish=ef, late_start=ls, late_finish=lf, total_float=tf,
-        critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+        critical=tf <= CRITICAL_RTOL * max(1.0, pf), free_float=ff,
     )
+
+
+def _free_float_axis(links, planned_lags, es, ef, dur, pf) -> np.ndarray:
+    """Free float by position on the working-day axis: the least slack between a task's
+    early finish and the latest finish that keeps each successor's early date (FS, SS:
+    its start; FF, SF: its finish; less the lag; SS and SF bound the task's start, so
+    plus its duration), or the project finish."""
+    latest = np.full(es.shape[0], float(pf))
+    for s in range(es.shape[0]):
+        for k in range(links.pred_ptr[s], links.pred_ptr[s + 1]):
+            q, t = links.pred_idx[k], links.pred_type[k]
+            row = links.pred_lagrow[k]
+            lag = links.pred_lag[k] + (planned_lags[row - 1] if row > 0 else 0.0)
+            b = (es[s] if t in (FS, SS) else ef[s]) - lag
+            if t in (SS, SF):
+                b += dur[q]
+            latest[q] = min(latest[q], b)
+    return latest - ef
 
 
 def _cpm_levelled(project, compiled, node, scheme, priority, passes=0) -> CPMResult:
@@ -290,7 +325,7 @@ def _cpm_wallclock(project, compiled, node) -> CPMResult:
 
     from .kernels.passes_cal import deterministic_pass_cal
     k = compiled.kernel
-    (es_h, ef_h, ls_h, lf_h, tf, es, ef, ls, lf, _, pf, dur) = deterministic_pass_cal(
+    (es_h, ef_h, ls_h, lf_h, tf, es, ef, _, _, _, pf, dur, ls, lf, ff) = deterministic_pass_cal(
         k.draws, k.links, k.calendars, identity_grid(compiled.n_tasks), compiled.planned,
         compiled.planned_lags)
     origin = project.meta["data_date"]
@@ -302,7 +337,7 @@ def _cpm_wallclock(project, compiled, node) -> CPMResult:
     return CPMResult(
         task_ids=compiled.task_ids, names=compiled.names, finish=float(pf), duration=dur[node],
         early_start=es[node], early_finish=ef[node], late_start=ls[node], late_finish=lf[node],
-        total_float=tf, critical=tf <= CRITICAL_RTOL * max(1.0, pf),
+        total_float=tf, critical=tf <= CRITICAL_RTOL * max(1.0, pf), free_float=ff[node],
         early_start_date=dates(es_h), early_finish_date=dates(ef_h),
         late_start_date=dates(ls_h), late_finish_date=dates(lf_h),
         calendar=project.meta["axis_calendar"],
@@ -331,7 +366,8 @@ def _moment_scale(tmin, tmax, shift):
 def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
              keep_samples: bool = False, chunk_size: int | None = None,
              progress=None, risks: str = "pre", backend="threads",
-             scheduler=None, levelling=None, priority: str | None = None) -> SimulationResult:
+             scheduler=None, levelling=None, priority: str | None = None,
+             sensitivity: bool = True) -> SimulationResult:
     """Monte Carlo simulation of a task network.
 
     Parameters
@@ -355,10 +391,11 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
         per range handed to a Dask worker (default: about four ranges per worker);
         rounded up to a multiple of 512, the super-block. It changes speed only,
         never results.
-    progress : callable, optional
-        Called as ``progress(done, total)`` after each block (threads) or range
-        (Dask) of iterations; with Dask, ``done`` counts the iterations finished so
-        far.
+    progress : bool or callable, optional
+        ``True`` shows a progress bar (tqdm's when installed, a widget in Jupyter;
+        else a text bar on standard error). A callable is called as
+        ``progress(done, total)`` after each block (threads) or range (Dask) of
+        iterations; with Dask, ``done`` counts the iterations finished so far.
     risks : {"pre", "post", "none"}
         Which risk register to use: before mitigation (default), after it, or no
         risk events at all (drivers stay). Every choice uses the same random
@@ -383,6 +420,14 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     priority : str, optional
         The priority rule of the list (see :func:`cpm`); default ``project.priority``
         (``"lft"`` unless set).
+    sensitivity : bool
+        Also measure each task's sensitivity (``result.sensitivity``: significance,
+        schedule sensitivity and cruciality indices of durations and costs) and the
+        distinct critical paths (``result.paths``). The sums are streamed over every
+        iteration; the rank measures (Spearman and Kendall cruciality) use the first
+        ``min(iterations, 10,000)`` iterations (fewer for large networks: as many as
+        fit 64 MiB of kept durations, or 500 if that fits 256 MiB). False skips the
+        stage.
 
     Returns
     -------
@@ -399,14 +444,16 @@ def simulate(model, iterations: int = 10_000, *, seed=None, threads=None,
     >>> round(r.finish.mean, 1), r.criticality["a"]
     (6.5, 1.0)
     """
+    report = progress_bar(progress)
     job = _prepare(model, iterations, seed, risks, levelling, priority)
     n, n_iter = job.compiled.n_tasks, job.n_iter
     if keep_samples and 3 * 8 * n * n_iter > KEEP_SAMPLES_LIMIT:
         raise SimulationError(
             f"keep_samples=True for {n} tasks x {n_iter} iterations needs "
             f"{3 * 8 * n * n_iter / 2**30:.1f} GiB; use fewer iterations or keep_samples=False")
-    with _Backend(backend, threads, chunk_size, scheduler) as runner:
-        run = job.execute(runner, job.compiled.kernel, keep_samples, progress)
+    with _Backend(backend, threads, chunk_size, scheduler) as runner, report as callback:
+        run = job.execute(runner, job.compiled.kernel, keep_samples, callback,
+                          sens=_sens_plan(job) if sensitivity else None)
     return _result(job, run, n_iter, risks)
 
 
@@ -443,9 +490,16 @@ class _Job:
     det_free: tuple | None = None    # the unlevelled plan of a levelled run
     priority: str | None = None
 
-    def execute(self, backend, kernel, keep_samples=False, progress=None):
+    def execute(self, backend, kernel, keep_samples=False, progress=None, sens=None):
         return _execute(kernel, self.det, self.n_iter, self.key, backend, keep_samples,
-                        progress)
+                        progress, sens)
+
+
+def _sens_plan(job: _Job) -> _SensPlan:
+    c = job.compiled
+    pos = c.kernel.costs.cost_pos if c.kernel.cost_on else np.zeros(0, dtype=np.int64)
+    return _SensPlan(planned=c.planned, planned_cost=c.planned_task_cost[pos],
+                     planned_total=_planned_cost(c, job.det) if c.kernel.cost_on else 0.0)
 
 
 #: Most iterations of one run (Philox counters and row indices stay far from overflow).
@@ -455,15 +509,17 @@ MEMORY_SHARE = 0.8
 
 
 def memory_needed(n_tasks: int, n_iter: int, threads: int = 2) -> int:
-    """Bytes a run needs, roughly: the per-iteration finish and cost rows, and per task
-    its inverse-CDF table (~15 KiB), each thread's work rows (a super-block of
-    durations, the pass rows, lane sums and histogram bins: ~5.5 KiB) and a finish
-    histogram per thread and for the total (2 KiB each). 10,000 tasks x 1,000,000
-    iterations on 2 threads: 327 MiB (measured: the peak grows by 456 MiB)."""
+    """Bytes a run needs, roughly: the per-iteration finish, cost and critical-path-hash
+    rows, the sensitivity sample (at most SENS_SAMPLE_BYTES), and per task its
+    inverse-CDF table (~15 KiB), each thread's work rows (a super-block of durations,
+    the pass rows, lane sums, critical flags, sensitivity sums and histogram bins: ~7
+    KiB) and a start and a finish histogram per thread and for the total (2 KiB each).
+    10,000 tasks x 1,000,000 iterations on 2 threads: about 450 MiB."""
     from .layout import HIST_COLUMNS, LANES, SUPER
-    per_thread = SUPER * 8 + 6 * LANES * 8 + 7 * 4 * 8 + SUPER
-    per_task = 15 * 1024 + threads * per_thread + (threads + 1) * HIST_COLUMNS * 8
-    return 16 * n_iter + n_tasks * per_task
+    per_thread = 2 * SUPER * 8 + (6 + 1 + 4) * LANES * 8 + 9 * 4 * 8 + 2 * SUPER
+    per_task = 15 * 1024 + threads * per_thread + 2 * (threads + 1) * HIST_COLUMNS * 8
+    return 24 * n_iter + min(4 * SENS_SAMPLE_BYTES, 9 * n_tasks * min(n_iter, SENS_SAMPLE_MAX)) \
+        + n_tasks * per_task
 
 
 def _check_memory(n_tasks, n_iter):
@@ -478,7 +534,8 @@ def _check_memory(n_tasks, n_iter):
         raise SimulationError(
             f"{n_tasks:,} tasks x {n_iter:,} iterations needs about {need / 2**30:,.1f} GiB of "
             f"memory and this machine has {total / 2**30:,.1f} GiB; use fewer iterations (the "
-            f"finish and cost of every iteration are kept, 16 bytes each) or fewer tasks")
+            f"finish, cost and critical path of every iteration are kept, 24 bytes each) or "
+            f"fewer tasks")
 
 
 def _prepare(model, iterations, seed, risks, levelling=None, priority=None) -> _Job:
@@ -505,21 +562,72 @@ class _Run:
     kernel: object
 
 
-def _execute(kernel, det, n_iter, key, backend, keep_samples, progress) -> _Run:
-    """The pilot iterations set the statistics grid; then the run itself."""
+def _execute(kernel, det, n_iter, key, backend, keep_samples, progress, sens=None) -> _Run:
+    """The pilot iterations set the statistics grid; then the run itself. ``sens`` (a
+    :class:`_SensPlan`) switches the sensitivity stage on."""
     es0, ef0, _, _ = det
-    pilot_grid = identity_grid(kernel.n_tasks)._replace(start_shift=es0, finish_shift=ef0)
+    n = kernel.n_tasks
+    pilot_grid = identity_grid(n)._replace(start_shift=es0, finish_shift=ef0)
     n_pilot = min(n_iter, PILOT_ITERATIONS)
     pilot, pilot_rows = backend.run(RangeJob(kernel, pilot_grid, key[0], key[1], 1, False, 0),
                                     n_pilot, None)
     lo, scale = _histogram_range(pilot.tmin, pilot.tmax)
+    slo, sscale = _histogram_range(pilot.smin, pilot.smax)
+    n_costed = int(kernel.costs.cost_pos.shape[0]) if kernel.cost_on else 0
+    sens_grid = identity_sens_grid(n, n_costed)
+    n_sample = 0
+    if sens is not None:
+        sens_grid = sens.grid(pilot, pilot_rows, det, _moment_scale(pilot.tmin, pilot.tmax, ef0))
+        n_sample = sens.sample_size(n_iter, n, n_costed)
     grid = Grid(start_shift=es0, finish_shift=ef0,
                 mom_scale=_moment_scale(pilot.tmin, pilot.tmax, ef0), hist_lo=lo,
-                hist_scale=scale, **_cash_grid(pilot_rows.finish, pilot_rows.cost))
+                hist_scale=scale, start_lo=slo, start_scale=sscale,
+                **_cash_grid(pilot_rows.finish, pilot_rows.cost), sens=sens_grid)
     job = RangeJob(kernel, grid, key[0], key[1], HISTOGRAM_BINS, bool(keep_samples),
-                   min(n_iter, CORRELATION_SAMPLE))
+                   min(n_iter, CORRELATION_SAMPLE), "", sens is not None, n_sample)
     totals, rows = backend.run(job, n_iter, progress)
     return _Run(totals, rows, grid, kernel)
+
+
+@dataclass(frozen=True)
+class _SensPlan:
+    """What the sensitivity stage needs beyond the pilot: planned durations and costs."""
+
+    planned: np.ndarray           # float64[n] planned durations by position
+    planned_cost: np.ndarray      # float64[C] planned cost of each costed task
+    planned_total: float          # the planned project cost
+
+    def grid(self, pilot, pilot_rows, det, mom_scale) -> SensGrid:
+        """Shifts and scales from the plan and the pilot iterations."""
+        pf0 = float(det[3])
+        f = pilot_rows.finish
+        pf_scale = _pow2_scale(max(float(np.max(np.abs(f - pf0))), float(np.max(np.abs(f)))
+                                   if f.size else 1.0))
+        c = pilot_rows.cost
+        top = float(np.max(np.abs(c))) if c.size else 1.0
+        n = self.planned.shape[0]
+        # the same random keys in every run, so that a critical set's hash is too
+        key = np.random.Generator(np.random.Philox(0x5EED5)).integers(
+            0, 2 ** 64, size=n, dtype=np.uint64, endpoint=False)
+        return SensGrid(dur_shift=self.planned.astype(np.float64), dur_scale=mom_scale,
+                        pf_shift=pf0, pf_scale=pf_scale,
+                        cost_shift=self.planned_cost.astype(np.float64),
+                        cost_scale=_pow2_scale(top), pc_shift=self.planned_total,
+                        pc_scale=_pow2_scale(max(top, abs(self.planned_total))), key=key)
+
+    @staticmethod
+    def sample_size(n_iter: int, n_tasks: int, n_costed: int) -> int:
+        """Iterations whose durations the rank measures use (see SENS_SAMPLE_*)."""
+        fit = SENS_SAMPLE_BYTES // max(9 * n_tasks + 8 * n_costed, 1)
+        # small samples give rough rank correlations: up to 4x the bytes to reach the minimum
+        return int(min(n_iter, SENS_SAMPLE_MAX, max(fit, min(SENS_SAMPLE_MIN, 4 * fit), 2)))
+
+
+def _pow2_scale(spread: float) -> float:
+    """A power of two that brings values of magnitude ``spread`` to about 1."""
+    if not spread > 0 or not np.isfinite(spread):
+        return 1.0
+    return float(np.ldexp(1.0, int(min(-np.ceil(np.log2(spread)), MAX_MOMENT_EXPONENT))))
 
 
 def _cash_grid(pilot_finish, pilot_cost) -> dict:
@@ -587,13 +695,18 @@ def _result(job, run, n_iter, risks) -> SimulationResult:
     finish_mean, finish_std = stats.mean_std_from_sums(
         ef0[node], totals[2] * inv, totals[3] * inv * inv, n_iter)
     criticality = acc.crit[node] / n_iter
+    kinds = _task_kinds(project, compiled, node)
     tasks = TaskStats(
         ids=compiled.task_ids, names=compiled.names, criticality=criticality,
         start_mean=start_mean, start_std=start_std, finish_mean=finish_mean,
         finish_std=finish_std, finish_min=acc.tmin[node], finish_max=acc.tmax[node],
         finish_hist=acc.hist[node], hist_lo=grid.hist_lo[node],
-        hist_scale=grid.hist_scale[node],
+        hist_scale=grid.hist_scale[node], start_min=acc.smin[node], start_max=acc.smax[node],
+        start_hist=acc.shist[node], start_lo=grid.start_lo[node],
+        start_scale=grid.start_scale[node], deterministic_start=es0[node],
+        deterministic_finish=ef0[node], kinds=kinds, project=project,
     )
+    sens = _sensitivity_stats(job, run, node, n_iter, kinds, criticality)
     samples = {}
     if rows.dur.shape[0] > 0:
         samples = {name: _to_node_order(arr, compiled.topo)
@@ -616,7 +729,168 @@ def _result(job, run, n_iter, risks) -> SimulationResult:
         risks=_risk_stats(project, compiled, run.kernel.uncertainty, acc, n_iter),
         correlations=_correlation_stats(compiled, rows.corr), **samples,
         levelling=_levelling_stats(job, run, node, n_iter) if job.det_free is not None else None,
+        sensitivity=sens, paths=_critical_paths(run, compiled, es0, n_iter),
+        merge_bias=_merge_bias(project, tasks),
     )
+
+
+def _task_kinds(project, compiled, node) -> list:
+    """"connector" (an importer's link connector), "milestone" (a milestone in the source
+    tool, or a task without planned duration that is not complete) or "task", in node
+    order (``node[i]`` is the position of node ``i``)."""
+    graph = project.graph
+    planned = compiled.planned[node]
+    out = []
+    for i, t in enumerate(compiled.task_ids):
+        data = graph.nodes[t]
+        kind = str(data.get("kind") or "")
+        if kind == "connector":
+            out.append("connector")
+        elif "milestone" in kind or data.get("milestone") is True:
+            out.append("milestone")
+        elif planned[i] == 0 and data.get("status") != "complete" and not kind:
+            out.append("milestone")
+        else:
+            out.append("task")
+    return out
+
+
+#: Critical paths reported (the most frequent).
+TOP_PATHS = 10
+
+
+def _sensitivity_stats(job, run, node, n_iter, kinds, criticality):
+    """The sensitivity measures from the streamed sums and the kept sample (see
+    :class:`pmosim.results.SensitivityStats`)."""
+    sens_tot = run.totals.sens
+    if sens_tot.dur.shape[1] == 0:
+        return None
+    sg = run.grid.sens
+    compiled = job.compiled
+    sums = [stats.fixed_point_total(sens_tot.dur[r], sens_tot.dur[r + 1])[node] / n_iter
+            for r in range(0, sens_tot.dur.shape[0], 2)]
+    finish = run.rows.finish
+    t = (finish - sg.pf_shift) * sg.pf_scale
+    sd_t = float(np.std(finish))
+    d_scale = sg.dur_scale[node]
+    m1, m2, m3, m4 = sums
+    var_d = np.maximum(m2 - m1 * m1, 0.0) / (d_scale * d_scale)
+    cov = (m3 - m1 * float(np.mean(t))) / (d_scale * sg.pf_scale)
+    sd_d = np.sqrt(var_d)
+    cri_r, ssi = _cruciality(cov, sd_d, sd_t), _ratio(sd_d, sd_t) * criticality
+    if job.det_free is not None:
+        si = np.full(len(node), np.nan)
+    else:
+        mean_t = float(np.mean(finish))
+        si = m4 / (sg.pf_scale * mean_t) if mean_t != 0 else np.full(len(node), np.nan)
+    rows = run.rows
+    k = rows.sdur.shape[0]
+    sample_t = finish[:k]
+    cri_rho = stats.rank_cruciality(rows.sdur[:, node], sample_t, "spearman")
+    cri_tau = stats.rank_cruciality(rows.sdur[:, node], sample_t, "kendall")
+    cost = {}
+    if run.kernel.cost_on:
+        cost = _cost_cruciality(job, run, node, n_iter)
+    return SensitivityStats(
+        ids=compiled.task_ids, names=compiled.names, ci=criticality, si=si, ssi=ssi,
+        cri_r=cri_r, cri_rho=cri_rho, cri_tau=cri_tau, sample_size=int(k), kinds=kinds, **cost)
+
+
+def _ratio(a, b):
+    """a / b, NaN where b is 0 (every measure of a constant project finish)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / (b if b > 0 else 1.0), np.nan)
+
+
+def _cruciality(cov, sd_x, sd_y):
+    """|cov / (sd_x sd_y)|: 0 where x never varies, NaN where y never varies; clipped to
+    1 (rounding)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.abs(cov) / np.where(sd_x > 0, sd_x, 1.0) / (sd_y if sd_y > 0 else np.nan)
+    r = np.where(sd_x > 0, np.minimum(r, 1.0), 0.0)
+    return np.where(sd_y > 0, r, np.nan)
+
+
+def _cost_cruciality(job, run, node, n_iter) -> dict:
+    """Cruciality of each costed task's cost against the project cost (NaN elsewhere)."""
+    sg, acc, rows = run.grid.sens, run.totals.sens.cost, run.rows
+    n = len(node)
+    pos = run.kernel.costs.cost_pos
+    m1, m2, m3 = (stats.fixed_point_total(acc[r], acc[r + 1]) / n_iter
+                  for r in range(0, acc.shape[0], 2))
+    cost = rows.cost
+    kk = (cost - sg.pc_shift) * sg.pc_scale
+    sd_k = float(np.std(cost))
+    var_c = np.maximum(m2 - m1 * m1, 0.0) / sg.cost_scale ** 2
+    cov = (m3 - m1 * float(np.mean(kk))) / (sg.cost_scale * sg.pc_scale)
+    by_pos = {name: np.full(n, np.nan) for name in ("cost_cri_r", "cost_cri_rho", "cost_cri_tau")}
+    by_pos["cost_cri_r"][pos] = _cruciality(cov, np.sqrt(var_c), sd_k)
+    k = rows.scost.shape[0]
+    by_pos["cost_cri_rho"][pos] = stats.rank_cruciality(rows.scost, cost[:k], "spearman")
+    by_pos["cost_cri_tau"][pos] = stats.rank_cruciality(rows.scost, cost[:k], "kendall")
+    return {name: arr[node] for name, arr in by_pos.items()}
+
+
+def _critical_paths(run, compiled, es0, n_iter) -> list:
+    """The most frequent critical sets (by their hashes over every iteration), each
+    named by the critical flags of its first iteration in the kept sample."""
+    rows = run.rows
+    if rows.path.shape[0] == 0:
+        return []
+    _, first, counts = np.unique(rows.path, return_index=True, return_counts=True)
+    order = np.lexsort((first, -counts))
+    out = []
+    for j in order[:TOP_PATHS]:
+        i = int(first[j])
+        if i >= rows.scrit.shape[0]:
+            # first seen after the kept sample: its tasks are unknown (rare: a set that
+            # frequent almost surely occurs within the sample's first iterations)
+            continue
+        pos = np.flatnonzero(rows.scrit[i])
+        pos = pos[np.lexsort((pos, es0[pos]))]
+        out.append(CriticalPath(tasks=[compiled.task_ids[compiled.topo[p]] for p in pos],
+                                frequency=float(counts[j]) / n_iter))
+    return out
+
+
+def _merge_bias(project, tasks) -> list:
+    """Merge bias of every task with two or more predecessors, largest mean first."""
+    graph = project.graph
+    index = {t: i for i, t in enumerate(tasks.ids)}
+    qs = (50, 80, 90)
+    out = []
+    merges = [t for t in tasks.ids if graph.in_degree(t) >= 2]
+    if not merges:
+        return out
+    pct = tasks.start_percentile(list(qs))
+    for t in merges:
+        i = index[t]
+        mean_dur = tasks.finish_mean[i] - tasks.start_mean[i]
+        bounds = []
+        for u in graph.predecessors(t):
+            data = graph.edges[u, t]
+            j = index[u]
+            kind = str(data.get("type", "FS")).upper()
+            lag = data.get("lag", 0.0)
+            lag = float(getattr(lag, "mean", lag))
+            if kind == "FS":
+                bounds.append(tasks.finish_mean[j] + lag)
+            elif kind == "SS":
+                bounds.append(tasks.start_mean[j] + lag)
+            elif kind == "FF":
+                bounds.append(tasks.finish_mean[j] + lag - mean_dur)
+            else:
+                bounds.append(tasks.start_mean[j] + lag - mean_dur)
+        det = float(tasks.deterministic_start[i])
+        out.append(MergeBias(
+            task_id=t, preds=graph.in_degree(t), deterministic_start=det,
+            mean_start=float(tasks.start_mean[i]),
+            bias_mean=float(tasks.start_mean[i]) - det,
+            bias_percentiles={stats.percentile_key(q): float(pct[i, k]) - det
+                              for k, q in enumerate(qs)},
+            jensen=float(tasks.start_mean[i]) - float(max(bounds))))
+    out.sort(key=lambda m: -m.bias_mean)
+    return out
 
 
 def _levelling_stats(job, run, node, n_iter) -> LevellingStats:
@@ -685,7 +959,7 @@ def _to_node_order(by_position: np.ndarray, topo: np.ndarray) -> np.ndarray:
 def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 80, *,
                risks: str = "pre", threads=None, chunk_size: int | None = None,
                backend="threads", scheduler=None, levelling=None,
-               priority: str | None = None) -> RiskRanking:
+               priority: str | None = None, progress=None) -> RiskRanking:
     """Rank risk events and drivers by what switching each one off gains (the tornado).
 
     Runs the model once with everything on and once per risk event or driver with
@@ -693,8 +967,11 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     (every draw is keyed by seed, iteration and variable, so switching one risk off
     changes no other draw); the differences are therefore almost free of Monte
     Carlo noise. Sorted by the shift of the ``percentile`` of the finish, largest first.
-    Every run goes through ``backend`` (see :func:`simulate`), levelled with
-    ``levelling`` and ``priority`` as there.
+    When the project has costs, the same runs give each entry's shift of that
+    percentile of the project cost and of the mean cost. Every run goes through
+    ``backend`` (see :func:`simulate`), levelled with ``levelling`` and ``priority``
+    as there; ``progress`` (``True`` or ``progress(done, total)``, see
+    :func:`simulate`) counts the iterations of all the runs together.
 
     Examples
     --------
@@ -707,19 +984,32 @@ def rank_risks(model, iterations: int = 10_000, seed=None, percentile: float = 8
     [('big', 4.0), ('small', 1.0)]
     """
     q = float(stats.check_q(percentile))
+    report = progress_bar(progress, "Ranking risks")
     job = _prepare(model, iterations, seed, risks, levelling, priority)
     project, compiled = job.project, job.compiled
-    with _Backend(backend, threads, chunk_size, scheduler) as runner:
-        return _rank(job, project, compiled, q, risks, runner)
+    with _Backend(backend, threads, chunk_size, scheduler) as runner, report as callback:
+        return _rank(job, project, compiled, q, risks, runner, callback)
 
 
-def _rank(job, project, compiled, q, risks, runner) -> RiskRanking:
-    def finish_of(kernel):
-        return job.execute(runner, kernel).rows.finish
+def _rank(job, project, compiled, q, risks, runner, progress=None) -> RiskRanking:
+    n_runs = 1 + len(compiled.risk_ids) + len(compiled.driver_ids)
+
+    def rows_of(kernel, run):
+        """Per-iteration rows of the ``run``-th run (0: everything on)."""
+        report = None if progress is None else \
+            (lambda done, total: progress(run * job.n_iter + done, n_runs * job.n_iter))
+        return job.execute(runner, kernel, progress=report).rows
+
+    def shifts(base, off):
+        """Drop of the percentile and of the mean from ``base`` to ``off`` samples."""
+        return (float(stats.percentile(base, q) - stats.percentile(off, q)),
+                float(np.mean(base)) - float(np.mean(off)))
 
     base_kernel = compiled.kernel
-    base = finish_of(base_kernel)
+    base_rows = rows_of(base_kernel, 0)
+    base = base_rows.finish
     base_p, base_mean = stats.percentile(base, q), float(np.mean(base))
+    costed = bool(base_kernel.cost_on)
     entries = []
     n_risk = len(compiled.risk_ids)
     for k, rid in enumerate(compiled.risk_ids + compiled.driver_ids):
@@ -735,14 +1025,19 @@ def _rank(job, project, compiled, q, risks, runner) -> RiskRanking:
             p[k - n_risk] = 0.0
             kernel = base_kernel._replace(uncertainty=unc._replace(drv_p=p))
             name, kind = project.drivers[rid].name, "driver"
-        off = finish_of(kernel)
+        off = rows_of(kernel, k + 1)
+        pct, mean = shifts(base, off.finish)
+        cost_pct, cost_mean = shifts(base_rows.cost, off.cost) if costed else (None, None)
         entries.append(RankedRisk(
-            id=rid, name=name, kind=kind,
-            percentile_shift=base_p - stats.percentile(off, q),
-            mean_shift=base_mean - float(np.mean(off))))
+            id=rid, name=name, kind=kind, percentile_shift=pct, mean_shift=mean,
+            cost_percentile_shift=cost_pct, cost_mean_shift=cost_mean))
     entries.sort(key=lambda e: (-e.percentile_shift, -e.mean_shift))
-    return RiskRanking(percentile=q, iterations=job.n_iter, seed=job.seed, risk_mode=risks,
-                       baseline_percentile=base_p, baseline_mean=base_mean, entries=entries)
+    return RiskRanking(
+        percentile=q, iterations=job.n_iter, seed=job.seed, risk_mode=risks,
+        baseline_percentile=base_p, baseline_mean=base_mean, entries=entries,
+        baseline_cost_percentile=(float(stats.percentile(base_rows.cost, q)) if costed
+                                  else None),
+        baseline_cost_mean=float(np.mean(base_rows.cost)) if costed else None)
 
 
 def warmup(kinds=None) -> list[tuple[str, float]]:
@@ -809,3 +1104,230 @@ def _warmup_model(kind: str) -> Project:
         for task, cal in (("a", "week"), ("b", "every day"), ("c", "week")):
             p.graph.nodes[task]["calendar"] = cal
     return p
+
+
+# -- convergence and comparison -------------------------------------------------------------
+
+#: Iterations of the first run of :func:`simulate_to_precision` (a multiple of the super-block).
+PRECISION_START = 2048
+#: Default cap of :func:`simulate_to_precision`.
+PRECISION_MAX_ITERATIONS = 1_000_000
+#: Safety factor on the 1/sqrt(n) prediction of the iterations needed (a prediction from
+#: one noisy width falls short about half the time without one).
+PRECISION_MARGIN = 1.2
+
+
+def _backend_kwargs(kwargs: dict) -> tuple[dict, dict]:
+    """Split :func:`simulate` keyword arguments into the backend's and the rest."""
+    backend = {"backend": kwargs.pop("backend", "threads"),
+               "threads": kwargs.pop("threads", None),
+               "chunk_size": kwargs.pop("chunk_size", None),
+               "scheduler": kwargs.pop("scheduler", None)}
+    if "iterations" in kwargs:
+        raise SimulationError("iterations= is chosen by this function; give "
+                              "start_iterations/max_iterations (simulate_to_precision) or "
+                              "iterations as the third argument (compare)")
+    return backend, kwargs
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-int(n) // multiple) * multiple
+
+
+def simulate_to_precision(model, precision: float, *,
+                          max_iterations: int = PRECISION_MAX_ITERATIONS,
+                          start_iterations: int = PRECISION_START, percentile: float = 80,
+                          level: float = stats.CI_LEVEL, seed=None, on_step=None,
+                          **kwargs) -> PrecisionRun:
+    """Simulate with as many iterations as it takes to know a finish percentile to
+    within ``precision`` working days.
+
+    ``precision`` is the **full width** of the ``level`` (95 %) confidence interval of
+    the ``percentile`` (P80) of the finish (:meth:`SampleStats.percentile_ci`: a
+    distribution-free interval with coverage at least ``level``): ``precision=1``
+    asks for the P80 to within about +-0.5 working days.
+
+    The runs are deterministic for a seed: the first has ``start_iterations``
+    (rounded up to a multiple of 512), each next one
+    ``n * (width / precision) ** 2 * 1.2`` (interval widths shrink as 1/sqrt(n);
+    1.2 is a safety margin), rounded up to a multiple of 512, until the width is
+    at most ``precision`` or a run had ``max_iterations``. So the counts tried depend
+    only on the model, the seed and the settings, and the returned result is bit
+    for bit ``simulate(model, n, seed=seed)`` for its ``n``. Every run starts from
+    iteration 0 (that is what makes it reproducible with plain :func:`simulate`):
+    the total cost is usually 1.1-1.5x that of the final run alone.
+
+    Parameters
+    ----------
+    model : pmosim.Project or networkx.DiGraph
+    precision : float
+        Full width of the interval wanted, in working days (> 0).
+    max_iterations : int
+        Iterations of the largest run (default 1,000,000); when it is not precise
+        enough the result says so (``reached`` is False), no error is raised.
+    start_iterations : int
+        Iterations of the first run (default 2,048).
+    percentile : float
+        The finish percentile to narrow (default 80).
+    level : float
+        Confidence level of the interval (default 0.95).
+    seed : int, optional
+        As in :func:`simulate`; None draws one seed once, used by every run.
+    on_step : callable, optional
+        Called as ``on_step(iterations, width)`` after each run.
+    **kwargs
+        Passed to :func:`simulate` (``risks``, ``threads``, ``backend``, ``progress``,
+        ``levelling`` ...); a backend named by text is started once for all the runs.
+
+    Returns
+    -------
+    pmosim.results.PrecisionRun
+        ``.result`` is the final :class:`SimulationResult`.
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> p = pmosim.Project()
+    >>> p.add_task("a", pmosim.Triangular(10, 12, 20))
+    >>> run = pmosim.simulate_to_precision(p, 0.1, seed=1)
+    >>> run.reached, run.width <= 0.1, [n for n, _ in run.steps][0]
+    (True, True, 2048)
+    """
+    try:
+        wanted = float(precision)
+    except (TypeError, ValueError):
+        wanted = float("nan")
+    if isinstance(precision, bool) or not np.isfinite(wanted) or wanted <= 0:
+        raise SimulationError(f"precision must be a number of working days > 0 (the full width "
+                              f"of the P{percentile:g} interval, e.g. 1.0), got {precision!r}")
+    q = float(stats.check_q(percentile))
+    try:
+        level = stats.check_level(level)
+    except ValueError as exc:
+        raise SimulationError(str(exc)) from None
+    max_iter = _check_int("max_iterations", max_iterations, 1, MAX_ITERATIONS)
+    start = _check_int("start_iterations", start_iterations, 1, MAX_ITERATIONS)
+    if start > max_iter:
+        raise SimulationError(f"start_iterations ({start:,}) is more than max_iterations "
+                              f"({max_iter:,}); raise max_iterations or start lower")
+    from .layout import SUPER
+    from .results import PrecisionRun
+
+    backend, rest = _backend_kwargs(dict(kwargs))
+    seed_used = resolve_seed(seed)[0]
+    n = min(_round_up(start, SUPER), max_iter)
+    steps = []
+    with _Backend(backend["backend"], backend["threads"], backend["chunk_size"],
+                  backend["scheduler"]) as runner:
+        while True:
+            result = simulate(model, n, seed=seed_used, backend=runner, **rest)
+            interval = result.finish.percentile_ci(q, level)
+            width = float(interval[1] - interval[0])
+            steps.append((n, width))
+            if on_step is not None:
+                on_step(n, width)
+            if width <= wanted or n >= max_iter:
+                break
+            grown = stats.suggested_iterations(n, width, wanted, margin=PRECISION_MARGIN,
+                                               multiple=SUPER)
+            n = min(max(grown, n + 1), max_iter)
+    return PrecisionRun(result=result, precision=wanted, percentile=q, level=level,
+                        interval=tuple(interval), reached=width <= wanted,
+                        max_iterations=max_iter, steps=tuple(steps))
+
+
+def parse_modes(modes) -> tuple[str, ...]:
+    """Risk registers to compare: ``"pre,post"`` or a sequence of ``"pre"``, ``"post"``,
+    ``"none"``; at least two, no repeats, in the order given."""
+    from .compile import RISK_MODES
+
+    given = modes.split(",") if isinstance(modes, str) else list(modes)
+    items = [str(m).strip().lower() for m in given]
+    bad = [m for m in items if m not in RISK_MODES]
+    if bad:
+        raise SimulationError(f"compare modes must be among {', '.join(RISK_MODES)}, got "
+                              f"{bad[0]!r} in {modes!r}; e.g. pre,post or pre,post,none")
+    if len(set(items)) != len(items):
+        twice = next(m for m in items if items.count(m) > 1)
+        raise SimulationError(f"compare modes name {twice!r} twice in {modes!r}; give each "
+                              "register once, e.g. pre,post")
+    if len(items) < 2:
+        raise SimulationError(f"compare needs at least two modes, got {modes!r}; e.g. pre,post "
+                              "or pre,none")
+    return tuple(items)
+
+
+def compare(model, modes=("pre", "post"), iterations: int = 10_000, *, seed=None,
+            target=None, budget: float | None = None, level: float = stats.CI_LEVEL,
+            **kwargs) -> Comparison:
+    """Run the risk registers ``modes`` on the same random numbers and compare them.
+
+    Each mode is one :func:`simulate` run with the same ``iterations`` and seed, so
+    each result is bit for bit ``simulate(model, iterations, seed=comparison.seed,
+    risks=mode)`` and the differences (:meth:`Comparison.deltas`) are the effect of
+    mitigation (``"post"``) or of the risk events themselves (``"none"``) alone:
+    every task duration, cost, driver and risk draw is the same in iteration ``i``
+    of every run.
+
+    Parameters
+    ----------
+    model : pmosim.Project or networkx.DiGraph
+        A project with risk events (otherwise every register gives the same run).
+    modes : str or sequence of str
+        ``"pre,post"``, ``("pre", "none")``, ``"pre,post,none"`` ...: at least two of
+        ``"pre"``, ``"post"``, ``"none"``, each once; the first is the baseline.
+    iterations : int
+    seed : int, optional
+        None draws one seed once, used by every run.
+    target : float, str or datetime.date, optional
+        Target finish (working days or a date) whose probability is compared.
+    budget : float, optional
+        Budget whose probability (and, with ``target``, the JCL) is compared.
+    level : float
+        Level of the confidence intervals in :meth:`Comparison.to_dict`.
+    **kwargs
+        Passed to :func:`simulate` (``threads``, ``backend``, ``progress``,
+        ``levelling`` ...); a backend named by text is started once for all runs.
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> p = pmosim.Project()
+    >>> p.add_task("a", pmosim.Triangular(8, 10, 14))
+    >>> p.add_risk("late", 0.4, ["a"], schedule_impact=5, mitigated={"probability": 0.1})
+    >>> c = pmosim.compare(p, "pre,post", 4_000, seed=1)
+    >>> c.deltas()["post"]["finish"]["P80"] < 0
+    True
+    """
+    from .results import Comparison
+
+    mode_list = parse_modes(modes)
+    if "risks" in kwargs:
+        raise SimulationError("risks= is set by modes= in compare(); give the registers there")
+    try:
+        level = stats.check_level(level)
+    except ValueError as exc:
+        raise SimulationError(str(exc)) from None
+    project = as_project(model)
+    if not project.risks:
+        raise SimulationError(
+            f"compare {','.join(mode_list)}: the project has no risk events, so every register "
+            "gives the same run; add risks (Project.add_risk, [[risks]] in a scenario)")
+    backend, rest = _backend_kwargs(dict(kwargs))
+    seed_used = resolve_seed(seed)[0]
+    if budget is not None:
+        budget = float(budget)
+        if not np.isfinite(budget):
+            raise SimulationError(f"budget must be a finite amount, got {budget!r}")
+    results = []
+    with _Backend(backend["backend"], backend["threads"], backend["chunk_size"],
+                  backend["scheduler"]) as runner:
+        for mode in mode_list:
+            results.append(simulate(project, iterations, seed=seed_used, risks=mode,
+                                    backend=runner, **rest))
+    if budget is not None and results[0].cost is None:
+        raise SimulationError(f"budget {budget:g}: the project has no costs to compare with a "
+                              "budget")
+    target_time = None if target is None else results[0].finish.to_time(target)
+    return Comparison(modes=mode_list, results=tuple(results), target=target_time,
+                      budget=budget, level=level)

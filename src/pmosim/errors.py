@@ -58,3 +58,8 @@ class ScheduleImportError(PmosimError, ValueError):
 
 class SimulationError(PmosimError, ValueError):
     """Invalid simulation settings (iterations, threads, seed ...)."""
+
+
+class MissingDependencyError(PmosimError, ImportError):
+    """An optional dependency a feature needs is not installed; the message names the
+    ``pip install`` that adds it (e.g. ``pip install 'pmosim[frame]'``)."""

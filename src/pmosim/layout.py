@@ -91,6 +91,9 @@ CAPACITY_RTOL = 1e-9
 CRITICAL_RTOL = 1e-9
 #: Rows of the integer moment accumulator (:attr:`Totals.mom`).
 N_MOMENT_ROWS = 8
+#: Sums per task duration and per task cost in :class:`SensTotals`.
+SENS_DUR_ROWS = 4
+SENS_COST_ROWS = 3
 #: Columns of a task's finish histogram: its bins plus under- and overflow. At most
 #: 256, so that a column fits the uint8 buffer that defers the counting (see
 #: kernels.accumulate.flush_lane_sums).
@@ -228,6 +231,11 @@ class Calendars(NamedTuple):
     cal_range: np.ndarray     # float64[C, 2]  table range: a Monday 00:00, a later one
     lo_start: np.ndarray      # float64[n]     start bound (data date, constraint, resume)
     lo_finish: np.ndarray     # float64[n]     finish bound (finish constraint) or -inf
+    hi_start: np.ndarray      # float64[n]     late start bound (SNLT, SO, MSO) or +inf
+    hi_finish: np.ndarray     # float64[n]     late finish bound (FNLT, FO, MFO, deadline)
+                              #                or +inf
+    hi_fixed: np.ndarray      # bool[n]        the bound is mandatory (MSO, MFO): it sets
+                              #                the late date whatever the successors allow
     task_kind: np.ndarray     # int64[n]       KIND_TASK, KIND_FINISH_MILESTONE, KIND_CONNECTOR
     el_scale: np.ndarray      # float64[n]     NaN, or elapsed hours per unit of duration
     fix_es: np.ndarray        # float64[n]     NaN, or the actual start of a completed task
@@ -279,9 +287,29 @@ class Grid(NamedTuple):
     mom_scale: np.ndarray     # float64[n]     power of two applied before summing moments
     hist_lo: np.ndarray       # float64[n]     finish histogram: lower edge
     hist_scale: np.ndarray    # float64[n]     finish histogram: bins per time unit
+    start_lo: np.ndarray      # float64[n]     start histogram: lower edge
+    start_scale: np.ndarray   # float64[n]     start histogram: bins per time unit
     cash_dt: float            # cash-flow period length (time units)
     cash_lo: float            # cash-flow histograms: lower edge of bin 1
     cash_scale: float         # cash-flow histograms: bins per currency unit
+    sens: "SensGrid"          # shifts and scales of the sensitivity sums
+
+
+class SensGrid(NamedTuple):
+    """Shifts and scales of the sensitivity sums (:class:`SensTotals`): each duration,
+    task cost, the project finish and the project cost enter them as ``(x - shift) *
+    scale``, scales powers of two that bring the values to about 1."""
+
+    dur_shift: np.ndarray     # float64[n]     planned duration
+    dur_scale: np.ndarray     # float64[n]
+    pf_shift: float           # deterministic project finish
+    pf_scale: float
+    cost_shift: np.ndarray    # float64[C]     planned cost of each costed task
+    cost_scale: float
+    pc_shift: float           # planned project cost
+    pc_scale: float
+    key: np.ndarray           # uint64[n]      random keys: an iteration's critical set
+                              #                hashes to the sum of its tasks' keys
 
 
 class Span(NamedTuple):
@@ -322,7 +350,23 @@ class Totals(NamedTuple):
                               #                             else 0)
     cash_min: np.ndarray      # float64[P]
     cash_max: np.ndarray      # float64[P]
+    shist: np.ndarray         # int64[n, n_bins + 2]        start histograms
+    smin: np.ndarray          # float64[n]                  least start
+    smax: np.ndarray          # float64[n]                  greatest start
     lev: "LevTotals"          # levelling totals (all sizes 0 without levelling)
+    sens: "SensTotals"        # sensitivity sums (all sizes 0 without sensitivity)
+
+
+class SensTotals(NamedTuple):
+    """Exact sums of the streamed sensitivity measures (see kernels.sensitivity): each
+    sum an integer part (even row) and a count of 2**-32 units (the odd row after it),
+    of scaled deviations x' = (x - shift) * scale (:class:`SensGrid`)."""
+
+    dur: np.ndarray           # int64[2 * SENS_DUR_ROWS, n] sums of d', d'^2, d' T' and of
+                              #                          the significance term
+                              #                          d / (d + TF) * T * pf_scale
+    cost: np.ndarray          # int64[2 * SENS_COST_ROWS, C] sums of c', c'^2, c' K'
+                              #                          (K the project cost)
 
 
 class LevTotals(NamedTuple):
@@ -354,15 +398,23 @@ class Rows(NamedTuple):
                               #                      first c iterations of the span
     free: np.ndarray          # float64[k or 0]      project finish without levelling (in
                               #                      levelled runs)
+    path: np.ndarray          # uint64[k or 0]       hash of the critical set (with
+                              #                      sensitivity: the sum of its tasks' keys)
+    sdur: np.ndarray          # float64[s, n]        durations of the first s iterations of
+                              #                      the span (the sensitivity sample)
+    scost: np.ndarray         # float64[s, C]        their task costs (costed tasks)
+    scrit: np.ndarray         # uint8[s, n]          their critical flags
 
 
 def new_totals(n_tasks: int, n_bins: int, n_rstat: int, cost_on: bool,
-               n_res: int = -1) -> Totals:
+               n_res: int = -1, n_sens_cost: int = -1) -> Totals:
     """Empty totals: zeros, and +/-inf extremes. ``n_res`` is the number of resources
-    of a levelled run, -1 without levelling."""
+    of a levelled run, -1 without levelling; ``n_sens_cost`` the number of costed tasks
+    of a run with sensitivity, -1 without."""
     periods = CASH_PERIODS + 1 if cost_on else 0
     lev_n = n_tasks if n_res >= 0 else 0
     n_res = max(n_res, 0)
+    sens_n = n_tasks if n_sens_cost >= 0 else 0
     return Totals(
         crit=np.zeros(n_tasks, dtype=np.int64),
         mom=np.zeros((N_MOMENT_ROWS, n_tasks), dtype=np.int64),
@@ -371,17 +423,24 @@ def new_totals(n_tasks: int, n_bins: int, n_rstat: int, cost_on: bool,
         rstat=np.zeros((3, n_rstat), dtype=np.int64),
         cash_hist=np.zeros((periods, n_bins + 2), dtype=np.int64),
         cash_min=np.full(periods, np.inf), cash_max=np.full(periods, -np.inf),
+        shist=np.zeros((n_tasks, n_bins + 2), dtype=np.int64),
+        smin=np.full(n_tasks, np.inf), smax=np.full(n_tasks, -np.inf),
         lev=LevTotals(
             delay=np.zeros((2, lev_n), dtype=np.int64), late=np.zeros(1, dtype=np.int64),
             use=np.zeros((n_res * CASH_PERIODS, USE_BINS + 2), dtype=np.int64),
             peak=np.zeros((n_res, n_bins + 2), dtype=np.int64),
-            peak_max=np.full(n_res, -np.inf), bind=np.zeros(n_res, dtype=np.int64)))
+            peak_max=np.full(n_res, -np.inf), bind=np.zeros(n_res, dtype=np.int64)),
+        sens=SensTotals(
+            dur=np.zeros((2 * SENS_DUR_ROWS, sens_n), dtype=np.int64),
+            cost=np.zeros((2 * SENS_COST_ROWS, max(n_sens_cost, 0)), dtype=np.int64)))
 
 
 def copy_totals(totals: Totals) -> Totals:
     """A copy of ``totals`` with new arrays."""
-    return totals._replace(**{k: v.copy() for k, v in totals._asdict().items() if k != "lev"},
-                           lev=LevTotals(*(x.copy() for x in totals.lev)))
+    return totals._replace(
+        **{k: v.copy() for k, v in totals._asdict().items() if k not in ("lev", "sens")},
+        lev=LevTotals(*(x.copy() for x in totals.lev)),
+        sens=SensTotals(*(x.copy() for x in totals.sens)))
 
 
 def merge_totals(into: Totals, other: Totals) -> None:
@@ -401,6 +460,13 @@ def merge_totals(into: Totals, other: Totals) -> None:
     np.add(into.cash_hist, other.cash_hist, out=into.cash_hist)
     np.minimum(into.cash_min, other.cash_min, out=into.cash_min)
     np.maximum(into.cash_max, other.cash_max, out=into.cash_max)
+    np.add(into.shist, other.shist, out=into.shist)
+    np.minimum(into.smin, other.smin, out=into.smin)
+    np.maximum(into.smax, other.smax, out=into.smax)
+    for acc, more in ((into.sens.dur, other.sens.dur), (into.sens.cost, other.sens.cost)):
+        np.add(acc, more, out=acc)
+        for row in range(0, acc.shape[0], 2):
+            normalise_fixed_point(acc[row], acc[row + 1])
     a, b = into.lev, other.lev
     np.add(a.delay, b.delay, out=a.delay)
     normalise_fixed_point(a.delay[0], a.delay[1])
@@ -410,13 +476,22 @@ def merge_totals(into: Totals, other: Totals) -> None:
 
 
 def new_rows(n_iter: int, n_tasks: int, cost_on: bool, keep: bool, n_corr_rows: int,
-             n_corr: int, levelled: bool = False) -> Rows:
-    """Output rows for ``n_iter`` iterations."""
+             n_corr: int, levelled: bool = False, n_sample_rows: int = 0,
+             n_costed: int = -1) -> Rows:
+    """Output rows for ``n_iter`` iterations. ``n_costed`` is the number of costed tasks
+    of a run with sensitivity (-1 without), whose first ``n_sample_rows`` iterations
+    keep their durations, task costs and critical flags."""
     kept = (n_iter, n_tasks) if keep else (0, 0)
+    sens = n_costed >= 0
+    s = n_sample_rows if sens else 0
     return Rows(finish=np.empty(n_iter), cost=np.zeros(n_iter if cost_on else 0),
                 dur=np.empty(kept), es=np.empty(kept), ef=np.empty(kept),
                 corr=np.zeros((n_corr_rows, n_corr)),
-                free=np.empty(n_iter if levelled else 0))
+                free=np.empty(n_iter if levelled else 0),
+                path=np.zeros(n_iter if sens else 0, dtype=np.uint64),
+                sdur=np.zeros((s, n_tasks if sens else 0)),
+                scost=np.zeros((s, max(n_costed, 0))),
+                scrit=np.zeros((s, n_tasks if sens else 0), dtype=np.uint8))
 
 
 def rows_slice(rows: Rows, a: int, b: int) -> Rows:
@@ -425,7 +500,9 @@ def rows_slice(rows: Rows, a: int, b: int) -> Rows:
     return Rows(finish=rows.finish[a:b], cost=rows.cost[a:b] if rows.cost.shape[0] else rows.cost,
                 dur=rows.dur[a:b] if keep else rows.dur, es=rows.es[a:b] if keep else rows.es,
                 ef=rows.ef[a:b] if keep else rows.ef, corr=rows.corr[a:b],
-                free=rows.free[a:b] if rows.free.shape[0] else rows.free)
+                free=rows.free[a:b] if rows.free.shape[0] else rows.free,
+                path=rows.path[a:b] if rows.path.shape[0] else rows.path,
+                sdur=rows.sdur[a:b], scost=rows.scost[a:b], scrit=rows.scrit[a:b])
 
 
 class KernelModel(NamedTuple):
@@ -471,4 +548,13 @@ def identity_grid(n_tasks: int) -> Grid:
     unit scales)."""
     return Grid(start_shift=np.zeros(n_tasks), finish_shift=np.zeros(n_tasks),
                 mom_scale=np.ones(n_tasks), hist_lo=np.zeros(n_tasks),
-                hist_scale=np.ones(n_tasks), cash_dt=1.0, cash_lo=0.0, cash_scale=1.0)
+                hist_scale=np.ones(n_tasks), start_lo=np.zeros(n_tasks),
+                start_scale=np.ones(n_tasks), cash_dt=1.0, cash_lo=0.0, cash_scale=1.0,
+                sens=identity_sens_grid(n_tasks, 0))
+
+
+def identity_sens_grid(n_tasks: int, n_costed: int) -> SensGrid:
+    """Sensitivity shifts 0 and scales 1 (and keys 0: no path hashes)."""
+    return SensGrid(dur_shift=np.zeros(n_tasks), dur_scale=np.ones(n_tasks), pf_shift=0.0,
+                    pf_scale=1.0, cost_shift=np.zeros(n_costed), cost_scale=1.0,
+                    pc_shift=0.0, pc_scale=1.0, key=np.zeros(n_tasks, dtype=np.uint64))

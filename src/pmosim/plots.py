@@ -37,12 +37,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from .calendar import WorkCalendar
-from .stats import percentile_key
+from .stats import correlation_noise_level, percentile_key
 from .io.json_out import atomic_path
 
 _BAR = "#4C72B0"
 _CURVE = "#C44E52"
-_MARKS = (("P50", 50, "#2F7F3F", "--"), ("P80", 80, "#DD8452", "--"))
 _DETERMINISTIC = "#333333"
 _BUDGET = "#8172B3"
 _TARGET = "#2F7F3F"
@@ -58,8 +57,10 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
                      target: float | None = None):
     """Histogram of the project finish with its cumulative S-curve on a second axis.
 
-    The P50 and P80 finishes and the deterministic (CPM) finish are marked with
-    vertical lines. With a project start date the x axis shows finish dates (the
+    The P10, P50, P80 and P90 finishes are dots on the S-curve with dashed lines
+    down to the axis (at their own heights, so none hides another), listed with
+    their dates in the legend; the deterministic (CPM) finish is a vertical line.
+    With a project start date the x axis shows finish dates (the
     working day a finish at that time is shown on) and a top axis working days;
     without one it shows working days.
 
@@ -77,7 +78,8 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
     Returns
     -------
     matplotlib.axes.Axes
-        The histogram's axes; the S-curve's twin is ``ax.right_ax``.
+        The histogram's axes; the S-curve's twin is ``ax.right_ax``, the P-value keys
+        beside its dots are ``ax.p_labels``.
     """
     ax = ax if ax is not None else _new_axes((9, 5.2))
     samples = np.asarray(result.finish.samples, dtype=float)
@@ -96,8 +98,7 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0 if samples.size else 1))
 
     right = ax.twinx()
-    xs = np.sort(samples)
-    cdf = np.arange(1, xs.size + 1) / xs.size * 100.0
+    xs, cdf = _ecdf_points(samples)
     right.step(xs, cdf, where="post", color=_CURVE, linewidth=2, label="Cumulative (S-curve)")
     right.set_ylim(0, 101)
     right.set_ylabel("Probability of finishing by then (%)", color=_CURVE)
@@ -110,9 +111,7 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
     def label_of(t):
         return _time_text(project, t)
 
-    for key, q, color, style in _MARKS:
-        t = float(result.finish.percentile(q))
-        ax.axvline(t, color=color, linestyle=style, linewidth=1.6, label=f"{key}: {label_of(t)}")
+    marks_handles = _mark_percentiles(ax, right, result.finish, label_of)
     ax.axvline(deterministic, color=_DETERMINISTIC, linestyle=":", linewidth=2,
                label=f"Deterministic (CPM): {label_of(deterministic)}")
 
@@ -128,16 +127,19 @@ def finish_histogram(result, ax=None, *, bins: int | None = None, title: str | N
     ax.set_xlim(left_x - pad, right_x + pad)
     _time_axis(ax, project, "Project finish")
 
-    handles, labels = ax.get_legend_handles_labels()
-    rh, rl = right.get_legend_handles_labels()
+    handles = ax.get_legend_handles_labels()[0]
+    curve = [h for h in right.get_legend_handles_labels()[0] if h not in marks_handles]
     # Finish distributions are right-skewed: right of centre, below the S-curve's top,
-    # is where the plot is emptiest.
-    ax.legend(handles + rh, labels + rl, loc="center right", fontsize="small", framealpha=0.9)
+    # is where the plot is emptiest. The legend is also the table of the P-values.
+    handles = handles[:1] + marks_handles + handles[1:] + curve
+    ax.legend(handles, [h.get_label() for h in handles], loc="center right",
+              fontsize="small", framealpha=0.9)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.1)
     ax.grid(axis="y", alpha=0.3)
     name = getattr(project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: finish over {result.iterations:,} iterations")
+    _fit_labels(ax, right)
     return ax
 
 
@@ -151,7 +153,9 @@ def _time_axis(ax, project, what: str, axis: str = "x", date_label: str | None =
         set_label(f"{what} (working days from the start)")
         return
     calendar = getattr(project, "calendar", None) or WorkCalendar()
-    target.set_major_locator(MaxNLocator(nbins=7, integer=True))
+    # min_n_ticks=1: on a span of a day or two MaxNLocator otherwise gives up whole
+    # days and ticks at fractions, which all print as the same date
+    target.set_major_locator(MaxNLocator(nbins=7, integer=True, min_n_ticks=1))
     target.set_major_formatter(FuncFormatter(
         lambda t, _: str(calendar.finish_dates(start, max(t, 0.0)))))
     if axis == "x":
@@ -189,20 +193,20 @@ def _time_text(project, t: float) -> str:
 def criticality_chart(result, ax=None, *, top: int = 15, title: str | None = None):
     """Horizontal bars of the ``top`` most critical tasks (share of iterations critical).
 
+    Import connectors (zero-duration tasks standing for a WBS summary's links) are
+    left out, also from the task count in the title. Labels are ``name (id)`` with
+    long names shortened (:func:`task_label`); a long title or axis label is wrapped
+    so that it stays inside the figure.
+
     Returns
     -------
     matplotlib.axes.Axes
     """
     ranked = result.most_critical(top)
-    n = max(len(ranked), 1)
+    n, n_tasks = max(len(ranked), 1), len(result.task_ids)
     ax = ax if ax is not None else _new_axes((9, 1.2 + 0.38 * n))
     names = dict(zip(result.tasks.ids, result.tasks.names))
-    labels = []
-    for task_id, _ in ranked:
-        name, tid = str(names.get(task_id, task_id)), str(task_id)
-        if len(name) > 40:
-            name = name[:39] + "\u2026"
-        labels.append(name if name == tid else f"{name} ({tid})")
+    labels = [task_label(names.get(task_id, task_id), task_id) for task_id, _ in ranked]
     values = [100.0 * c for _, c in ranked]
     ypos = np.arange(len(ranked))
     ax.barh(ypos, values, color=_BAR, height=0.7)
@@ -220,7 +224,9 @@ def criticality_chart(result, ax=None, *, top: int = 15, title: str | None = Non
     name = getattr(result.project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: {len(ranked)} most critical "
-                 f"of {len(result.task_ids)} tasks")
+                 f"of {sum(k != 'connector' for k in result.tasks.kinds or ()) or n_tasks:,} "
+                 "tasks")
+    _fit_labels(ax)
     return ax
 
 
@@ -243,13 +249,15 @@ def cost_histogram(result, ax=None, *, budget: float | None = None, currency: st
                    bins: int = 40, title: str | None = None):
     """Histogram of the project cost with its cumulative S-curve on a second axis.
 
-    The P50 and P80 costs, the planned (deterministic) cost and, when given, the
-    ``budget`` are marked with vertical lines.
+    The P10, P50, P80 and P90 costs are marked on the S-curve as in
+    :func:`finish_histogram`; the planned (deterministic) cost and, when given, the
+    ``budget`` are vertical lines.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The histogram's axes; the S-curve's twin is ``ax.right_ax``.
+        The histogram's axes; the S-curve's twin is ``ax.right_ax``, the P-value keys
+        beside its dots are ``ax.p_labels``.
     """
     _need_cost(result)
     ax = ax if ax is not None else _new_axes((9, 5.2))
@@ -263,18 +271,15 @@ def cost_histogram(result, ax=None, *, budget: float | None = None, currency: st
     ax.set_ylabel("Share of iterations per bin (%)")
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     right = ax.twinx()
-    xs = np.sort(samples)
-    right.step(xs, np.arange(1, xs.size + 1) / xs.size * 100.0, where="post", color=_CURVE,
-               linewidth=2, label="Cumulative (S-curve)")
+    xs, cdf = _ecdf_points(samples)
+    right.step(xs, cdf, where="post", color=_CURVE, linewidth=2, label="Cumulative (S-curve)")
     right.set_ylim(0, 101)
     right.set_ylabel("Probability of costing at most that (%)", color=_CURVE)
     right.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     right.tick_params(axis="y", colors=_CURVE)
     ax.right_ax = right
     unit = f" {currency}" if currency else ""
-    for key, q, color, style in _MARKS:
-        c = float(result.cost.percentile(q))
-        ax.axvline(c, color=color, linestyle=style, linewidth=1.6, label=f"{key}: {_money(c)}{unit}")
+    marks_handles = _mark_percentiles(ax, right, result.cost, lambda c: f"{_money(c)}{unit}")
     ax.axvline(planned, color=_DETERMINISTIC, linestyle=":", linewidth=2,
                label=f"Planned (deterministic): {_money(planned)}{unit}")
     marks = [lo, hi, planned]
@@ -287,14 +292,17 @@ def cost_histogram(result, ax=None, *, budget: float | None = None, currency: st
     ax.set_xlim(min(marks) - pad, max(marks) + pad)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _money(x)))
     ax.set_xlabel(_money_label("Project cost", currency))
-    handles, labels = ax.get_legend_handles_labels()
-    rh, rl = right.get_legend_handles_labels()
-    ax.legend(handles + rh, labels + rl, loc="center right", fontsize="small", framealpha=0.9)
+    handles = ax.get_legend_handles_labels()[0]
+    curve = [h for h in right.get_legend_handles_labels()[0] if h not in marks_handles]
+    handles = handles[:1] + marks_handles + handles[1:] + curve
+    ax.legend(handles, [h.get_label() for h in handles], loc="center right",
+              fontsize="small", framealpha=0.9)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.1)
     ax.grid(axis="y", alpha=0.3)
     name = getattr(result.project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: cost over {result.iterations:,} iterations")
+    _fit_labels(ax, right)
     return ax
 
 
@@ -372,6 +380,7 @@ def jcl_scatter(result, ax=None, *, target: float | None = None, budget: float |
     name = getattr(result.project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: finish and cost ({shown})")
+    _fit_labels(ax)
     return ax
 
 
@@ -411,6 +420,7 @@ def cashflow_fan(result, ax=None, *, budget: float | None = None, currency: str 
     name = getattr(result.project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: cumulative spend over {result.iterations:,} iterations")
+    _fit_labels(ax)
     return ax
 
 
@@ -463,55 +473,654 @@ def resource_usage_fan(result, ax=None, *, top: int = 6, title: str | None = Non
 
 
 def risk_tornado(ranking, ax=None, *, top: int = 15, unit: str = "working days",
-                 title: str | None = None):
+                 title: str | None = None, what: str = "auto", currency: str | None = None):
     """Tornado chart of :func:`pmosim.rank_risks`: for each risk event and driver, how
-    much the finish percentile and the mean finish drop when it alone is switched off.
+    much the finish (and the cost) percentile and mean drop when it alone is switched off.
 
-    Largest percentile shift at the top; negative shifts (opportunities) go left.
+    Negative shifts (opportunities) go left. With costs the figure has a second panel
+    for the cost, rows aligned with the finish panel: the rows are the ``top`` risks
+    by their better rank of the two, in the order of the finish ranking.
+
+    Parameters
+    ----------
+    ranking : pmosim.results.RiskRanking
+    ax : matplotlib.axes.Axes, optional
+        Draw one panel into it (``what`` then picks which; "auto" is the finish).
+    top : int
+        Most rows shown.
+    what : {"auto", "finish", "cost", "both"}
+        "auto": both panels when the ranking has costs and no ``ax`` is given, else
+        the finish; "cost" ranks and draws the cost alone; "both" needs costs and no
+        ``ax``.
+    currency : str, optional
+        Shown in the cost panel's axis label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The finish panel (the cost panel alone for ``what="cost"``); with both, the
+        cost panel is ``ax.cost_ax``.
+    """
+    if what not in ("auto", "finish", "cost", "both"):
+        raise ValueError(f"what must be 'auto', 'finish', 'cost' or 'both', got {what!r}")
+    if what == "both" and ax is not None:
+        raise ValueError("what='both' draws two panels into a figure of its own: leave ax "
+                         "out, or draw what='finish' and what='cost' into two axes")
+    has_cost = getattr(ranking, "has_cost", False)
+    if what in ("cost", "both") and not has_cost:
+        raise ValueError(f"what={what!r} needs a ranking with costs (rank_risks on a project "
+                         "with costs: cost_fixed / cost_rate on tasks or a risk cost_impact)")
+    if what == "auto":
+        what = "both" if has_cost and ax is None else "finish"
+    entries = list(ranking.entries)
+    if what == "cost":
+        entries.sort(key=lambda e: (-e.cost_percentile_shift, -e.cost_mean_shift))
+        entries = entries[:top]
+    elif what == "both":
+        by_cost = sorted(range(len(entries)), key=lambda k: (-entries[k].cost_percentile_shift,
+                                                             -entries[k].cost_mean_shift))
+        cost_rank = {k: r for r, k in enumerate(by_cost)}
+        keep = sorted(range(len(entries)), key=lambda k: (min(k, cost_rank[k]), k))[:top]
+        entries = [entries[k] for k in sorted(keep)]
+    else:
+        entries = entries[:top]
+    n = max(len(entries), 1)
+    key = percentile_key(ranking.percentile)
+    labels = [task_label(e.name, e.id) + (" [driver]" if e.kind == "driver" else "")
+              for e in entries]
+    money = f" ({currency})" if currency else ""
+    finish_panel = dict(
+        pct=[e.percentile_shift for e in entries], mean=[e.mean_shift for e in entries],
+        fmt=lambda v: f"{v:+.1f}", names=(f"{key} finish shift", "Mean finish shift"),
+        xlabel=f"Finish gained by switching the risk off ({unit})")
+    cost_panel = None
+    if what in ("cost", "both"):
+        cost_panel = dict(
+            pct=[e.cost_percentile_shift for e in entries],
+            mean=[e.cost_mean_shift for e in entries],
+            fmt=lambda v: ("+" if v >= 0 else "") + _money(v),
+            ticks=FuncFormatter(lambda x, _: _money(x)),
+            names=(f"{key} cost shift", "Mean cost shift"),
+            xlabel=f"Cost saved by switching the risk off{money}")
+    baseline = (f"{key} finish {ranking.baseline_percentile:,.1f}, mean "
+                f"{ranking.baseline_mean:,.1f} {unit}")
+    if has_cost:
+        baseline_cost = (f"{key} cost {_money(ranking.baseline_cost_percentile)}, mean "
+                         f"{_money(ranking.baseline_cost_mean)}{money}")
+    if what == "both":
+        fig = Figure(figsize=(15, 2.4 + 0.55 * n), layout="constrained")
+        ax, cost_ax = fig.subplots(1, 2, sharey=True)
+        _tornado_panel(ax, finish_panel, labels)
+        _tornado_panel(cost_ax, cost_panel, labels)
+        cost_ax.tick_params(axis="y", labelleft=False)
+        ax.set_title("Finish", loc="left", fontsize="medium")
+        cost_ax.set_title("Cost", loc="left", fontsize="medium")
+        # the colours mean the same in both panels: one legend under them
+        fig.legend(ax.get_legend_handles_labels()[0], [f"{key} shift", "Mean shift"],
+                   loc="outside lower center", ncols=2, fontsize="small", frameon=False)
+        sup = fig.suptitle(title if title is not None else
+                           f"Risk tornado with all risks on: {baseline}; {baseline_cost}")
+        ax.cost_ax = cost_ax
+        _fit_labels(ax, cost_ax, extra=(sup,))
+        return ax
+    ax = ax if ax is not None else _new_axes((10.5, 2.2 + 0.55 * n))
+    panel = cost_panel if what == "cost" else finish_panel
+    _tornado_panel(ax, panel, labels)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
+    ax.set_title(title if title is not None else
+                 f"Risk tornado: {baseline_cost if what == 'cost' else baseline} "
+                 "with all risks on")
+    _fit_labels(ax)
+    return ax
+
+
+def _tornado_panel(ax, panel, labels) -> None:
+    """Paired bars (percentile shift, mean shift) of one tornado panel."""
+    ypos = np.arange(len(labels))
+    pct = np.array(panel["pct"], dtype=float)
+    mean = np.array(panel["mean"], dtype=float)
+    h = 0.38
+    ax.barh(ypos - h / 2, pct, height=h, color=_CURVE, label=panel["names"][0])
+    ax.barh(ypos + h / 2, mean, height=h, color=_BAR, alpha=0.8, label=panel["names"][1])
+    values = np.concatenate([pct, mean, [0.0]])
+    span = max(float(np.max(np.abs(values))), 1e-9)
+    for y, v in [*zip(ypos - h / 2, pct), *zip(ypos + h / 2, mean)]:
+        ax.text(v + (0.01 if v >= 0 else -0.01) * span, y, panel["fmt"](v), va="center",
+                ha="left" if v >= 0 else "right", fontsize="small")
+    ax.set_yticks(ypos, labels)
+    if not ax.yaxis_inverted():
+        ax.invert_yaxis()
+    ax.axvline(0, color=_DETERMINISTIC, linewidth=0.8)
+    lo, hi = min(0.0, float(np.min(values))), max(0.0, float(np.max(values)))
+    pad = 0.14 * (hi - lo) or 1.0
+    ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
+    ax.set_xlabel(panel["xlabel"])
+    if "ticks" in panel:
+        ax.xaxis.set_major_formatter(panel["ticks"])
+    ax.grid(axis="x", alpha=0.3)
+
+
+__all__ = ["finish_histogram", "criticality_chart", "cost_histogram", "jcl_scatter",
+           "cashflow_fan", "risk_tornado", "save_png"]
+
+
+# -- S-curve, sensitivity tornado, probabilistic Gantt (issue 16) ------------------------
+_LABEL_CHARS = 44
+_SENSITIVITY_MEASURES = {
+    "ci": "Criticality index CI: share of iterations on the critical path",
+    "si": "Significance index SI",
+    "ssi": "Schedule sensitivity index SSI = CI x sd(task) / sd(finish)",
+    "cri_r": "Cruciality CRI(r): |Pearson| of task duration and project finish",
+    "cri_rho": "Cruciality CRI(\u03c1): |Spearman| of task duration and project finish",
+    "cri_tau": "Cruciality CRI(\u03c4): |Kendall \u03c4-b| of task duration and project finish",
+    "cost_cri_r": "Cost cruciality: |Pearson| of task cost and project cost",
+    "cost_cri_rho": "Cost cruciality: |Spearman| of task cost and project cost",
+    "cost_cri_tau": "Cost cruciality: |Kendall \u03c4-b| of task cost and project cost",
+}
+
+
+def task_label(name, task_id, width: int = _LABEL_CHARS) -> str:
+    """``"name (id)"`` for a chart: the name shortened to ``width`` characters with an
+    ellipsis, the id always whole (it is what finds the task in the schedule)."""
+    name, tid = str(name), str(task_id)
+    if name == tid:
+        return tid
+    if len(name) > width:
+        name = name[:width - 1].rstrip() + "\u2026"
+    return f"{name} ({tid})"
+
+
+def s_curve(result, ax=None, *, target: float | None = None, title: str | None = None,
+            marks=(10, 50, 80, 90)):
+    """Cumulative probability of the project finish (the S-curve) with its P-values.
+
+    Each percentile in ``marks`` gets a dot and a label giving its date (working days
+    without a start date), left of the curve below P50 and right of it from P50 on, so
+    that neighbouring labels do not cover each other.
+    The deterministic (CPM) finish and ``target`` (working days) are vertical lines
+    with the probability of finishing by them.
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    entries = list(ranking.entries)[:top]
-    n = max(len(entries), 1)
-    ax = ax if ax is not None else _new_axes((10.5, 2.2 + 0.55 * n))
-    key = percentile_key(ranking.percentile)
-    labels = []
-    for e in entries:
-        name, rid = str(e.name), str(e.id)
-        if len(name) > 40:
-            name = name[:39] + "\u2026"
-        kind = " [driver]" if e.kind == "driver" else ""
-        labels.append((name if name == rid else f"{name} ({rid})") + kind)
-    ypos = np.arange(len(entries))
-    pct = np.array([e.percentile_shift for e in entries], dtype=float)
-    mean = np.array([e.mean_shift for e in entries], dtype=float)
-    h = 0.38
-    ax.barh(ypos - h / 2, pct, height=h, color=_CURVE, label=f"{key} finish shift")
-    ax.barh(ypos + h / 2, mean, height=h, color=_BAR, alpha=0.8, label="Mean finish shift")
-    span = max(float(np.max(np.abs(np.concatenate([pct, mean, [0.0]])))), 1e-9)
-    for y, v in zip(ypos - h / 2, pct):
-        ax.text(v + (0.01 if v >= 0 else -0.01) * span, y, f"{v:+.1f}", va="center",
-                ha="left" if v >= 0 else "right", fontsize="small")
-    for y, v in zip(ypos + h / 2, mean):
-        ax.text(v + (0.01 if v >= 0 else -0.01) * span, y, f"{v:+.1f}", va="center",
-                ha="left" if v >= 0 else "right", fontsize="small")
-    ax.set_yticks(ypos, labels)
-    ax.invert_yaxis()
-    ax.axvline(0, color=_DETERMINISTIC, linewidth=0.8)
-    lo = min(0.0, float(np.min(np.concatenate([pct, mean, [0.0]]))))
-    hi = max(0.0, float(np.max(np.concatenate([pct, mean, [0.0]]))))
-    pad = 0.12 * (hi - lo) or 1.0
-    ax.set_xlim(lo - (pad if lo < 0 else 0), hi + pad)
-    ax.set_xlabel(f"Finish gained by switching the risk off ({unit})")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0)
-    ax.grid(axis="x", alpha=0.3)
+    ax = ax if ax is not None else _new_axes((9, 5.2))
+    project = result.project
+    xs = np.sort(np.asarray(result.finish.samples, dtype=float))
+    cdf = np.arange(1, xs.size + 1) / xs.size * 100.0
+    ax.step(xs, cdf, where="post", color=_CURVE, linewidth=2.2,
+            label="Probability of finishing by then")
+    lo, hi = float(xs[0]), float(xs[-1])
+    deterministic = float(result.finish.deterministic)
+    p_det = 100 * result.finish.probability_le(deterministic)
+    kind = "CPM" if getattr(result, "levelling", None) is None else "levelled"
+    ax.axvline(deterministic, color=_DETERMINISTIC, linestyle=":", linewidth=2,
+               label=f"Deterministic ({kind}): {_time_text(project, deterministic)} "
+                     f"({p_det:.0f}% chance)")
+    edges = [lo, hi, deterministic]
+    if target is not None:
+        target = float(target)
+        p_tgt = 100 * result.finish.probability_le(target)
+        ax.axvline(target, color=_TARGET_LINE, linewidth=2,
+                   label=f"Target: {_time_text(project, target)} ({p_tgt:.0f}% chance)")
+        edges.append(target)
+    left, right = min(edges), max(edges)
+    pad = max(0.03 * (right - left), 0.5)
+    ax.set_xlim(left - pad, right + pad)
+    for k, q in enumerate(marks):
+        t = float(result.finish.percentile(q))
+        ax.plot([left - pad, t], [q, q], color="#999999", linewidth=0.8, linestyle="--")
+        ax.plot([t], [q], marker="o", color=_CURVE, markersize=6, zorder=3)
+        # left of the curve for the lower half, right for the upper: the curve rises
+        # steeply in the middle, so neighbouring labels never sit on top of each other
+        ax.annotate(f"P{q:g}: {_time_text(project, t)}", (t, q),
+                    xytext=(-8, 4) if q < 50 else (8, -4), textcoords="offset points",
+                    ha="right" if q < 50 else "left", va="bottom" if q < 50 else "top",
+                    fontsize="small",
+                    bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
+    ax.set_ylim(0, 101)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_ylabel("Probability of finishing by then (%)")
+    _time_axis(ax, project, "Project finish")
+    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+    ax.grid(alpha=0.3)
+    name = getattr(project, "name", None)
     ax.set_title(title if title is not None else
-                 f"Risk tornado: {key} finish {ranking.baseline_percentile:,.1f}, mean "
-                 f"{ranking.baseline_mean:,.1f} {unit} with all risks on")
+                 f"{name or 'Project'}: S-curve of the finish over {result.iterations:,} "
+                 "iterations")
     return ax
 
 
-__all__ = ["finish_histogram", "criticality_chart", "cost_histogram", "jcl_scatter",
-           "cashflow_fan", "risk_tornado", "save_png"]
+def sensitivity_tornado(result, ax=None, *, measure: str = "cri_tau", top: int = 15,
+                        title: str | None = None, noise: bool = True):
+    """Horizontal bars of a sensitivity measure of the tasks, highest at the top.
+
+    Parameters
+    ----------
+    result : pmosim.SimulationResult
+        From a run with sensitivity on (``result.sensitivity`` is not None).
+    measure : str
+        ``"cri_tau"`` (default: cruciality, Kendall's tau-b of the task's duration with
+        the project finish), ``"cri_rho"``, ``"cri_r"``, ``"ssi"``, ``"si"``, ``"ci"``,
+        or for costs ``"cost_cri_tau"``, ``"cost_cri_rho"``, ``"cost_cri_r"``.
+    top : int
+        Number of tasks shown. Import connectors are never shown; tasks whose measure
+        is undefined (NaN: no spread, or SI in a levelled run) are left out.
+    noise : bool
+        For the cruciality measures, mark the noise level (:func:`cruciality_noise_level`):
+        tasks below it cannot be told apart from tasks that do not drive the finish.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if measure not in _SENSITIVITY_MEASURES:
+        raise ValueError(f"measure {measure!r} is not a sensitivity measure; use one of "
+                         + ", ".join(_SENSITIVITY_MEASURES))
+    sens = result.sensitivity
+    if sens is None:
+        raise ValueError("this result has no sensitivity measures: simulate(..., "
+                         "sensitivity=True)")
+    if measure.startswith("cost_") and getattr(sens, measure) is None:
+        raise ValueError(f"measure {measure!r} needs a project with costs")
+    ranked = [(t, float(v)) for t, v in sens.top(measure, k=len(sens.ids), connectors=False)
+              if np.isfinite(v)][:top]
+    n = max(len(ranked), 1)
+    ax = ax if ax is not None else _new_axes((10, 1.6 + 0.36 * n))
+    names = dict(zip(sens.ids, sens.names))
+    labels = [task_label(names.get(t, t), t) for t, _ in ranked]
+    values = np.array([100.0 * v for _, v in ranked], dtype=float)
+    ypos = np.arange(len(ranked))
+    color = _CURVE if measure.startswith("cost_") else _BAR
+    ax.barh(ypos, values, color=color, height=0.7)
+    ax.set_yticks(ypos, labels)
+    ax.invert_yaxis()
+    right = max(100.0, float(values.max()) * 1.08 if values.size else 100.0)
+    for y, v in zip(ypos, values):
+        inside = v > 0.85 * right
+        ax.text(v - 0.015 * right if inside else v + 0.015 * right, y, f"{v:.1f}%",
+                va="center", ha="right" if inside else "left", fontsize="small",
+                color="white" if inside else "black")
+    level = cruciality_noise_level(result, measure) if noise else None
+    if level is not None and ranked:
+        ax.axvline(100.0 * level, color=_DETERMINISTIC, linestyle="--", linewidth=1.2,
+                   label=f"Noise level {100 * level:.1f}%: below it a task is not told apart "
+                         "from one that does not drive the result")
+        ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+    ax.set_xlim(0, right)
+    ax.xaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_xlabel(_SENSITIVITY_MEASURES[measure])
+    ax.grid(axis="x", alpha=0.3)
+    if not ranked:
+        ax.text(0.5, 0.5, "no task with a defined value", transform=ax.transAxes,
+                ha="center", va="center")
+        ax.set_yticks([])
+    base = measure.removeprefix("cost_")
+    key = {"cri_r": "CRI(r)", "cri_rho": "CRI(\u03c1)", "cri_tau": "CRI(\u03c4)"}.get(
+        base, base.upper())
+    if measure.startswith("cost_"):
+        key = "cost " + key
+    name = getattr(result.project, "name", None)
+    ax.set_title(title if title is not None else
+                 f"{name or 'Project'}: {len(ranked)} tasks with the highest {key}")
+    return ax
+
+
+def cruciality_noise_level(result, measure: str = "cri_tau", alpha: float = 0.05):
+    """The value of a cruciality measure (``cri_r``, ``cri_rho``, ``cri_tau`` or their
+    ``cost_`` forms) that every task which does not drive the result would stay below
+    with probability ``1 - alpha``, on this run's sample size and number of tasks
+    (:func:`pmosim.stats.correlation_noise_level`); None for the other measures.
+    """
+    base = measure.removeprefix("cost_")
+    method = {"cri_r": "pearson", "cri_rho": "spearman", "cri_tau": "kendall"}.get(base)
+    sens = result.sensitivity
+    if method is None or sens is None or getattr(sens, measure) is None:
+        return None
+    n = result.iterations if base == "cri_r" else int(sens.sample_size)
+    values = np.asarray(getattr(sens, measure), dtype=float)
+    # tasks whose duration (cost) never varies are exactly 0 and cannot be noise
+    m = sum(1 for v, k in zip(values, result.tasks.kinds)
+            if k != "connector" and np.isfinite(v) and v > 0)
+    return correlation_noise_level(method, n, max(m, 1), alpha)
+
+
+def key_tasks(result, top: int = 25) -> list:
+    """The tasks a probabilistic Gantt shows: the ``top`` most critical or crucial ones
+    (score: the larger of criticality and CRI(tau), a CRI(tau) under the noise level
+    counting as 0), of which up to a fifth are milestones (the most critical, then the
+    latest), never import connectors; returned in deterministic start order (then
+    deterministic finish, then node order).
+    """
+    tasks = result.tasks
+    kinds = result.tasks.kinds
+    score = np.asarray(tasks.criticality, dtype=float).copy()
+    sens = result.sensitivity
+    if sens is not None:
+        cri = np.nan_to_num(np.asarray(sens.cri_tau, dtype=float), nan=0.0)
+        # below the noise level a cruciality does not single a task out
+        cri[cri <= cruciality_noise_level(result, "cri_tau")] = 0.0
+        score = np.maximum(score, cri)
+    finish80 = np.asarray(tasks.finish_percentile(80), dtype=float)
+    order = np.lexsort((-finish80, -score))          # score first, then the later finish
+    milestones = [i for i in order if kinds[i] == "milestone"]
+    others = [i for i in order if kinds[i] not in ("milestone", "connector")]
+    n_ms = min(len(milestones), max(1, top // 5)) if top > 1 else 0
+    n_other = min(len(others), top - n_ms)
+    n_ms = min(len(milestones), top - n_other)
+    chosen = np.array(others[:n_other] + milestones[:n_ms], dtype=np.int64)
+    start = np.asarray(tasks.deterministic_start, dtype=float)[chosen]
+    finish = np.asarray(tasks.deterministic_finish, dtype=float)[chosen]
+    chosen = chosen[np.lexsort((chosen, finish, start))]
+    return [result.task_ids[i] for i in chosen]
+
+
+def probabilistic_gantt(result, ax=None, *, top: int = 25, tasks=None, title: str | None = None,
+                        dates: bool = True):
+    """Probabilistic Gantt chart of the key tasks.
+
+    Each task is a light bar from its P10 start to its P90 finish (where it may be
+    under way), a thinner dark bar for its deterministic (CPM) start to finish, and a
+    tick at its P50 finish. Milestones are diamonds at their P50 date with P10-P90
+    whiskers and a hollow diamond at the deterministic date. Rows run in deterministic
+    start order, top to bottom.
+
+    Parameters
+    ----------
+    top : int
+        How many tasks :func:`key_tasks` picks when ``tasks`` is not given.
+    tasks : list, optional
+        The task ids to show instead (in that order's deterministic start order).
+    dates : bool
+        Dates on the time axis when the project has a start date (default); working
+        days otherwise.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ids = list(result.task_ids)
+    if tasks is None:
+        shown = key_tasks(result, top)
+    else:
+        position = {t: i for i, t in enumerate(ids)}
+        unknown = [t for t in tasks if t not in position]
+        if unknown:
+            raise ValueError(f"tasks {unknown!r} are not in this result")
+        det = np.asarray(result.tasks.deterministic_start, dtype=float)
+        shown = sorted(tasks, key=lambda t: (det[position[t]], position[t]))
+    index = {t: i for i, t in enumerate(ids)}
+    rows = np.array([index[t] for t in shown], dtype=np.int64)
+    n = max(len(rows), 1)
+    own_figure = ax is None
+    ax = ax if ax is not None else _new_axes((12, 2.2 + 0.34 * n))
+    st = result.tasks
+    start_q = np.asarray(st.start_percentile([10, 50, 90]), dtype=float).reshape(-1, 3)[rows]
+    finish_q = np.asarray(st.finish_percentile([10, 50, 90]), dtype=float).reshape(-1, 3)[rows]
+    det_s = np.asarray(st.deterministic_start, dtype=float)[rows]
+    det_f = np.asarray(st.deterministic_finish, dtype=float)[rows]
+    kinds = result.tasks.kinds
+    names = dict(zip(st.ids, st.names))
+    ypos = np.arange(len(rows))
+    drawn_ms = drawn_task = False
+    for y, i, sq, fq, ds, df in zip(ypos, rows, start_q, finish_q, det_s, det_f):
+        if kinds[i] == "milestone":
+            ax.plot([fq[0], fq[2]], [y, y], color=_BAR, linewidth=1.4, zorder=2)
+            for end in (fq[0], fq[2]):
+                ax.plot([end, end], [y - 0.18, y + 0.18], color=_BAR, linewidth=1.4, zorder=2)
+            ax.plot([fq[1]], [y], marker="D", markersize=8, color=_BAR, zorder=3,
+                    label=None if drawn_ms else "Milestone: P50, whiskers P10 to P90")
+            ax.plot([df], [y], marker="D", markersize=8, markerfacecolor="none",
+                    markeredgecolor=_DETERMINISTIC, zorder=4,
+                    label=None if drawn_ms else "Milestone: deterministic date")
+            drawn_ms = True
+            continue
+        ax.barh(y, fq[2] - sq[0], left=sq[0], height=0.62, color=_BAR, alpha=0.3,
+                label=None if drawn_task else "P10 start to P90 finish")
+        ax.barh(y, max(df - ds, 0.0), left=ds, height=0.2, color=_DETERMINISTIC,
+                label=None if drawn_task else "Deterministic (CPM) start to finish")
+        ax.plot([fq[1], fq[1]], [y - 0.31, y + 0.31], color=_CURVE, linewidth=2.2,
+                label=None if drawn_task else "P50 finish")
+        drawn_task = True
+    ax.set_yticks(ypos, [task_label(names.get(ids[i], ids[i]), ids[i]) for i in rows])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    if rows.size:
+        lo = float(min(start_q[:, 0].min(), det_s.min(), finish_q[:, 0].min()))
+        hi = float(max(finish_q[:, 2].max(), det_f.max()))
+        pad = max(0.02 * (hi - lo), 0.5)
+        ax.set_xlim(lo - pad, hi + pad)
+    project = result.project
+    if dates:
+        _time_axis(ax, project, "Time", date_label="Date")
+    else:
+        ax.set_xlabel("Working days from the start")
+    ax.grid(axis="x", alpha=0.3)
+    if (drawn_ms or drawn_task) and own_figure:
+        # below the whole figure: long task labels push the axes right, and a legend
+        # centred under the axes then ran off the figure's edge
+        ax.figure.legend(loc="outside lower center", ncols=3, fontsize="small", frameon=False)
+    elif drawn_ms or drawn_task:
+        ax.legend(loc="best", fontsize="small", framealpha=0.9)
+    name = getattr(project, "name", None)
+    ax.set_title(title if title is not None else
+                 f"{name or 'Project'}: probabilistic Gantt of {len(rows)} key tasks "
+                 f"({result.iterations:,} iterations)")
+    return ax
+
+
+__all__ += ["s_curve", "sensitivity_tornado", "probabilistic_gantt", "key_tasks",
+            "cruciality_noise_level", "task_label"]
+
+
+# -- P-value marks and labels that fit the figure (issue 16) ----------------------------
+#: The P-values marked on S-curves, with their colours.
+_P_MARKS = ((10, "#4A9BB8"), (50, "#2F7F3F"), (80, "#DD8452"), (90, "#8C4A2F"))
+#: Room kept between a wrapped title or axis label and the figure's edge (pixels).
+_EDGE_PX = 4.0
+
+
+#: Most points of a drawn S-curve: a step of 1/4,000 is far below a pixel, and a curve of
+#: a million points took a second to draw.
+_ECDF_POINTS = 4000
+
+
+def _ecdf_points(samples, max_points: int = _ECDF_POINTS):
+    """Points ``(x, percent)`` of the empirical CDF for a ``where="post"`` step plot:
+    every sample up to ``max_points``, else that many evenly spaced order statistics,
+    the smallest and the largest among them."""
+    xs = np.sort(np.asarray(samples, dtype=float))
+    n = xs.size
+    cdf = np.arange(1, n + 1) / max(n, 1) * 100.0
+    if n <= max_points:
+        return xs, cdf
+    keep = np.unique(np.linspace(0, n - 1, max_points).astype(np.int64))
+    return xs[keep], cdf[keep]
+
+
+def _mark_percentiles(ax, right, stat, text_of) -> list:
+    """Mark P10/P50/P80/P90 of ``stat`` on the S-curve drawn on the twin axes ``right``
+    (0 to 100 %): a dot on the curve, a dashed line down to the axis in the same colour,
+    and the key ("P80") beside the dot. Return legend handles ``"P80: <text_of(value)>"``.
+
+    The dots sit at their own heights, so no mark hides another even when the values
+    coincide (a narrow distribution); the keys are then pushed apart by
+    :func:`_separate_labels`.
+    """
+    handles, keys = [], []
+    for q, color in _P_MARKS:
+        t = float(stat.percentile(q))
+        key = percentile_key(q)
+        line = right.vlines(t, 0, q, colors=color, linestyles="--", linewidth=1.6,
+                            label=f"{key}: {text_of(t)}", zorder=3)
+        right.plot([t], [q], marker="o", markersize=6, color=color, zorder=4,
+                   markeredgecolor="white", markeredgewidth=0.8)
+        keys.append(right.annotate(
+            key, (t, q), xytext=(-7, 0), textcoords="offset points", ha="right",
+            va="center", fontsize="small", fontweight="bold", color=color, zorder=5,
+            bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85)))
+        handles.append(line)
+    ax.p_labels = keys
+    return handles
+
+
+def _separate_labels(labels, gap_px: float = 1.0) -> None:
+    """Move offset-point annotations so that no two boxes overlap.
+
+    A key that would leave its axes on the left goes to the right of its point;
+    then, lowest first, each key that overlaps one already placed moves up just
+    clear of it.
+    """
+    if not labels:
+        return
+    to_pt = 72.0 / labels[0].get_figure(root=True).dpi
+    for label in labels:
+        if label.get_window_extent().x0 < label.axes.bbox.x0:
+            label.set_ha("left")
+            label.xyann = (abs(label.xyann[0]), label.xyann[1])
+    placed = []
+    for label in sorted(labels, key=lambda a: a.get_window_extent().y0):
+        box = label.get_window_extent()
+        for _ in range(len(placed) + 1):
+            hit = next((o for o in placed if box.x1 > o.x0 and box.x0 < o.x1
+                        and box.y1 > o.y0 and box.y0 < o.y1 + gap_px), None)
+            if hit is None:
+                break
+            lift = hit.y1 + gap_px - box.y0
+            label.xyann = (label.xyann[0], label.xyann[1] + lift * to_pt)
+            box = label.get_window_extent()
+        placed.append(box)
+
+
+def _wrapped(text: str, chars: int) -> str:
+    """``text`` wrapped at spaces to lines of at most ``chars`` characters (its own
+    line breaks kept)."""
+    import textwrap
+    return "\n".join(textwrap.fill(line, max(chars, 8)) or line for line in text.split("\n"))
+
+
+def _fit_labels(ax, *others, extra=()) -> None:
+    """Wrap titles and axis labels that would run past the figure's edge.
+
+    Layout engines (constrained and tight layout) leave the length of titles and axis
+    labels out on purpose, so a title centred over an axes that long tick labels push
+    to the right (long task names) ran off the figure. Wraps the title, x label and y
+    label of ``ax`` and of ``others`` (more panels, twin axes) and the horizontal
+    texts in ``extra`` (a suptitle), then moves the P-value keys in ``ax.p_labels``
+    apart (:func:`_separate_labels`).
+    """
+    fig = ax.get_figure(root=True)
+    texts = [(a.title, False) for a in (ax, *others)]
+    texts += [(a.xaxis.label, False) for a in (ax, *others)]
+    texts += [(a.yaxis.label, True) for a in (ax, *others)]
+    texts += [(t, False) for t in extra]
+    texts = [(t, vertical, t.get_text()) for t, vertical in texts
+             if t.get_visible() and t.get_text()]
+    for _ in range(4):
+        fig.draw_without_rendering()        # runs the layout engine, places every text
+        edge = fig.bbox
+        changed = False
+        for text, vertical, original in texts:
+            box = text.get_window_extent()
+            lo, hi = (box.y0, box.y1) if vertical else (box.x0, box.x1)
+            first, last = (edge.y0, edge.y1) if vertical else (edge.x0, edge.x1)
+            centre = (lo + hi) / 2
+            room = 2 * min(centre - first, last - centre) - 2 * _EDGE_PX
+            if hi - lo > room > 0:
+                # always from the original text: rewrapping a wrapped one left stubs
+                chars = max(len(line) for line in text.get_text().split("\n"))
+                text.set_text(_wrapped(original, int(chars * room / (hi - lo))))
+                changed = True
+        if not changed:
+            break
+    _separate_labels(getattr(ax, "p_labels", []))
+
+
+# -- compared runs (issue 16) ------------------------------------------------------------
+#: Line colours of overlaid S-curves, in the order of the runs.
+_RUN_COLOURS = ("#C44E52", "#4C72B0", "#2F7F3F", "#8172B3", "#DD8452", "#937860")
+#: Points per curve: ECDFs of more iterations are drawn through this many order statistics.
+_CURVE_POINTS = 2001
+
+
+def s_curves(results, labels, ax=None, *, target: float | None = None,
+             title: str | None = None):
+    """Overlaid S-curves (cumulative probability of the finish) of several runs, such as
+    the risk registers of :func:`pmosim.compare` (before and after mitigation).
+
+    Each curve is marked at its P80 (a dot, the value in the legend); the 80 % level
+    is a thin horizontal line, so the horizontal gap between the curves there is the
+    P80 difference. With a project start date the x axis shows finish dates (the
+    working day a finish falls on) and a top axis working days.
+
+    Parameters
+    ----------
+    results : sequence of pmosim.SimulationResult
+        Runs of the same project (the first one's project labels the axis).
+    labels : sequence of str
+        One legend label per run.
+    ax : matplotlib.axes.Axes, optional
+    target : float, optional
+        A target finish (working days) to mark, with each run's chance of meeting it.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> from pmosim import plots
+    >>> p = pmosim.Project("demo")
+    >>> p.add_task("a", pmosim.Triangular(8, 10, 14))
+    >>> p.add_risk("late", 0.4, ["a"], schedule_impact=5, mitigated={"probability": 0.1})
+    >>> c = pmosim.compare(p, "pre,post", 2_000, seed=1)
+    >>> ax = plots.s_curves(c.results, ["Before mitigation", "After mitigation"], target=12)
+    >>> len(ax.get_legend().get_texts())
+    3
+    """
+    results, labels = list(results), [str(x) for x in labels]
+    if not results or len(results) != len(labels):
+        raise ValueError(f"s_curves needs one label per result, got {len(results)} results "
+                         f"and {len(labels)} labels")
+    ax = ax if ax is not None else _new_axes((9, 5.2))
+    project = results[0].project
+    edges = []
+    for k, (result, label) in enumerate(zip(results, labels)):
+        colour = _RUN_COLOURS[k % len(_RUN_COLOURS)]
+        xs = np.sort(np.asarray(result.finish.samples, dtype=float))
+        cdf = np.arange(1, xs.size + 1) / xs.size * 100.0
+        if xs.size > _CURVE_POINTS:
+            # a million-step line draws slowly and looks the same as 2,001 of its points
+            pick = np.unique(np.linspace(0, xs.size - 1, _CURVE_POINTS).astype(np.int64))
+            xs, cdf = xs[pick], cdf[pick]
+        p80 = float(result.finish.percentile(80))
+        text = f"{label}: P80 {_time_text(project, p80)}"
+        if target is not None:
+            text += f", {100 * result.finish.probability_le(float(target)):.0f}% by the target"
+        ax.step(xs, cdf, where="post", color=colour, linewidth=2, label=text)
+        ax.plot([p80], [80], marker="o", color=colour, markersize=6, zorder=3)
+        edges += [float(xs[0]), float(xs[-1])]
+    ax.axhline(80, color="#999999", linewidth=0.8, linestyle="--", zorder=1)
+    if target is not None:
+        ax.axvline(float(target), color=_TARGET_LINE, linewidth=1.6, linestyle="-.",
+                   label=f"Target: {_time_text(project, float(target))}")
+        edges.append(float(target))
+    left, right = min(edges), max(edges)
+    pad = max(0.03 * (right - left), 0.5)
+    ax.set_xlim(left - pad, right + pad)
+    ax.set_ylim(0, 101)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_ylabel("Probability of finishing by then (%)")
+    _time_axis(ax, project, "Project finish")
+    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+    ax.grid(alpha=0.3)
+    name = getattr(project, "name", None)
+    ax.set_title(title if title is not None else
+                 f"{name or 'Project'}: finish S-curves on the same random numbers "
+                 f"({results[0].iterations:,} iterations each)")
+    _fit_labels(ax)
+    return ax
+
+
+__all__ += ["s_curves"]

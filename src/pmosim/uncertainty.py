@@ -57,7 +57,15 @@ What is never changed
 - completed tasks (node ``status`` ``"complete"`` or an ``actual_finish``).
 
 In-progress tasks of imported files carry their *remaining* duration, so the
-range applies to the remaining work, as in QuickRisk.
+range applies to the remaining work, as in QuickRisk. MS Project split tasks carry
+their split time (node ``split_days``) in their duration; the range applies to the
+work and the split time is added unchanged.
+
+Costs
+-----
+:func:`apply_cost_uncertainty` (``--cost-uncertainty``) puts the same ranges, with the
+same filters, on the tasks' costs: ``cost_rate`` and the remaining part of
+``cost_fixed`` (the task's ``actual_cost`` is spent and stays).
 
 Examples
 --------
@@ -79,17 +87,21 @@ Triangular(low=18.0, mode=20.0, high=25.0)
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .distributions import Distribution, Fixed, Pert, Triangular, Trigen, Uniform
+from .distributions import (Distribution, Fixed, Pert, Triangular, Trigen, Uniform,
+                            as_distribution)
 from .errors import ModelError
-from .model import Project, as_project, planned_duration
+from .model import Project, as_project, planned_duration, task_duration
 
-__all__ = ["Range", "Rule", "parse_uncertainty", "parse_rule", "apply_uncertainty", "DISTS"]
+__all__ = ["Range", "Rule", "parse_uncertainty", "parse_rule", "apply_uncertainty", "DISTS",
+           "is_deterministic", "uncertain_inputs", "zero_variance_warning",
+           "apply_cost_uncertainty", "parse_cost_rule"]
 
 #: dist name -> (number of points, names of the optional parameters, example).
 DISTS = {
@@ -121,15 +133,16 @@ class Range:
     high: float
     params: tuple = ()
 
-    def apply(self, planned: float) -> Distribution:
-        """The distribution of a task planned at ``planned`` (a ``Fixed`` for 0)."""
-        planned = float(planned)
+    def apply(self, planned: float, shift: float = 0.0) -> Distribution:
+        """The distribution of a task planned at ``planned`` (a ``Fixed`` for 0), moved
+        by ``shift``: the split time of a split task, which the range does not scale."""
+        planned, shift = float(planned), float(shift)
         if planned == 0:
-            return Fixed(0.0)
+            return Fixed(shift)
 
         def at(pct):
             # planned + planned * pct / 100 keeps round cases exact (-10 % of 20 is 18.0)
-            return planned + planned * pct / 100.0
+            return shift + planned + planned * pct / 100.0
 
         extra = dict(self.params)
         if self.kind == "uniform":
@@ -543,8 +556,9 @@ def apply_uncertainty(project, rules) -> Project:
         if planned == 0:
             kept["milestone"] += 1
             continue
+        split = float(data.get("split_days") or 0.0)   # MS Project split time: not work
         try:
-            data["duration"] = rules[k].range.apply(planned)
+            data["duration"] = rules[k].range.apply(planned - split, shift=split)
         except ModelError as exc:
             raise ModelError(f"task {task_id!r}: {rules[k].range.describe()}: {exc}") from None
         data["planned"] = planned
@@ -589,3 +603,284 @@ def _copy(project) -> Project:
     if isinstance(getattr(project, "correlations", None), list):
         out.correlations = list(project.correlations)
     return out
+
+
+# -- zero-variance runs -----------------------------------------------------------------
+#: The range the zero-variance warning suggests: a skewed range, longer rather than shorter.
+SUGGESTED_RANGE = "pert(-10%,0,+30%)"
+
+
+def _random(dist) -> bool:
+    """Whether a distribution (or number, or None) can give two different values."""
+    if dist is None or not isinstance(dist, Distribution):
+        return False
+    try:
+        return float(dist.std) > 0.0
+    except (TypeError, ValueError):
+        return True
+
+
+def uncertain_inputs(project, risks: str = "pre") -> dict[str, int]:
+    """How many inputs of each kind a simulation of ``project`` draws at random.
+
+    Parameters
+    ----------
+    project : pmosim.Project or networkx.DiGraph
+    risks : {"pre", "post", "none"}
+        The risk register the run uses (``--risks``); with ``"none"`` risk events are
+        off (drivers stay).
+
+    Returns
+    -------
+    dict
+        ``durations`` (tasks whose duration is a distribution with a spread; completed
+        tasks, which keep their actual dates, do not count), ``lags`` (links with a
+        random lag), ``existence`` (tasks that happen with a probability strictly
+        between 0 and 1), ``branches``, ``risks`` (risk events that may or may not
+        occur, or whose impact varies), ``drivers`` and ``costs`` (random task costs,
+        project cost rate or risk cost impacts). The first six move the schedule;
+        ``costs`` moves the cost only.
+    """
+    project = as_project(project)
+    out = dict.fromkeys(("durations", "lags", "existence", "branches", "risks", "drivers",
+                         "costs"), 0)
+    for task_id, data in project.graph.nodes(data=True):
+        fixed = data.get("fixed_start") is not None and data.get("fixed_finish") is not None
+        if not fixed and _random(task_duration(task_id, data)):
+            out["durations"] += 1
+        p = data.get("existence")
+        if isinstance(p, (int, float)) and 0.0 < float(p) < 1.0:
+            out["existence"] += 1
+        if _random(data.get("cost_fixed")) or _random(data.get("cost_rate")):
+            out["costs"] += 1
+    for _, _, data in project.graph.edges(data=True):
+        out["lags"] += _random(data.get("lag"))
+    for branch in project.branches.values():
+        out["branches"] += sum(0.0 < o.probability for o in branch.options) > 1
+    for risk in project.risks.values():
+        state = risk.state(risks)
+        if state is None:
+            continue
+        may = 0.0 < state.probability < 1.0
+        impact = state.schedule_impact
+        if impact is not None and state.probability > 0.0 and (
+                may or _random(impact.dist) or impact.pct):
+            out["risks"] += 1
+        elif state.cost_impact is not None and state.probability > 0.0 and (
+                may or _random(state.cost_impact)):
+            out["costs"] += 1
+    for driver in project.drivers.values():
+        if driver.probability > 0.0 and (_random(driver.factor) or (
+                driver.probability < 1.0 and float(driver.factor.mean) != 1.0)):
+            out["drivers"] += 1
+    out["costs"] += _random(getattr(project, "cost_rate", None))
+    return out
+
+
+def is_deterministic(project, risks: str = "pre") -> bool:
+    """Whether every iteration of a simulation gives the same schedule.
+
+    True when no task has an uncertain duration and nothing else that moves dates is
+    random (see :func:`uncertain_inputs`): a run then reports P10 = P50 = P90, a
+    standard deviation of 0 and a 100 % chance of the deterministic finish, which
+    say nothing about risk. Imported schedules (MS Project, P6, PSPLIB) are like
+    that until ranges are put on them (:func:`apply_uncertainty`, ``--uncertainty``).
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> p = pmosim.Project()
+    >>> p.add_task("a", 5)
+    >>> is_deterministic(p)
+    True
+    >>> is_deterministic(apply_uncertainty(p, "pert(-10%, 0, +30%)"))
+    False
+    """
+    counts = uncertain_inputs(project, risks)
+    return not any(n for key, n in counts.items() if key != "costs")
+
+
+def zero_variance_warning(project, risks: str = "pre", *, source=None,
+                          command: str | None = None) -> str | None:
+    """The warning for a run in which every iteration is the same schedule, or None.
+
+    Parameters
+    ----------
+    project : pmosim.Project
+    risks : {"pre", "post", "none"}
+    source : str or os.PathLike, optional
+        The input file as given on the command line.
+    command : str, optional
+        The pmosim command that runs (``"run"``, ``"report"``); with ``source`` the
+        warning gives the command line that adds uncertainty, else the Python call.
+    """
+    if not is_deterministic(project, risks):
+        return None
+    project = as_project(project)
+    switched = (" (--risks none switched its risk events off)" if command else
+                " (risks='none' switched its risk events off)") \
+        if risks == "none" and project.risks else ""
+    costs = ("; only the costs vary" if uncertain_inputs(project, risks)["costs"] else "")
+    if command and source is not None:
+        how = (f"pmosim {command} {_shell_word(str(source))} --uncertainty "
+               f"\"{SUGGESTED_RANGE}\"")
+        more = ("(a range on every task's planned duration; filter it with wbs=, id= or "
+                "a field, see --help), or give the tasks distributions in a scenario file")
+    else:
+        how = f"pmosim.uncertainty.apply_uncertainty(project, \"{SUGGESTED_RANGE}\")"
+        more = ("before simulating (a range on every task's planned duration), or give "
+                "the tasks distributions")
+    return (f"zero variance: no task has an uncertain duration and there are no risks, "
+            f"drivers or other random inputs{switched}, so every iteration is the same "
+            f"schedule{costs}: P10 = P50 = P90, the standard deviation is 0 and the chance "
+            f"of the deterministic finish is 100 %, which says nothing about risk. Add "
+            f"uncertainty, e.g. {how} {more}")
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as one shell word: bare when safe, else in double quotes."""
+    if re.fullmatch(r"[\w@%+=:,./-]+", text):
+        return text
+    return '"' + re.sub(r'(["\\$`])', r"\\\1", text) + '"'
+
+
+def apply_cost_uncertainty(project, rules) -> Project:
+    """A copy of ``project`` with relative ranges on its task costs (``--cost-uncertainty``).
+
+    The grammar and the filters are those of :func:`apply_uncertainty` (a later rule
+    that selects a task replaces an earlier one's range for it); the points are
+    percentage changes of the task's cost instead of its duration.
+
+    Parameters
+    ----------
+    project : pmosim.Project or networkx.DiGraph
+        Never modified.
+    rules : str, Range, Rule, dict or a list of them
+
+    Returns
+    -------
+    pmosim.Project
+        Each selected task's ``cost_rate`` (cost per working day of the remaining
+        duration) becomes the range on its value, and its ``cost_fixed`` the range on
+        its *remaining* part: the ``actual_cost`` node attribute (what an imported
+        schedule says was spent, part of ``cost_fixed``; see :mod:`pmosim.io.costs`) is
+        added unchanged, as completed work is. Kept as they are: costs that already are
+        distributions, zero costs, and completed tasks (``status`` ``"complete"``, an
+        ``actual_finish`` or a ``fixed_start``). ``meta["cost_uncertainty"]`` reports
+        the rules, how many tasks each set, what was kept and warnings (a rule that
+        selects no costed task). The planned cost is unchanged when the ranges have
+        their mode at 0 (the typical value of a cost is its mode).
+
+    Raises
+    ------
+    ModelError
+        A rule that cannot be read, or a project without task costs.
+
+    Examples
+    --------
+    >>> import pmosim
+    >>> p = pmosim.Project()
+    >>> p.add_task("dig", 10, cost_rate=800.0)
+    >>> p.add_task("pour", 5, cost_fixed=12_000.0, actual_cost=2_000.0, status="in progress")
+    >>> q = apply_cost_uncertainty(p, "triangular(-10%, 0, +30%)")
+    >>> q.graph.nodes["dig"]["cost_rate"]
+    Triangular(low=720.0, mode=800.0, high=1040.0)
+    >>> q.graph.nodes["pour"]["cost_fixed"]        # 2,000 spent, 10,000 uncertain
+    Triangular(low=11000.0, mode=12000.0, high=15000.0)
+    """
+    if isinstance(rules, (str, dict, Range, Rule)):
+        rules = [rules]
+    rules = [parse_cost_rule(r) for r in rules]
+    out = _copy(project)
+    graph = out.graph
+    costed = [t for t, d in graph.nodes(data=True)
+              if d.get("cost_fixed") is not None or d.get("cost_rate") is not None]
+    if not costed:
+        listed = "; ".join(r.describe() for r in rules)
+        raise ModelError(f"cost uncertainty {listed!r}: the project has no task costs "
+                         "(cost_fixed or cost_rate) to put a range on; give its tasks costs "
+                         "first (cost_fixed/cost_rate in a scenario, or a cost-loaded schedule)")
+    chosen: dict[Any, int] = {}
+    selected = [0] * len(rules)
+    for task_id in costed:
+        data = graph.nodes[task_id]
+        for k, rule in enumerate(rules):
+            if rule.selects(task_id, data):
+                chosen[task_id] = k
+                selected[k] += 1
+    kept = {"explicit": 0, "complete": 0}
+    applied = [0] * len(rules)
+    for task_id, k in chosen.items():
+        data = graph.nodes[task_id]
+        if (data.get("status") == "complete" or data.get("actual_finish") is not None
+                or data.get("fixed_start") is not None):
+            kept["complete"] += 1
+            continue
+        rng = rules[k].range
+        changed = explicit = False
+        for key in ("cost_fixed", "cost_rate"):
+            if data.get(key) is None:
+                continue
+            what = f"task {task_id!r}: {key}"
+            cost = as_distribution(data[key], what)
+            if not isinstance(cost, Fixed):
+                explicit = True
+                continue
+            spent = 0.0
+            if key == "cost_fixed":
+                spent = min(max(_number(data.get("actual_cost"), f"task {task_id!r}: "
+                                        "actual_cost"), 0.0), cost.value)
+            if cost.value - spent <= 0:
+                continue
+            try:
+                data[key] = _shifted(rng.apply(cost.value - spent), spent)
+            except ModelError as exc:
+                raise ModelError(f"{what}: {rng.describe()}: {exc}") from None
+            changed = True
+        applied[k] += changed
+        kept["explicit"] += explicit and not changed
+    warnings = [f"cost uncertainty rule {r.describe()!r} selects no task with costs"
+                for r, n in zip(rules, selected) if n == 0]
+    winners = _winners(chosen, len(rules))
+    warnings += [f"cost uncertainty rule {r.describe()!r} selects {n} task{'s' * (n != 1)} "
+                 "with costs, all replaced by later rules"
+                 for r, n, m in zip(rules, selected, winners) if n and not m]
+    out.meta["cost_uncertainty"] = {
+        "rules": [r.describe() for r in rules],
+        "tasks_per_rule": applied,
+        "kept_explicit": kept["explicit"],
+        "kept_complete": kept["complete"],
+        "warnings": warnings,
+    }
+    return out
+
+
+def parse_cost_rule(spec) -> Rule:
+    """:func:`parse_rule` for a cost range: messages say "cost uncertainty rule"."""
+    if isinstance(spec, str):
+        return _Scanner(spec, "cost uncertainty rule").rule()
+    return parse_rule(spec)
+
+
+def _number(value, what) -> float:
+    if value is None:
+        return 0.0
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ModelError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(x):
+        raise ModelError(f"{what} must be finite, got {value!r}")
+    return x
+
+
+def _shifted(dist: Distribution, offset: float) -> Distribution:
+    """``dist`` moved up by ``offset`` (the spent part of a cost, which has no range)."""
+    if offset == 0:
+        return dist
+    if isinstance(dist, Fixed):
+        return Fixed(dist.value + offset)
+    moved = {"low": dist.low + offset, "high": dist.high + offset}
+    if hasattr(dist, "mode"):
+        moved["mode"] = dist.mode + offset
+    return dataclasses.replace(dist, **moved)

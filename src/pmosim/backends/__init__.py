@@ -39,6 +39,9 @@ class RangeJob(NamedTuple):
     keep: bool                # also return per-iteration durations, starts and finishes
     n_corr_rows: int          # iterations 0 .. n_corr_rows - 1 record correlated durations
     sources: str = ""         # kernel-sources digest of the submitting process ("" = unchecked)
+    sens: bool = False        # stream the sensitivity sums and critical-path hashes
+    n_sample_rows: int = 0    # with sens: iterations 0 .. n_sample_rows - 1 keep their
+                              # durations, task costs and critical flags
 
     def span(self, it_start, n_iter, chunk, slot=0, n_slots=1) -> Span:
         return Span(self.k0, self.k1, np.int64(it_start), np.int64(n_iter), np.int64(chunk),
@@ -46,13 +49,23 @@ class RangeJob(NamedTuple):
 
     def new_totals(self) -> Totals:
         k = self.kernel
-        return new_totals(k.n_tasks, self.n_bins, k.n_rstat, k.cost_on, k.n_res)
+        return new_totals(k.n_tasks, self.n_bins, k.n_rstat, k.cost_on, k.n_res,
+                          self.n_costed)
+
+    @property
+    def n_costed(self) -> int:
+        """Costed tasks of a run with sensitivity (0 without costs); -1 without sensitivity."""
+        if not self.sens:
+            return -1
+        return int(self.kernel.costs.cost_pos.shape[0]) if self.kernel.cost_on else 0
 
     def new_rows(self, it_start, n_iter) -> Rows:
         k = self.kernel
         n_corr = max(0, min(self.n_corr_rows - it_start, n_iter))
+        n_sample = max(0, min(self.n_sample_rows - it_start, n_iter))
         return new_rows(n_iter, k.n_tasks, k.cost_on, self.keep, n_corr,
-                        k.draws.corr_pos.shape[0], k.levelling is not None)
+                        k.draws.corr_pos.shape[0], k.levelling is not None, n_sample,
+                        self.n_costed)
 
 
 def simulate_range(job: RangeJob, it_start: int, n_iter: int) -> tuple[Totals, Rows]:

@@ -184,3 +184,10 @@ def _place_rows(rows, part, a):
         rows.ef[a:b] = part.ef
     if part.corr.shape[0]:
         rows.corr[a:a + part.corr.shape[0]] = part.corr
+    if rows.path.shape[0]:
+        rows.path[a:b] = part.path
+    if part.sdur.shape[0]:
+        s = part.sdur.shape[0]
+        rows.sdur[a:a + s] = part.sdur
+        rows.scost[a:a + s] = part.scost
+        rows.scrit[a:a + s] = part.scrit

@@ -1,6 +1,7 @@
 """Helpers shared by the schedule importers: file reading, fields, import reports, working time.
 
-- :func:`read_bytes`, :func:`read_text`: read a schedule file with clear errors;
+- :func:`read_bytes`, :func:`read_text`, :func:`parse_xml`: read a schedule file with
+  clear errors (XML through :mod:`defusedxml`);
 - :func:`parse_number`, :func:`parse_int`, :func:`parse_date`, :func:`model_errors`: every
   number and date read from a file goes through these, so that a damaged field (``abc``,
   a 400-digit number, ``NaN``, the year 9999) is a :class:`ScheduleImportError` naming the
@@ -37,7 +38,7 @@ from pathlib import Path
 
 from ..errors import ModelError, ScheduleImportError
 
-__all__ = ["read_bytes", "read_text", "import_report", "parse_number", "parse_int",
+__all__ = ["read_bytes", "read_text", "parse_xml", "import_report", "parse_number", "parse_int",
            "parse_date", "model_errors", "show", "add_resources", "ImportedResource",
            "capacity_steps", "add_connector", "work_calendar", "engine_hints", "axis_days",
            "WorkWeek", "FIRST_YEAR", "LAST_YEAR", "MAX_DAYS"]
@@ -617,3 +618,33 @@ def capacity_steps(periods, default: float = 0.0) -> tuple[float, list]:
     return capacity, steps
 
 
+
+
+def parse_xml(data: bytes, path, fmt: str):
+    """The root element of an XML schedule file, parsed with :mod:`defusedxml`.
+
+    A DTD, entity declaration or external reference is refused before anything is
+    expanded or fetched (billion laughs, external entities): scheduling tools never
+    write them. Malformed XML is a :class:`ScheduleImportError` naming the file, the
+    line and the column.
+    """
+    from xml.etree.ElementTree import ParseError
+
+    import defusedxml
+    import defusedxml.ElementTree as DET
+
+    try:
+        return DET.fromstring(data, forbid_dtd=True, forbid_entities=True,
+                              forbid_external=True)
+    except defusedxml.DTDForbidden:
+        raise ScheduleImportError(
+            f"{path}: refused: the XML declares a DTD (<!DOCTYPE ...>), which {fmt} files "
+            "never have; pmosim does not expand XML entities or fetch external references "
+            "(billion-laughs and external-entity protection)") from None
+    except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden,
+            defusedxml.DefusedXmlException) as exc:
+        raise ScheduleImportError(
+            f"{path}: refused: the XML uses entities or external references ({exc}); "
+            "pmosim does not expand them") from None
+    except ParseError as exc:
+        raise ScheduleImportError(f"{path}: not well-formed XML: {exc}") from None

@@ -83,7 +83,8 @@ __all__ = ["write_scenario", "ScenarioFile"]
 
 #: Node attributes the scenario format holds.
 _WRITTEN = {"duration", "name", "planned", "existence", "when", "cost_fixed", "cost_rate",
-            "release", "fixed_start", "fixed_finish", "wbs", "resources", "priority"}
+            "actual_cost", "release", "fixed_start", "fixed_finish", "wbs", "resources",
+            "priority"}
 #: Node attributes covered by a dedicated warning, so not listed again among "other".
 _PROGRESS = ("status", "actual_start", "actual_finish", "percent_complete", "resume",
              "fixed_start", "fixed_finish", "expected_finish")
@@ -261,6 +262,10 @@ def _task(task_id, data, graph, ids, known) -> dict:
                 extra[key] = cost.value
             else:
                 csv_ok = False
+    spent = _spent(data)
+    if spent is not None:
+        extra["actual_cost"] = spent
+        toml.append(f"actual_cost = {_toml_num(spent)}")
     preds, csv_preds = [], []
     for u, _, e in graph.in_edges(task_id, data=True):
         kind = str(e.get("type", "FS")).upper()
@@ -324,8 +329,8 @@ def _link_text(pred: str, kind: str, lag: Distribution, known) -> str | None:
 
 _CSV_ORDER = ("id", "name", "duration", "dist", "value", "low", "mode", "high", "lamb",
               "low_pct", "high_pct", "mean", "sd", "values", "weights", "planned",
-              "existence", "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish",
-              "wbs", "resources", "priority", "predecessors")
+              "existence", "cost_fixed", "cost_rate", "actual_cost", "release", "fixed_start",
+              "fixed_finish", "wbs", "resources", "priority", "predecessors")
 
 
 def _csv_text(rows) -> str:
@@ -480,12 +485,19 @@ def _losses(project, ids) -> list[str]:
                    f"time 0){when}; actual dates and percent complete are not kept")
 
     costed = count(lambda d: any(_truthy(d.get(k)) for k in _COSTS))
-    if costed:
+    modelled = count(lambda d: d.get("cost_fixed") is not None or d.get("cost_rate") is not None)
+    if costed and not modelled:
         total = sum(float(d.get("cost") or 0.0) for _, d in nodes
                     if isinstance(d.get("cost"), (int, float)))
         out.append(f"costs from the schedule (cost, actual and remaining cost) of {costed} tasks "
                    f"not written (total cost {total:,.2f}); the scenario's cost model is "
                    "cost_fixed and cost_rate per task")
+    imported = (meta.get("import_report") or {}).get("costs") or {}
+    if modelled and imported.get("budgeted"):
+        out.append(f"the schedule's budgeted cost {imported['budgeted']:,.2f} not written: the "
+                   "tasks' cost_fixed and cost_rate are the cost at completion, actual + "
+                   f"remaining ({imported['at_completion']:,.2f}); give the budget as --budget "
+                   "or budget under [project]")
     demands = count(lambda d: _truthy(d.get("resources_not_levelled")))
     n_resources = len(meta.get("resources_not_levelled") or {})
     if demands or n_resources:
@@ -509,6 +521,19 @@ def _losses(project, ids) -> list[str]:
         out.append("other link attributes not written: "
                    + ", ".join(f"{k} ({v})" for k, v in sorted(edge_other.items())))
     return out
+
+
+def _spent(data) -> float | None:
+    """A task's ``actual_cost`` to write: the spent part of a ``cost_fixed`` that holds it."""
+    spent, fixed = data.get("actual_cost"), data.get("cost_fixed")
+    if fixed is None or isinstance(spent, bool) or not isinstance(spent, (int, float)):
+        return None
+    if not math.isfinite(spent) or spent <= 0:
+        return None
+    value = getattr(fixed, "value", fixed)
+    if isinstance(value, (int, float)) and spent > value:
+        return None             # not part of cost_fixed: the scenario would reject it
+    return float(spent)
 
 
 def _resource_tables(project) -> list[str]:

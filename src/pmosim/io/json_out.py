@@ -115,6 +115,9 @@ def results_dict(result, *, scenario=None, target=None, budget=None, ranking=Non
         finish["dates"] = dict(zip(keys, dates))
         finish["deterministic_date"], finish["mean_date"] = finish_dates(
             project, [finish["deterministic"], finish["mean"]])
+        if "percentile_ci" in finish:
+            finish["dates_ci"] = {k: [_date_or_none(project, t) for t in pair]
+                                  for k, pair in finish["percentile_ci"].items()}
 
     doc = {
         "pmosim_version": __version__,
@@ -129,10 +132,12 @@ def results_dict(result, *, scenario=None, target=None, budget=None, ranking=Non
         "iterations": base["iterations"],
         "seed": base["seed"],
         "finish": finish,
+        "warnings": run_warnings(result, scenario),
     }
     if target is not None:
         value = float(target["value"])
-        entry = {"value": value, "probability": result.finish.probability_le(value)}
+        entry = {"value": value, "probability": result.finish.probability_le(value),
+                 "probability_ci": list(result.finish.probability_ci(value))}
         if "given" in target:
             entry["given"] = str(target["given"])
         if start is not None:
@@ -144,12 +149,21 @@ def results_dict(result, *, scenario=None, target=None, budget=None, ranking=Non
         cost = dict(doc["cost"])
         planned = cost["deterministic"]
         cost["contingency"] = {k: v - planned for k, v in cost["percentiles"].items()}
+        meta = getattr(project, "meta", None) or {}
+        imported = (meta.get("import_report") or {}).get("costs")
+        if imported and imported.get("tasks"):
+            cost["imported"] = dict(imported)
+        if meta.get("cost_uncertainty"):
+            applied = meta["cost_uncertainty"]
+            cost["uncertainty"] = {k: applied[k] for k in ("rules", "tasks_per_rule",
+                                                           "kept_explicit", "kept_complete")}
         doc["cost"] = cost
     if budget is not None:
         if result.cost is None:
             raise ValueError("a budget needs a project with costs")
         value = float(budget["value"])
-        entry = {"value": value, "probability": result.cost.probability_le(value)}
+        entry = {"value": value, "probability": result.cost.probability_le(value),
+                 "probability_ci": list(result.cost.probability_ci(value))}
         if "given" in budget:
             entry["given"] = str(budget["given"])
         doc["budget"] = entry
@@ -157,7 +171,8 @@ def results_dict(result, *, scenario=None, target=None, budget=None, ranking=Non
             jcl = dict(doc["jcl"])
             jcl["target_and_budget"] = {
                 "finish": doc["target"]["value"], "cost": value,
-                "probability": result.jcl(doc["target"]["value"], value)}
+                "probability": result.jcl(doc["target"]["value"], value),
+                "probability_ci": list(result.jcl_ci(doc["target"]["value"], value))}
             doc["jcl"] = jcl
     if "cashflow" in doc and start is not None:
         cash = dict(doc["cashflow"])
@@ -174,8 +189,12 @@ def results_dict(result, *, scenario=None, target=None, budget=None, ranking=Non
         for entry in doc.get("risks", []):
             ranked = shifts.get(entry["id"])
             if ranked is not None:
-                entry = dict(entry, percentile_shift=float(ranked.percentile_shift),
-                             mean_shift=float(ranked.mean_shift), rank=order[entry["id"]] + 1)
+                shift = ranked.to_dict()
+                entry = dict(entry, percentile_shift=shift["percentile_shift"],
+                             mean_shift=shift["mean_shift"], rank=order[entry["id"]] + 1)
+                for key in ("cost_percentile_shift", "cost_mean_shift"):
+                    if key in shift:
+                        entry[key] = shift[key]
             risks.append(entry)
         risks.sort(key=lambda e: e.get("rank", len(order) + 1))
         doc["risks"] = risks
@@ -183,6 +202,11 @@ def results_dict(result, *, scenario=None, target=None, budget=None, ranking=Non
         del rank["ranking"]
         doc["risk_ranking"] = rank
     return doc
+
+
+def _date_or_none(project, t):
+    """The finish date (ISO text) of time ``t``; None for None (an unbounded interval end)."""
+    return None if t is None else finish_dates(project, [max(t, 0.0)])[0]
 
 
 def _finite_or_none(rows):
@@ -204,4 +228,17 @@ def write_results_json(result, path, *, scenario=None, target=None, budget=None,
                                    ranking=ranking), path)
 
 
-__all__ = ["atomic_path", "results_dict", "write_json", "write_results_json", "finish_dates"]
+__all__ = ["atomic_path", "results_dict", "write_json", "write_results_json", "finish_dates",
+           "run_warnings"]
+
+
+def run_warnings(result, scenario=None) -> list[str]:
+    """The warnings of a run for its JSON document and summary (``result.warnings``,
+    worded for the command line when the run had a scenario file)."""
+    from ..uncertainty import zero_variance_warning
+
+    project = result.project
+    if scenario is None:
+        return list(result.warnings)
+    text = zero_variance_warning(project, result.risk_mode, source=scenario, command="run")
+    return [text] if text else []

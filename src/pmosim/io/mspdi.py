@@ -26,7 +26,14 @@ Mapping onto pmosim's model:
   (``ConstraintType`` 1..7 -> ``ALAP MSO MFO SNET SNLT FNET FNLT``), ``manual``,
   ``cost``/``fixed_cost``/``actual_cost``/``remaining_cost`` (MSPDI stores currency in
   hundredths), ``priority`` (``Priority``, 0..1000, 500 by default; higher levels
-  first) and MS Project's ``tool_start``/``tool_finish`` (``Start``/``Finish``).
+  first), MS Project's ``tool_start``/``tool_finish`` (``Start``/``Finish``) and the
+  baseline (``Baseline`` number 0) as ``baseline_start``/``baseline_finish``/
+  ``baseline_duration`` when the file has one.
+- Costs: a leaf task's ``FixedCost`` and its assignments' costs (or, where the file
+  has none, rate x work and cost per use) become ``cost_fixed`` and ``cost_rate``, so
+  that the planned cost is the file's task ``Cost`` (actual + remaining); see
+  :func:`_read_costs` and :mod:`pmosim.io.costs`. ``meta["currency"]`` is
+  ``CurrencyCode``; the import report's ``costs`` section has the totals.
 - Resources for levelling: work resources (``Type`` 1) with capacity ``MaxUnits``
   (1 = 100 %) or, when given, their ``AvailabilityPeriods`` as capacity changes in
   working days from the project start; an assignment's ``Units`` is its task's demand
@@ -34,6 +41,9 @@ Mapping onto pmosim's model:
   in ``meta["resources_not_levelled"]``, not levelled; assignments to summary tasks are
   not levelled either. The import report counts both; see
   :func:`pmosim.io._common.add_resources` for demands above the capacity.
+- Split tasks (work interrupted, in parts): the timephased work of their assignments
+  gives the split time, which is added to the duration (``split_days``, ``splits``), so
+  they start and finish as in MS Project; see :mod:`pmosim.io._splits`.
 - ``meta``: ``data_date`` (the project ``StartDate``: time 0), ``status_date``,
   ``calendars`` (working weeks, exceptions and base calendars resolved),
   ``axis_calendar`` (the project calendar), ``import_report``.
@@ -73,6 +83,8 @@ from ..model import Project
 from ._common import (MAX_DAYS, ImportedResource, add_connector, add_resources, axis_days,
                       capacity_steps, engine_hints, import_report, model_errors, parse_date,
                       parse_int, parse_number, read_bytes, show, work_calendar)
+from ._splits import keep_splits
+from .costs import cost_summary, set_task_cost
 
 __all__ = ["read_mspdi"]
 
@@ -354,6 +366,7 @@ class _Reader:
             manual += g.graph.nodes[uid]["manual"]
 
         self._resource_calendars(g, calendars)
+        keep_splits(self, g, calendars, minutes_per_day, start)
         links = []
         connectors = {}
 
@@ -466,6 +479,9 @@ class _Reader:
         g.start = g.calendar.next_workday(start.date())
         engine_hints(g)
         resources = self._resources(g, is_summary, inactive)
+        costs = _read_costs(self, g, entries, is_summary, inactive)
+        if costs["currency"] and costs["tasks"]:
+            g.meta.setdefault("currency", costs["currency"])
         statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True)
                            if d["kind"] != "connector")
         g.meta["import_report"] = import_report(
@@ -475,6 +491,7 @@ class _Reader:
             constraints=dict(Counter(d["constraint"][0] for _, d in g.graph.nodes(data=True)
                                      if d.get("constraint"))),
             total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
+            costs=costs,
         )
         return g
 
@@ -664,5 +681,188 @@ class _Reader:
             tool_start=self.date(el, "Start", where),
             tool_finish=self.date(el, "Finish", where), **extra,
         )
+        attrs.update(_task_baseline(self, el, where, hpd, minutes_per_day))
         with model_errors(at):
             g.add_task(uid, Fixed(days), **attrs)
+
+
+#: MSPDI ``FixedCostAccrual``: when a task's fixed cost is incurred.
+_ACCRUAL = {1: "start", 2: "prorated", 3: "end"}
+
+
+def _read_costs(reader, g, entries, is_summary, inactive) -> dict:
+    """Task and assignment costs as ``cost_fixed``/``cost_rate`` (:mod:`pmosim.io.costs`).
+
+    A task costs its ``FixedCost`` plus its assignments. An assignment costs its
+    ``Cost`` (actual ``ActualCost``, remaining ``RemainingCost``); where the file has
+    no cost but the resource has rates (``Cost`` absent or 0 while the rates give
+    more: some tools, ProjectLibre among them, write 0 for every cost), it is priced
+    as MS Project does: for a work resource ``StandardRate`` x regular ``Work`` +
+    ``OvertimeRate`` x ``OvertimeWork`` + ``CostPerUse`` x ``Units``, for a material
+    resource ``StandardRate`` x its quantity (``Work``, an hour per unit) +
+    ``CostPerUse``, from the assignment's cost rate table (``CostRateTable`` A..E,
+    ``Rates`` in force at its start). Currency fields are in hundredths, rates per hour.
+    A leaf task's total is its own ``Cost`` (``ActualCost`` spent) unless one of its
+    assignments was priced from rates. The remaining cost of work resources on tasks
+    that are not fixed-work (``Type`` 2), less a per-use cost not yet incurred, scales
+    with the remaining duration (``cost_rate``); fixed costs, per-use costs, material
+    and cost resources do not. Summary tasks are WBS groups: their own fixed costs and
+    assignments are not kept (a warning gives the total).
+    """
+    q, warnings = reader.q, reader.warnings
+    minutes_per_day = g.meta.get("minutes_per_day") or 480.0
+    resources = {}
+    for k, el in enumerate(reader.root.iter(q("Resource")), start=1):
+        uid = reader.int(el, "UID", None, f"<Resource> number {k}")
+        resources[uid] = el
+    assignments: dict = {}
+    for k, a in enumerate(reader.root.iter(q("Assignment")), start=1):
+        record = f"assignment {reader.text(a, 'UID') or f'number {k}'}"
+        assignments.setdefault(reader.int(a, "TaskUID", None, record), []).append((record, a))
+
+    def money(el, tag, record, default=None):
+        value = reader.num(el, tag, None, record)
+        return default if value is None else value / 100
+
+    def hours(el, tag, record):
+        return _hours(reader.text(el, tag), reader.where(record), tag, minutes_per_day)
+
+    def rates(res, table, start, record):
+        """(standard per hour, overtime per hour, per use) of ``res`` in ``table`` at ``start``."""
+        rows = []
+        for rate in res.iter(q("Rate")):
+            if reader.int(rate, "RateTable", 0, record) == table:
+                rows.append((reader.date(rate, "RatesFrom", record),
+                             reader.date(rate, "RatesTo", record), rate))
+        chosen = res if table == 0 else None
+        for frm, to, rate in sorted(rows, key=lambda r: r[0] or _dt.datetime.min):
+            if chosen is None or start is None or ((frm is None or frm <= start)
+                                                   and (to is None or start < to)):
+                chosen = rate
+        if chosen is None:
+            return 0.0, 0.0, 0.0
+        return (reader.num(chosen, "StandardRate", 0.0, record, low=0.0),
+                reader.num(chosen, "OvertimeRate", 0.0, record, low=0.0),
+                money(chosen, "CostPerUse", record, 0.0))
+
+    counts = Counter()
+    actual_total = file_total = baseline_total = 0.0
+    has_baseline = False
+    summary_cost = 0.0
+    for uid, _level, el in entries:
+        where = f"task {uid}"
+        if uid in inactive:
+            continue
+        fixed = money(el, "FixedCost", where, 0.0)
+        if is_summary.get(uid):
+            own = fixed + sum(money(a, "Cost", rec, 0.0) for rec, a in assignments.get(uid, []))
+            summary_cost += own
+            continue
+        if uid not in g.graph:
+            continue
+        data = g.graph.nodes[uid]
+        task_type = reader.int(el, "Type", 0, where)
+        start = data.get("actual_start") or reader.date(el, "Start", where)
+        totals = {"cost": 0.0, "actual": 0.0, "timed": 0.0}
+        priced = False
+        for record, a in assignments.get(uid, []):
+            rid = reader.int(a, "ResourceUID", None, record)
+            res = resources.get(rid)
+            kind = 1 if res is None else (2 if reader.text(res, "IsCostResource") == "1"
+                                          else reader.int(res, "Type", 1, record))
+            units = reader.num(a, "Units", 1.0, record, low=0.0)
+            computed = per_use = 0.0
+            if res is not None and kind in (0, 1):
+                table = reader.int(a, "CostRateTable", 0, record)
+                std, ot, per_use = rates(res, table, reader.date(a, "Start", record) or start,
+                                         record)
+                work, ot_work = hours(a, "Work", record), hours(a, "OvertimeWork", record)
+                if kind == 1:
+                    per_use *= units
+                    computed = std * max(work - ot_work, 0.0) + ot * ot_work + per_use
+                else:
+                    computed = std * work + per_use
+            cost = money(a, "Cost", record)
+            actual = money(a, "ActualCost", record, 0.0)
+            if cost is None or (cost == 0 and computed > 0):
+                if computed > 0:
+                    priced = True
+                    counts["assignments_priced_from_rates"] += 1
+                cost, remaining = computed, max(computed - actual, 0.0)
+            else:
+                remaining = money(a, "RemainingCost", record, cost - actual)
+            if cost:
+                counts["assignments"] += 1
+            started = actual > 0 or hours(a, "ActualWork", record) > 0
+            if kind == 1 and task_type != 2:
+                totals["timed"] += max(remaining - (0.0 if started else per_use), 0.0)
+            totals["cost"] += cost
+            totals["actual"] += actual
+        if fixed:
+            counts["fixed_costs"] += 1
+            accrual = _ACCRUAL.get(reader.int(el, "FixedCostAccrual", 3, where), "end")
+            data["fixed_cost_accrual"] = accrual
+            if accrual != "prorated":
+                counts[f"fixed_costs_at_{accrual}"] += 1
+        task_cost = money(el, "Cost", where)
+        file_total += task_cost or 0.0
+        for base in el.iter(q("Baseline")):
+            if reader.int(base, "Number", 0, where) == 0 and reader.text(base, "Cost"):
+                baseline_total += money(base, "Cost", where, 0.0)
+                has_baseline = True
+        if task_cost is not None and not priced:
+            total = task_cost
+            actual = money(el, "ActualCost", where, totals["actual"])
+        else:
+            total = fixed + totals["cost"]
+            actual = totals["actual"] + (fixed if data.get("status") == "complete" else 0.0)
+        if not (total or actual):
+            continue
+        remaining = total - actual
+        timed = min(totals["timed"], max(remaining, 0.0))
+        data.update(cost=total, actual_cost=actual, remaining_cost=remaining)
+        set_task_cost(g.graph, uid, actual=actual, remaining_fixed=remaining - timed,
+                      remaining_time=timed, warnings=warnings)
+        actual_total += actual
+    if counts["assignments_priced_from_rates"]:
+        warnings.append(f"{counts['assignments_priced_from_rates']} assignments have no cost "
+                        "in the file (Cost absent or 0) but rated work; priced as MS Project "
+                        "prices them (rate x work + cost per use)")
+    timing = [f"{counts[f'fixed_costs_at_{w}']} at the {w}" for w in ("start", "end")
+              if counts[f"fixed_costs_at_{w}"]]
+    if timing:
+        warnings.append(f"fixed costs accrue {' and '.join(timing)} of their tasks in MS "
+                        "Project; pmosim's cash flow spreads every task's cost over its "
+                        "duration (totals are unchanged)")
+    if summary_cost:
+        warnings.append("summary tasks' own costs (fixed costs and assignments to summary "
+                        f"tasks) of {summary_cost:,.2f} not kept: summary tasks are WBS groups, "
+                        "not tasks; move them to a task in MS Project, or add them to a task's "
+                        "cost_fixed in the scenario")
+    return cost_summary(
+        g.graph, actual=actual_total, budgeted=baseline_total if has_baseline else None,
+        currency=reader.text(reader.root, "CurrencyCode") or None,
+        file_total=round(file_total, 2), assignments=counts["assignments"],
+        assignments_priced_from_rates=counts["assignments_priced_from_rates"],
+        fixed_costs=counts["fixed_costs"], summary_costs_not_kept=round(summary_cost, 2))
+
+
+def _task_baseline(reader, el, where: str, hpd: float, minutes_per_day: float) -> dict:
+    """A task's baseline (MS Project's ``<Baseline>`` number 0): ``baseline_start``,
+    ``baseline_finish`` (datetimes) and ``baseline_duration`` (working days), those the
+    file gives; empty without one. The schedule health check reads them (missed tasks,
+    BEI, CPLI)."""
+    for base in el.findall(reader.q("Baseline")):
+        if reader.int(base, "Number", 0, where) != 0:
+            continue
+        out = {}
+        for key, tag in (("baseline_start", "Start"), ("baseline_finish", "Finish")):
+            moment = reader.date(base, tag, f"{where}: baseline")
+            if moment is not None:
+                out[key] = moment
+        duration = reader.text(base, "Duration")
+        if duration is not None and duration.strip():
+            out["baseline_duration"] = _hours(duration, reader.where(where),
+                                              "Baseline Duration", minutes_per_day) / hpd
+        return out
+    return {}

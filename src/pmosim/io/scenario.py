@@ -55,6 +55,7 @@ import csv
 import dataclasses
 import datetime as _dt
 import difflib
+import io
 import math
 import os
 import re
@@ -96,8 +97,8 @@ RESOURCE_KEYS = ("id", "name", "capacity", "changes")
 CHANGE_KEYS = ("at", "capacity")
 CALENDAR_KEYS = ("workdays", "holidays")
 TASK_KEYS = ("id", "name", "duration", "planned", "predecessors", "existence", "when",
-             "cost_fixed", "cost_rate", "release", "fixed_start", "fixed_finish", "wbs",
-             "resources", "priority")
+             "cost_fixed", "cost_rate", "actual_cost", "release", "fixed_start", "fixed_finish",
+             "wbs", "resources", "priority")
 LINK_KEYS = ("id", "type", "lag")
 RISK_KEYS = ("id", "name", "probability", "tasks", "schedule_impact", "cost_impact", "mitigated")
 MITIGATED_KEYS = ("probability", "schedule_impact", "cost_impact")
@@ -108,8 +109,8 @@ OPTION_KEYS = ("probability", "tasks", "when")
 #: CSV columns: the task keys, the distribution parameters, and free-text notes.
 CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
                "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
-               "weights", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
-               "fixed_finish", "wbs", "resources", "priority", "notes")
+               "weights", "existence", "cost_fixed", "cost_rate", "actual_cost", "release",
+               "fixed_start", "fixed_finish", "wbs", "resources", "priority", "notes")
 TIME_UNITS = ("days",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
@@ -126,8 +127,8 @@ _LINK_RE = re.compile(r"^(?P<id>.*?)\s*+(?P<type>FS|SS|FF|SF)?+\s*+" + _LAG + r"
 MAX_PREDECESSOR_CHARS = 1_000
 _DAY_SUFFIXES = ("", "d", "day", "days")
 #: Numeric CSV columns that belong to the task, not to its duration distribution.
-_CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate", "release", "fixed_start",
-                     "fixed_finish", "priority")
+_CSV_TASK_NUMBERS = ("planned", "existence", "cost_fixed", "cost_rate", "actual_cost", "release",
+                     "fixed_start", "fixed_finish", "priority")
 
 
 def load_scenario(path) -> Project:
@@ -603,6 +604,8 @@ class _Reader:
                 value = self.cost(f"{here}: {key}", entry[key], unit)
                 if value is not None:
                     extra[key] = value
+        if "actual_cost" in entry:
+            _actual_cost(self, here, entry["actual_cost"], extra, "cost_fixed" in entry)
         if "wbs" in entry:
             if isinstance(entry["wbs"], str):
                 extra["wbs"] = entry["wbs"]
@@ -759,13 +762,17 @@ class _Reader:
             return
         try:
             with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-                reader = csv.reader(fh)
-                try:
-                    rows = list(reader)
-                except csv.Error as exc:
-                    self.problem(f"line {reader.line_num}", f"cannot be read as CSV: {exc}",
-                                 label)
-                    return
+                text = fh.read()
+            # Excel writes ';' (and decimal commas) where the decimal separator is a comma
+            delimiter = _csv_delimiter(text)
+            self.csv_decimal_comma = delimiter != ","
+            reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+            try:
+                rows = list(reader)
+            except csv.Error as exc:
+                self.problem(f"line {reader.line_num}", f"cannot be read as CSV: {exc}",
+                             label)
+                return
         except FileNotFoundError:
             self.problem("project.tasks_csv", f"{name!r} not found (looked for {label})")
             return
@@ -808,20 +815,23 @@ class _Reader:
         numbers = {}
         for key in ("duration", "planned", "value", "low", "mode", "high", "lamb",
                     "low_pct", "high_pct", "mean", "sd", "existence", "cost_fixed", "cost_rate",
-                    "release", "fixed_start", "fixed_finish", "priority"):
+                    "actual_cost", "release", "fixed_start", "fixed_finish", "priority"):
             if key in cells:
                 try:
-                    numbers[key] = float(cells[key])
-                except ValueError:
-                    self.problem(here, f"{key} must be a number, got {cells[key]!r}", label)
+                    numbers[key] = _csv_float(cells[key], self.csv_decimal_comma)
+                except ValueError as exc:
+                    self.problem(here, f"{key} must be a number, got {cells[key]!r}{exc}",
+                                 label)
                     return
         for key in ("values", "weights"):
             if key in cells:
                 try:
-                    numbers[key] = [float(x) for x in re.split(r"[;\s]+", cells[key]) if x]
-                except ValueError:
-                    self.problem(here, f"{key} must be numbers separated by ';', "
-                                 f"got {cells[key]!r}", label)
+                    numbers[key] = [_csv_float(x, self.csv_decimal_comma)
+                                    for x in re.split(r"[;\s]+", cells[key]) if x]
+                except ValueError as exc:
+                    sep = "spaces" if self.csv_decimal_comma else "';'"
+                    self.problem(here, f"{key} must be numbers separated by {sep}, "
+                                 f"got {cells[key]!r}{exc}", label)
                     return
         if "dist" in cells:
             if "duration" in numbers:
@@ -852,6 +862,9 @@ class _Reader:
                 value = self.cost(f"{here}: {key}", numbers[key], unit, label)
                 if value is not None:
                     extra[key] = value
+        if "actual_cost" in numbers:
+            _actual_cost(self, here, numbers["actual_cost"], extra, "cost_fixed" in numbers,
+                         label)
         for key in ("release", "fixed_start", "fixed_finish", "priority"):
             if key in numbers:
                 extra[key] = numbers[key]
@@ -885,6 +898,10 @@ class _Reader:
                                  f"{{ id = \"design\", type = \"SS\", lag = 5 }}, got {spec!r}")
         except ModelError as exc:
             self.problem(where, str(exc), label)
+            return
+        if pred not in known and isinstance(spec, str) and (typo := _link_type_typo(spec, known)):
+            self.problem(where, f"unknown link type {typo!r} in {spec.strip()!r} (use FS, SS, "
+                         "FF or SF)", label)
             return
         if pred not in known:
             self.problem(where, f"unknown predecessor {pred!r}"
@@ -1293,6 +1310,98 @@ def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
     if lineno:
         return f"line {lineno}, column {colno}: invalid TOML: {msg}"
     return f"invalid TOML: {msg}"
+
+
+def _actual_cost(reader, here, value, extra, has_fixed, label=None) -> None:
+    """Record a task's ``actual_cost`` in ``extra``: the part of its ``cost_fixed`` already
+    spent (progress), which cost uncertainty leaves unchanged; a problem otherwise."""
+    where = f"{here}: actual_cost"
+    if not _is_number(value) or not math.isfinite(float(value)) or float(value) < 0:
+        reader.problem(where, f"must be a number >= 0 (the cost already spent), got {value!r}",
+                       label)
+        return
+    if not has_fixed:
+        reader.problem(where, "is the part of cost_fixed already spent; give cost_fixed too "
+                       "(at least the actual cost)", label)
+        return
+    fixed = extra.get("cost_fixed")
+    if isinstance(fixed, Fixed) and float(value) > fixed.value:
+        reader.problem(where, f"{float(value):g} is more than cost_fixed {fixed.value:g}, which "
+                       "includes it; cost_fixed is the actual plus the remaining fixed cost",
+                       label)
+        return
+    extra["actual_cost"] = float(value)
+
+
+_TYPO_TAIL = re.compile(r"(?P<sep>\s*)(?P<type>[A-Za-z]{2})\s*(?:[+-].*)?")
+
+
+def _link_type_typo(text: str, known) -> str | None:
+    """The two letters of a mistyped link type in predecessor ``text`` (``"a XS"`` ->
+    ``"XS"``), or None: a known task id, then (after a space, or after a number as in
+    MS Project's ``3XS``) two letters one letter away from FS, SS, FF or SF, then an
+    optional lag. Two other letters ("design qa") stay part of an unknown id."""
+    text = str(text).strip()
+    for end in range(len(text) - 1, 0, -1):
+        head = text[:end].strip()
+        if head not in known:
+            continue
+        m = _TYPO_TAIL.fullmatch(text[end:])
+        if not m or not (m.group("sep") or head[-1:].isdigit()):
+            continue
+        kind = m.group("type")
+        if kind.upper() in LINK_TYPES:
+            continue
+        if any(sum(a != b for a, b in zip(kind.upper(), t)) == 1 for t in LINK_TYPES):
+            return kind
+    return None
+
+
+#: Column separators of a task CSV, tried on its header line.
+_CSV_DELIMITERS = (",", ";", "\t")
+
+
+def _csv_delimiter(text: str) -> str:
+    """The column separator of a task CSV: the one of ``,`` ``;`` and tab that splits its
+    header line into the most known column names (Excel saves "CSV" with ``;`` where the
+    decimal separator is a comma); ``,`` when none does."""
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+
+    def score(delimiter):
+        cells = next(csv.reader([line], delimiter=delimiter), [])
+        known = sum(c.strip().lower() in CSV_COLUMNS for c in cells)
+        return known, len(cells)
+
+    best = max(_CSV_DELIMITERS, key=score)
+    return best if score(best) > (0, 1) else ","
+
+
+_DECIMAL_COMMA = re.compile(r"[+-]?(\d+,\d*|,\d+)(e[+-]?\d+)?", re.IGNORECASE)
+
+
+def _csv_float(text: str, decimal_comma: bool) -> float:
+    """A number from a task CSV cell.
+
+    In a ``;``- or tab-separated file (decimal_comma) ``12,5`` is 12.5, as Excel writes
+    it where the decimal separator is a comma; a number with both ``.`` and ``,``
+    (thousands separators) is refused rather than guessed. In a ``,``-separated file a
+    comma inside a number (a quoted ``"12,5"``) is refused with the fix.
+    """
+    text = text.strip()
+    if "," in text:
+        if decimal_comma and _DECIMAL_COMMA.fullmatch(text):
+            return float(text.replace(",", "."))
+        if decimal_comma:
+            raise ValueError("; write numbers without thousands separators, with a "
+                             "decimal comma or point (12500,5 or 12500.5)")
+        if re.fullmatch(r"[+-]?[\d.,]+", text):
+            raise ValueError("; in a comma-separated file numbers take a decimal point "
+                             f"({text.replace(',', '.')}), or save the file with ';' "
+                             "between columns to keep decimal commas")
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("") from None
 
 
 __all__ = ["load_scenario", "scenario_problems", "parse_predecessor", "parse_lag", "DISTRIBUTIONS"]

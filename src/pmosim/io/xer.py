@@ -2,8 +2,9 @@
 
 An XER file is cp1252 text: an ``ERMHDR`` line, then tables, each a ``%T name`` line,
 a ``%F`` line of tab-separated field names and ``%R`` rows, closed by ``%E``. The
-reader uses PROJECT, CALENDAR, SCHEDOPTIONS, PROJWBS, TASK, TASKPRED, RSRC, RSRCRATE and
-TASKRSRC and reports every other table in the import report. Every number and date it
+reader uses PROJECT, CALENDAR, SCHEDOPTIONS, PROJWBS, TASK, TASKPRED, RSRC, RSRCRATE,
+TASKRSRC, PROJCOST, ROLERATE and CURRTYPE and reports every other table in the import
+report. Every number and date it
 reads is checked: a damaged field is a :class:`~pmosim.errors.ScheduleImportError` that
 names the file, the line, the table, the activity (or other key) and the value.
 
@@ -24,7 +25,8 @@ Mapping onto pmosim's model (one project per import):
   ``"complete"``), ``calendar`` (key of ``project.meta["calendars"]``),
   ``actual_start``/``actual_finish`` (datetime or None), ``constraint`` (None or
   ``(kind, datetime)`` with kind one of ``SNET SNLT FNET FNLT SO FO MSO MFO ALAP``),
-  ``cost``/``actual_cost``/``remaining_cost`` (TASKRSRC sums), and P6's own
+  ``cost``/``actual_cost``/``remaining_cost`` (P6's budgeted, actual and remaining
+  cost: TASKRSRC and PROJCOST sums), and P6's own
   ``tool_start``/``tool_finish`` (``early_start_date``/``early_end_date``), kept as an
   oracle; ``priority`` from ``priority_type`` (``PT_Top`` 900, ``PT_High`` 700,
   ``PT_Normal`` 500, ``PT_Low`` 300, ``PT_Lowest`` 100: higher levels first).
@@ -46,6 +48,13 @@ Mapping onto pmosim's model (one project per import):
   ``fixed_start``/``fixed_finish`` for completed tasks (<= 0). The engine ignores them
   today; ``schedule_dates`` in ``tests/reference_worktime.py`` is the reference
   forward pass with per-task calendars that reproduces P6's early dates.
+- Costs: resource assignments (TASKRSRC: their costs, or quantities times rates where a
+  file has no costs) and expenses (PROJCOST) become ``cost_fixed`` (actual cost, plus
+  remaining cost that does not scale with the duration) and ``cost_rate`` (remaining
+  labour and equipment cost per remaining working day), so that the planned cost is
+  P6's cost at completion (actual + remaining); see :meth:`_Builder.costs` and
+  :mod:`pmosim.io.costs`. ``meta["currency"]`` is the base currency (CURRTYPE) and the
+  import report's ``costs`` section has the totals, P6's budgeted total among them.
 - Edge attributes: ``type``, ``lag`` (days), ``lag_calendar``.
 
 Examples
@@ -92,7 +101,7 @@ _CONSTRAINT = {"CS_MSOA": "SNET", "CS_MSOB": "SNLT", "CS_MEOA": "FNET", "CS_MEOB
 #: P6's activity levelling priorities on MS Project's 0..1000 scale (500 = normal).
 _PRIORITY = {"PT_Top": 900, "PT_High": 700, "PT_Normal": 500, "PT_Low": 300, "PT_Lowest": 100}
 _USED_TABLES = {"PROJECT", "CALENDAR", "SCHEDOPTIONS", "PROJWBS", "TASK", "TASKPRED", "RSRC",
-                "RSRCRATE", "TASKRSRC"}
+                "RSRCRATE", "TASKRSRC", "PROJCOST", "ROLERATE", "CURRTYPE"}
 #: Columns without which a table cannot be read.
 _KEYS = {"PROJECT": ("proj_id",), "CALENDAR": ("clndr_id",), "TASK": ("task_id",),
          "TASKPRED": ("task_id", "pred_task_id"), "RSRC": ("rsrc_id",),
@@ -274,7 +283,7 @@ class _Builder:
 
         wbs_code, wbs_name = _wbs(self.unique("PROJWBS", "wbs_id"),
                                   proj.get("name_sep_char") or ".")
-        costs = self.costs()
+        costs = self.costs(described)
 
         codes = Counter(t.get("task_code") for t in tasks)
         use_code = all(c and n == 1 for c, n in codes.items())
@@ -432,6 +441,9 @@ class _Builder:
         g.calendar = work_calendar(calendars[axis])
         g.start = g.calendar.next_workday(data_date.date())
         resources = self.resources(g, calendars, default_cal)
+        cost_report = self.apply_costs(g, costs)
+        if cost_report["currency"] and cost_report["tasks"]:
+            g.meta.setdefault("currency", cost_report["currency"])
         ignored = sorted(set(tables) - _USED_TABLES)
         statuses = Counter(d["status"] for _, d in g.graph.nodes(data=True)
                            if d["kind"] != "connector")
@@ -443,7 +455,7 @@ class _Builder:
             **resources,
             total_cost=round(sum(d.get("cost", 0.0) for _, d in g.graph.nodes(data=True)), 2),
             data_date=data_date.isoformat(sep=" "), ignored_tables=ignored,
-            duplicate_links=duplicates, external_links=link_missing,
+            duplicate_links=duplicates, external_links=link_missing, costs=cost_report,
         )
         return g
 
@@ -559,17 +571,182 @@ class _Builder:
                         "exceptions": exceptions}
         return out
 
-    def costs(self):
-        out: dict = defaultdict(lambda: {"target": 0.0, "actual": 0.0, "remaining": 0.0})
+    def costs(self, activities) -> dict:
+        """Per activity (``task_id``): budgeted (``target``), ``actual`` and ``remaining``
+        cost of its resource assignments (TASKRSRC) and expenses (PROJCOST), and the part
+        of the remaining cost that scales with the remaining duration
+        (``remaining_time``; see :mod:`pmosim.io.costs`).
+
+        An assignment's costs are its ``target_cost``, ``act_reg_cost`` +
+        ``act_ot_cost`` and ``remain_cost``; a cost field that is absent or empty is its
+        quantity times the assignment's rate (``cost_per_qty`` of TASKRSRC, else the
+        rate of its rate source, ``cost_per_qty_source_type``: the resource's RSRCRATE
+        or the role's ROLERATE row in force at the assignment's start, column by
+        ``rate_type``; overtime times ``ot_factor``). Remaining labour and equipment
+        cost is time-dependent on activities whose duration type keeps the units per
+        time (``DT_FixedDUR2``, P6's default, and ``DT_FixedRate``) when cost and units
+        are linked; materials, fixed-units activities and expenses are not.
+        ``activities`` maps ``task_id`` to its TASK row.
+        """
+        out: dict = defaultdict(lambda: {"target": 0.0, "actual": 0.0, "remaining": 0.0,
+                                         "remaining_time": 0.0, "counts": Counter()})
+        self.cost_counts = Counter()
+        rsrc = {r.get("rsrc_id"): r for r in self.tables.get("RSRC", [])}
+        rates = {"ST_Rsrc": defaultdict(list), "ST_Role": defaultdict(list)}
+        for table, source, key in (("RSRCRATE", "ST_Rsrc", "rsrc_id"),
+                                   ("ROLERATE", "ST_Role", "role_id")):
+            for row in self.tables.get(table, []):
+                at = self.at(table, row, f"{key} {row.get(key)}")
+                rates[source][row.get(key)].append((self.date(row, "start_date", at), row))
+        for rows in (r for by in rates.values() for r in by.values()):
+            rows.sort(key=lambda x: x[0] or _dt.datetime.min)
         for r in self.tables.get("TASKRSRC", []):
             where = self.at("TASKRSRC", r, f"taskrsrc_id {r.get('taskrsrc_id') or '?'} "
                                            f"(task_id {r.get('task_id')})")
             c = out[r.get("task_id")]
-            c["target"] += self.num(r, "target_cost", where, 0.0)
-            c["actual"] += (self.num(r, "act_reg_cost", where, 0.0)
-                            + self.num(r, "act_ot_cost", where, 0.0))
-            c["remaining"] += self.num(r, "remain_cost", where, 0.0)
+            counts = c["counts"]
+            resource = rsrc.get(r.get("rsrc_id"), {})
+            rate = []
+
+            def cost(field, qty_field, overtime=False):
+                if (r.get(field) or "").strip():
+                    return self.num(r, field, where)
+                if not (r.get(qty_field) or "").strip():
+                    return None
+                if not rate:
+                    rate.append(self._assignment_rate(r, resource, rates, where))
+                    counts["assignments_priced_from_rates" if rate[0] is not None
+                           else "assignments_without_costs_or_rates"] += 1
+                if rate[0] is None:
+                    return 0.0
+                factor = 1.0
+                if overtime:
+                    factor = (self.num(r, "ot_factor", where, 0.0, low=0.0)
+                              or self.num(resource, "ot_factor", self.at(
+                                  "RSRC", resource, f"resource {r.get('rsrc_id')}"), 0.0,
+                                  low=0.0) or 1.0)
+                return self.num(r, qty_field, where) * rate[0] * factor
+
+            actual = (cost("act_reg_cost", "act_reg_qty") or 0.0) \
+                + (cost("act_ot_cost", "act_ot_qty", overtime=True) or 0.0)
+            target = cost("target_cost", "target_qty")
+            remaining = cost("remain_cost", "remain_qty")
+            if remaining is None:
+                remaining = max((target or 0.0) - actual, 0.0)
+            c["target"] += target if target is not None else actual + remaining
+            c["actual"] += actual
+            c["remaining"] += remaining
+            material = (r.get("rsrc_type") or resource.get("rsrc_type")) == "RT_Mat"
+            dtype = activities.get(r.get("task_id"), {}).get("duration_type") or "DT_FixedDUR2"
+            if (not material and r.get("cost_qty_link_flag", "Y") != "N"
+                    and dtype in ("DT_FixedDUR2", "DT_FixedRate")):
+                c["remaining_time"] += remaining
+            counts["assignments"] += 1
+        for r in self.tables.get("PROJCOST", []):
+            where = self.at("PROJCOST", r, f"cost_item_id {r.get('cost_item_id') or '?'} "
+                                           f"(expense {r.get('cost_name')!r}, task_id "
+                                           f"{r.get('task_id')})")
+            c = out[r.get("task_id")]
+            if (r.get("target_cost") or "").strip():
+                target = self.num(r, "target_cost", where)
+            else:
+                target = (self.num(r, "target_qty", where, 0.0)
+                          * self.num(r, "cost_per_qty", where, 0.0))
+            actual = self.num(r, "act_cost", where, 0.0)
+            remaining = (self.num(r, "remain_cost", where)
+                         if (r.get("remain_cost") or "").strip() else None)
+            c["target"] += target
+            c["actual"] += actual
+            c["remaining"] += max(target - actual, 0.0) if remaining is None else remaining
+            c["counts"]["expenses"] += 1
         return dict(out)
+
+    def _assignment_rate(self, r, resource, rates, where) -> float | None:
+        """The price per unit of a TASKRSRC row that has quantities but no costs; None
+        when neither the row nor its rate source (RSRCRATE, ROLERATE) has one."""
+        if (r.get("cost_per_qty") or "").strip():
+            return self.num(r, "cost_per_qty", where, low=0.0)
+        source = r.get("cost_per_qty_source_type") or "ST_Rsrc"
+        key = r.get("role_id") if source == "ST_Role" else r.get("rsrc_id")
+        rows = rates.get(source, {}).get(key)
+        if not rows:
+            return None
+        column = {"COST_PER_QTY": "cost_per_qty"}.get(r.get("rate_type") or "COST_PER_QTY")
+        if column is None:
+            match = re.fullmatch(r"COST_PER_QTY([2-5])", r.get("rate_type", ""))
+            if match is None:
+                raise ScheduleImportError(
+                    f"{where}: unknown rate_type {r.get('rate_type')!r}; expected COST_PER_QTY "
+                    "or COST_PER_QTY2 .. COST_PER_QTY5")
+            column = f"cost_per_qty{match.group(1)}"
+        start = (self.date(r, "act_start_date", where) or self.date(r, "restart_date", where)
+                 or self.date(r, "target_start_date", where))
+        end = self.date(r, "reend_date", where) or self.date(r, "target_end_date", where)
+        current = rows[0]
+        for moment, row in rows:
+            if moment is None or start is None or moment <= start:
+                current = (moment, row)
+                continue
+            if end is not None and moment < end:
+                self.cost_counts["assignments_spanning_rate_changes"] += 1
+            break
+        at = self.at("RSRCRATE" if source == "ST_Rsrc" else "ROLERATE", current[1],
+                     f"rate of {'role' if source == 'ST_Role' else 'resource'} {key}")
+        return self.num(current[1], column, at, 0.0, low=0.0)
+
+    def apply_costs(self, g, costs) -> dict:
+        """Task ``cost_fixed``/``cost_rate`` from :meth:`costs`; the report's cost section."""
+        from .costs import cost_summary, set_task_cost
+        budgeted = actual = 0.0
+        counts = Counter(self.cost_counts)
+        for task_id, tid in self.ids.items():
+            c = costs.get(task_id)
+            if c is None:
+                continue
+            budgeted += c["target"]
+            actual += c["actual"]
+            counts.update(c["counts"])
+            set_task_cost(g.graph, tid, actual=c["actual"],
+                          remaining_fixed=c["remaining"] - c["remaining_time"],
+                          remaining_time=c["remaining_time"], warnings=self.warnings)
+        spanning = counts.pop("assignments_spanning_rate_changes", 0)
+        orphans = sum(1 for r in self.tables.get("PROJCOST", [])
+                      if r.get("task_id") not in self.ids)
+        if orphans:
+            self.warnings.append(f"{orphans} PROJCOST expenses refer to no activity of this "
+                                 "project and were ignored")
+        if counts.get("assignments_without_costs_or_rates"):
+            self.warnings.append(
+                f"{counts['assignments_without_costs_or_rates']} resource assignments have "
+                "quantities but neither costs nor rates (cost_per_qty, RSRCRATE, ROLERATE; a "
+                "file exported without cost access looks like this); their costs are 0")
+        if counts.get("assignments_priced_from_rates"):
+            self.warnings.append(
+                f"{counts['assignments_priced_from_rates']} resource assignments have no costs "
+                "in TASKRSRC; priced as their quantities times their rates (cost_per_qty, "
+                "RSRCRATE or ROLERATE)")
+        if spanning:
+            self.warnings.append(
+                f"{spanning} resource assignments priced from RSRCRATE/ROLERATE span a change "
+                "of rate; each is priced at the rate in force at its start (P6 prices each "
+                "period at its own rate)")
+        currency = next((r.get("curr_short_name") for r in self.tables.get("CURRTYPE", [])
+                         if _is_one(r.get("base_exch_rate"))), None)
+        costed = counts.get("assignments") or counts.get("expenses")
+        return cost_summary(g.graph, actual=actual, budgeted=budgeted if costed else None,
+                            currency=currency,
+                            assignments=counts.get("assignments", 0),
+                            assignments_priced_from_rates=counts.get(
+                                "assignments_priced_from_rates", 0),
+                            expenses=counts.get("expenses", 0))
+
+
+def _is_one(text) -> bool:
+    """Whether ``text`` is the number 1 (the base currency's exchange rate)."""
+    try:
+        return float(text) == 1.0
+    except (TypeError, ValueError):
+        return False
 
 
 def _standard_calendar() -> dict:

@@ -38,7 +38,7 @@ def add_task_costs(m, grid, exist_on, w):
     runs, but its code slowed the plain pass by ~15 % (measured).
     """
     es, ef, dur, ex, cfix, crate, occ, rcost = w.es, w.ef, w.dur, w.ex, w.costs.cfix, w.costs.crate, w.occ, w.costs.rcost
-    cash = w.costs.cash
+    cash, tcost = w.costs.cash, w.costs.tcost
     cost_fix, cost_rate, crate_code, crate_par = m.cost_fix, m.cost_rate, m.crate_code, m.crate_par
     risk_ptr, risk_idx, risk_share = m.cost_risk_ptr, m.cost_risk_idx, m.cost_risk_share
     # rows are .simd vectors; only the scatter into ``cash`` goes lane by lane, from
@@ -94,6 +94,7 @@ def add_task_costs(m, grid, exist_on, w):
             slope = vadd(slope, vselect_gt(span, zero, vdiv(lump, vselect_gt(span, zero, span, one)),
                                            zero))
         cost_sum = vadd(cost_sum, d0)
+        vstore(tcost, j, d0)
         fs = vceil(vmul(a, inv_dt))
         # a ramp from a to b, or (b <= a) a step of d0 at the first grid point at or after a
         xa = vselect_gt(b, a, vadd(vfloor(vmul(a, inv_dt)), one), fs)

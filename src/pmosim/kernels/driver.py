@@ -17,6 +17,7 @@ from .draws import draw_block, sample_durations
 from .levelling import level_lanes, make_lev_work
 from .passes import backward_pass, forward_pass
 from .passes_cal import passes_cal
+from .sensitivity import add_sensitivity, flush_sensitivity
 from .work import make_work
 
 
@@ -48,7 +49,12 @@ def run_span(draws, links, unc, costs, cal, lev, grid, span, totals, rows):
     n_iter, chunk = span.n_iter, span.chunk
     n_chunks = (n_iter + chunk - 1) // chunk
     hist_top = totals.hist.shape[1] - 1.0    # the overflow column
-    w = make_work(draws, unc, costs, cal)
+    sens_on = totals.sens.dur.shape[1] > 0
+    n_sens = 0
+    if sens_on:
+        n_sens = totals.sens.dur.shape[0] // 2 * draws.dur_code.shape[0] + \
+            totals.sens.cost.shape[0] // 2 * totals.sens.cost.shape[1]
+    w = make_work(draws, unc, costs, cal, n_sens)
     if lev is not None:
         lw = make_lev_work(lev, draws.dur_code.shape[0])
     exist_on = False
@@ -77,8 +83,12 @@ def run_span(draws, links, unc, costs, cal, lev, grid, span, totals, rows):
                 if costs is not None:
                     add_task_costs(costs, grid, exist_on, w)
                     cost_of_lanes(costs, grid, w, nl, totals)
+                if sens_on:
+                    add_sensitivity(grid.sens, w, nl, lev is None, costs is not None, b0, rows)
                 _write_rows(draws, w, b0, nl, costs is not None, rows)
             flush_lane_sums(w.lsum, w.hbin, min(SUPER, c1 - s0), totals)
+            if sens_on:
+                flush_sensitivity(w.ssum, totals)
             if lev is not None:
                 normalise_fixed(totals.lev.delay)
 

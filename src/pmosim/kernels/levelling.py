@@ -425,7 +425,8 @@ def level_lanes(lev, links, unc, grid, w, lw, nl, sub, hist_top, totals):
                 crit = vselect_gt(vload(w.ex, p), vsplat(0.0), crit, vsplat(0.0))
         add_task_stats(e, f, crit, nl, w.lsum, LSUM_ROWS * p, grid.start_shift[p],
                        grid.finish_shift[p], grid.mom_scale[p], grid.hist_lo[p],
-                       grid.hist_scale[p], w.hbin, sub * n + p, hist_top)
+                       grid.hist_scale[p], grid.start_lo[p], grid.start_scale[p], w.hbin,
+                       sub * n + p, hist_top, w.crit, p)
 
 
 @njit(**JIT)

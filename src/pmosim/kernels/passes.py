@@ -101,6 +101,7 @@ def backward_pass(m, unc, grid, w, n_lanes, acc, sub, top):
         exist_on = unc.exist_on
     s_shift, f_shift, mom_scale = grid.start_shift, grid.finish_shift, grid.mom_scale
     hist_lo, hist_scale = grid.hist_lo, grid.hist_scale
+    start_lo, start_scale, crit_rows = grid.start_lo, grid.start_scale, w.crit
     zero = vsplat(0.0)
     one = vsplat(1.0)
     pfv = vload(pf, 0)
@@ -121,7 +122,8 @@ def backward_pass(m, unc, grid, w, n_lanes, acc, sub, top):
                 # all ones without existence draws: not read, 128 KB less per block)
                 crit = vselect_gt(vload(ex, p), zero, crit, zero)
             add_task_stats(e, f, crit, n_lanes, lsum, LSUM_ROWS * p, s_shift[p], f_shift[p],
-                            mom_scale[p], hist_lo[p], hist_scale[p], hbin, sub * n + p, top)
+                           mom_scale[p], hist_lo[p], hist_scale[p], start_lo[p], start_scale[p],
+                           hbin, sub * n + p, top, crit_rows, p)
         k0, k1 = pred_ptr[p], pred_ptr[p + 1]
         if k1 == k0:
             continue
@@ -148,7 +150,7 @@ def deterministic_pass(draws, m, grid, dur1, lag1):
     Returns early start, early finish, late finish (float64[n_tasks] each) and the
     project finish.
     """
-    w = make_work(draws, None, None, None)
+    w = make_work(draws, None, None, None, 0)
     for p in range(dur1.shape[0]):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):

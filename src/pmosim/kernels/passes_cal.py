@@ -162,7 +162,7 @@ def _move_alap(m, cm, w, p):
 
 
 @njit(**JIT)
-def backward_pass_cal(m, cm, w):
+def backward_pass_cal(m, cm, w, bounds):
     """Late start/finish (elapsed hours) and total float of the wall-clock mode.
 
     Mirrors :func:`forward_pass_cal`: a task's late finish is the earliest bound
@@ -174,10 +174,16 @@ def backward_pass_cal(m, cm, w):
     measured in working days of the task's own calendar:
     ``(work(lf) - work(ef)) / hours_per_day``. Writes ``w.lf``, ``w.ls`` and ``w.tf``.
 
-    Constraints act on the early dates only: late dates come from the successors
-    and the project finish alone (P6 also applies finish-on and must-finish
-    constraints to late dates; pmosim does not), and a completed task's late dates
-    are those its successors allow.
+    With ``bounds`` (the deterministic schedule of :func:`pmosim.cpm`), constraints act
+    on the late dates as P6 and MS Project apply them: a late finish is at most a
+    finish-no-later-than, finish-on, must-finish-on date or deadline (``hi_finish``),
+    a late start at most a start-no-later-than, start-on or must-start-on date
+    (``hi_start``); a mandatory one sets the late date whatever the successors allow.
+    Float then goes negative where logic cannot meet a constraint. A completed task
+    has no float (NaN) and late dates equal to its actual ones, and bounds none of
+    its predecessors. Without ``bounds`` (the simulation) late dates come from the
+    successors and the project finish alone: criticality says what drives the
+    finish.
     """
     dur, lf, ls, tf, lagv = w.dur, w.lf, w.cal.ls, w.cal.tf, w.lagv
     tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
@@ -190,14 +196,26 @@ def backward_pass_cal(m, cm, w):
         hp = cm.cal_hpd[c]
         kind = cm.task_kind[p]
         els = cm.el_scale[p]
+        done = bounds and not np.isnan(cm.fix_ef[p])
+        if done:
+            for lane in range(LANES):
+                lf[p, lane] = w.ef[p, lane]
+                ls[p, lane] = w.es[p, lane]
+                tf[p, lane] = np.nan
+            continue
+        hi_s = cm.hi_start[p] if bounds else np.inf
+        hi_f = cm.hi_finish[p] if bounds else np.inf
+        fixed = bounds and cm.hi_fixed[p]
         for lane in range(LANES):
             x = lf[p, lane]
+            if hi_f < np.inf:
+                x = hi_f if fixed else min(x, hi_f)
             wx = work(tab, wk, ptr, wptr, rng, c, x)
             if kind != KIND_CONNECTOR:
                 # a late finish is shown at the end of the task's working time (which
                 # has the same working hours done)
                 x = finish_at(tab, wk, ptr, wptr, rng, c, wx)
-                lf[p, lane] = x
+            lf[p, lane] = x
             if kind != KIND_TASK:
                 ls[p, lane] = x
             elif not np.isnan(els):
@@ -205,6 +223,23 @@ def backward_pass_cal(m, cm, w):
             else:
                 dh = dur[p, lane] * hp
                 ls[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wx - dh) if dh > 0.0 else x
+                if bounds and dh <= 0.0:
+                    # a start milestone shows its late date at the start of the next
+                    # working period, as its early one (the same working time)
+                    ls[p, lane] = lf[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wx)
+            if hi_s < np.inf and (fixed or ls[p, lane] > hi_s):
+                # a late start bound: the late finish is the duration after it
+                ws = work(tab, wk, ptr, wptr, rng, c, hi_s)
+                ls[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, ws)
+                if kind != KIND_TASK:
+                    lf[p, lane] = ls[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, ws)
+                elif not np.isnan(els):
+                    lf[p, lane] = ls[p, lane] + dur[p, lane] * els
+                else:
+                    dh = dur[p, lane] * hp
+                    lf[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, ws + dh) if dh > 0.0 \
+                        else ls[p, lane]
+                wx = work(tab, wk, ptr, wptr, rng, c, lf[p, lane])
             tf[p, lane] = (wx - work(tab, wk, ptr, wptr, rng, c, w.ef[p, lane])) / hp
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
@@ -253,7 +288,7 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
     calendar) <= CRITICAL_RTOL * max(1, finish in axis working days).
     """
     forward_pass_cal(m, unc, cm, w, sub)
-    backward_pass_cal(m, cm, w)
+    backward_pass_cal(m, cm, w, False)
     to_axis_days(cm, w.es)
     to_axis_days(cm, w.ef)
     to_axis_days(cm, w.lf)
@@ -273,10 +308,8 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
         for p in range(dur.shape[0]):
             for lane in range(LANES):
                 lf[p, lane] = es[p, lane] + dur[p, lane] + tf[p, lane]
-            accumulate_task(p, dur, es, ef, lf, w.ex, tol, n_lanes, w.lsum, grid.start_shift[p],
-                            grid.finish_shift[p], grid.mom_scale[p], grid.hist_lo[p],
-                            grid.hist_scale[p],
-                            w.hbin, sub * dur.shape[0] + p, hist_top)
+            accumulate_task(p, dur, es, ef, lf, w.ex, tol, n_lanes, w.lsum, grid, w.hbin,
+                            sub * dur.shape[0] + p, hist_top, w.crit)
 
 
 @njit(**JIT)
@@ -284,22 +317,80 @@ def deterministic_pass_cal(draws, m, cm, grid, dur1, lag1):
     """:func:`deterministic_pass` of the wall-clock mode.
 
     Returns early start, early finish, late start, late finish (float64[n_tasks]
-    each, elapsed hours), total float (working days of each task's calendar), the
-    same four dates in working days of the axis calendar, the project finish in
-    elapsed hours and in axis working days, and the durations (working days of each
-    task's calendar; a completed task's actual one).
+    each, elapsed hours; late dates with the constraints' late bounds, see
+    :func:`backward_pass_cal`), total float (working days of each task's calendar,
+    with the bounds; NaN for a completed task), the four dates in working days of the
+    axis calendar (late dates without the bounds, as the simulation has them), the
+    project finish in elapsed hours and in axis working days, the durations
+    (working days of each task's calendar; a completed task's actual one), the late
+    start and late finish with the bounds in axis working days, and the free float
+    (working days of each task's calendar: how far its early finish may move before
+    it delays a successor's early date or the project finish; NaN when complete).
     """
-    w = make_work(draws, None, None, cm)
+    w = make_work(draws, None, None, cm, 0)
     for p in range(dur1.shape[0]):
         w.dur[p, :] = dur1[p]
     for r in range(lag1.shape[0]):
         w.lag[r + 1, :] = lag1[r]
     # non-literal arguments: the same compiled passes as the simulation's (see draws._I)
     forward_pass_cal(m, None, cm, w, np.int64(-1))
-    backward_pass_cal(m, cm, w)
+    ff = _free_float(m, cm, w)
+    backward_pass_cal(m, cm, w, np.bool_(True))
     hours = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.cal.ls[:, 0].copy(), w.lf[:, 0].copy())
+    tf_late = w.cal.tf[:, 0].copy()
     pf = w.pf[0]
     passes_cal(m, None, cm, grid, w, np.int64(-1), np.int64(1), np.bool_(False), 0.0)
-    return (hours[0], hours[1], hours[2], hours[3], w.cal.tf[:, 0].copy(), w.es[:, 0].copy(),
-            w.ef[:, 0].copy(), w.cal.ls[:, 0].copy(), w.lf[:, 0].copy(), pf, w.pf[0],
-            w.dur[:, 0].copy())
+    out = (w.es[:, 0].copy(), w.ef[:, 0].copy(), w.cal.ls[:, 0].copy(), w.lf[:, 0].copy(),
+           w.pf[0], w.dur[:, 0].copy())
+    late = np.empty((2, hours[0].shape[0], LANES))
+    for p in range(hours[0].shape[0]):
+        late[0, p, :] = hours[2][p]
+        late[1, p, :] = hours[3][p]
+    to_axis_days(cm, late[0])
+    to_axis_days(cm, late[1])
+    return (hours[0], hours[1], hours[2], hours[3], tf_late, out[0], out[1], out[2], out[3],
+            pf, out[4], out[5], late[0, :, 0].copy(), late[1, :, 0].copy(), ff)
+
+
+@njit(**JIT)
+def _free_float(m, cm, w):
+    """Free float of every task (lane 0, after the forward pass; see
+    :func:`deterministic_pass_cal`): from each successor link, the latest finish that
+    keeps the successor's early date (its start for FS/SS, its finish for FF/SF),
+    computed back through the lag as the backward pass does; without successors, the
+    project finish."""
+    n = w.dur.shape[0]
+    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    es, ef, dur, lagv = w.es, w.ef, w.dur, w.lagv
+    out = np.empty(n)
+    for q in range(n):
+        if not np.isnan(cm.fix_ef[q]):
+            out[q] = np.nan
+            continue
+        qc = cm.task_cal[q]
+        qhp = cm.cal_hpd[qc]
+        q_task = cm.task_kind[q] == KIND_TASK
+        qels = cm.el_scale[q]
+        latest = w.pf[0]
+        for j in range(cm.succ_ptr[q], cm.succ_ptr[q + 1]):
+            k = cm.succ_link[j]
+            s = np.searchsorted(m.pred_ptr, k, side="right") - 1
+            t = m.pred_type[k]
+            lc = cm.lag_cal[k]
+            lh = cm.cal_hpd[lc]
+            el = cm.lag_el[k]
+            _link_lag_cal(m.pred_lag, m.pred_lagrow, w.lag, k, lagv)
+            b = es[s, 0] if t == FS or t == SS else ef[s, 0]
+            if not np.isnan(el):
+                b -= lagv[0] * el
+            elif lagv[0] * lh != 0.0:
+                b = shift(tab, wk, ptr, wptr, rng, lc, b, -lagv[0] * lh)
+            if (t == SS or t == SF) and q_task:
+                if not np.isnan(qels):
+                    b += dur[q, 0] * qels
+                elif dur[q, 0] > 0.0:
+                    b = shift(tab, wk, ptr, wptr, rng, qc, b, dur[q, 0] * qhp)
+            latest = min(latest, b)
+        out[q] = (work(tab, wk, ptr, wptr, rng, qc, latest)
+                  - work(tab, wk, ptr, wptr, rng, qc, ef[q, 0])) / qhp
+    return out

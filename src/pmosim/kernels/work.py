@@ -48,12 +48,15 @@ class Work(NamedTuple):
     lsum: np.ndarray      # float64[LSUM_ROWS * n, LSUM_LANES] per-lane running sums of each
                           #                       task over the current super-block (see
                           #                       accumulate_task)
-    hbin: np.ndarray      # uint8[N_SUB * n, LANES] finish-histogram bin of each task in each
-                          #                       iteration of the current super-block, row
-                          #                       sub * n + p: one sub-block's bins are
-                          #                       contiguous (16 KB at 1,000 tasks, not a
-                          #                       line per task)
-    costs: "CostWork"     # the cost stage's rows
+    hbin: np.ndarray      # uint8[2 * N_SUB * n, LANES] finish-histogram bin of each task in
+                          #                       each iteration of the current super-block,
+                          #                       row sub * n + p (one sub-block's bins are
+                          #                       contiguous: 16 KB at 1,000 tasks, not a
+                          #                       line per task); then the start bins
+    crit: np.ndarray      # float64[n]            1 when the task is critical (as counted)
+    ssum: np.ndarray      # float64[4 n + 3 C, LANES] per-lane sensitivity sums of the
+                          #                       current super-block (0 rows without)
+    costs: "CostWork"     # the cost stage's rows (tcost: each costed task's cost)
     cal: "CalWork"        # the wall-clock passes' rows
 
 
@@ -67,6 +70,7 @@ class CostWork(NamedTuple):
     rcost: np.ndarray     # float64[R]            sampled risk cost impacts
     pcost: np.ndarray     # float64[1]            sampled project cost rate
     cost: np.ndarray      # float64[LANES]        project cost
+    tcost: np.ndarray     # float64[C]            cost of each costed task
     cash: np.ndarray      # float64[LANES, CASH_PERIODS + 2, 2] cash flow: slope and
                           #                       slope * time deposits (+ a spill cell)
 
@@ -81,8 +85,9 @@ class CalWork(NamedTuple):
 
 
 @njit(**JIT)
-def make_work(draws, unc, costs, cal):
-    """Allocate one thread's :class:`Work` arrays (``unc``, ``costs``, ``cal`` may be None)."""
+def make_work(draws, unc, costs, cal, n_sens):
+    """Allocate one thread's :class:`Work` arrays (``unc``, ``costs``, ``cal`` may be None;
+    ``n_sens`` rows of sensitivity sums)."""
     n = draws.dur_code.shape[0]
     n_br = n_risk = n_drv = n_ex = 0
     if unc is not None:
@@ -112,9 +117,11 @@ def make_work(draws, unc, costs, cal):
         np.empty((n_br, LANES)), np.empty((n_risk, LANES)), np.empty((n_risk, LANES)),
         np.zeros((n_risk, LANES)), np.zeros((n_risk, LANES)), np.empty((n_drv, LANES)),
         np.empty((n_drv, LANES)), np.ones((n_drv, LANES)), np.empty((gmax, LANES)),
-        new_lane_sums(n), np.zeros((N_SUB * n, LANES), dtype=np.uint8),
+        new_lane_sums(n), np.zeros((2 * N_SUB * n, LANES), dtype=np.uint8),
+        np.zeros((n, LANES)), np.zeros((n_sens, LANES)),
         CostWork(np.empty((4, LANES)), np.empty((n_cfix, LANES)), np.empty((n_crate, LANES)),
                  np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
+                 np.zeros((0 if costs is None else costs.cost_pos.shape[0], LANES)),
                  np.zeros((LANES, CASH_PERIODS + 2, 2))),
         CalWork(np.empty(LANES), np.empty(LANES), np.empty((n_cal, LANES)),
                 np.empty((n_cal, LANES))),
