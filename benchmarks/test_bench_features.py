@@ -76,17 +76,33 @@ def test_features(benchmark, record_rate, variant):
                             project.graph.number_of_edges(), ITERATIONS, seconds)
 
 
-@pytest.mark.parametrize("sensitivity", [True, False], ids=["on", "off"])
-def test_sensitivity_cost(benchmark, record_rate, sensitivity):
+def _simulate_and_read_ranks(project, n, **kwargs):
+    result = pmosim.simulate(project, n, **kwargs)
+    result.sensitivity.cri_tau      # the rank measures are computed when first read
+    return result
+
+
+@pytest.mark.parametrize("variant", ["off", "on", "on+ranks"])
+def test_sensitivity_cost(benchmark, record_rate, variant):
     """What the sensitivity stage costs (issue 16: under 1.3x of a plain run, else off by
-    default): the plain model with ``sensitivity`` on (the default) and off, same process."""
+    default): the plain model with ``sensitivity`` off, on (the default: streamed
+    measures, paths, kept sample), and on with the rank measures read (Spearman and
+    Kendall on the kept sample, computed on first read), same process."""
     project = _plain()
-    pmosim.simulate(project, 256, seed=1, threads=THREADS, sensitivity=sensitivity)
+    on = variant != "off"
+    run = _simulate_and_read_ranks if variant == "on+ranks" else pmosim.simulate
+    pmosim.simulate(project, 256, seed=1, threads=THREADS, sensitivity=on)
     benchmark.group = "sensitivity stage (1,000 tasks)"
-    benchmark.pedantic(pmosim.simulate, args=(project, ITERATIONS),
-                       kwargs=dict(seed=1, threads=THREADS, sensitivity=sensitivity),
+    benchmark.pedantic(run, args=(project, ITERATIONS),
+                       kwargs=dict(seed=1, threads=THREADS, sensitivity=on),
                        rounds=ROUNDS, iterations=1)
-    record_rate("sensitivity on vs off", "pmosim" if sensitivity else "numpy", 1_000,
-                project.graph.number_of_edges(), ITERATIONS, benchmark.stats.stats.min,
-                note="sensitivity rows: 'pmosim' is the run with the sensitivity stage, "
-                     "'numpy' the same run without it; ratio < 1 is the slowdown")
+    note = ("sensitivity rows: 'pmosim' is the run with the sensitivity stage (and with its "
+            "rank measures read), 'numpy' the same run without it; ratio < 1 is the slowdown")
+    seconds = benchmark.stats.stats.min
+    n_links = project.graph.number_of_edges()
+    if variant == "off":
+        for case in ("sensitivity on vs off", "sensitivity+ranks vs off"):
+            record_rate(case, "numpy", 1_000, n_links, ITERATIONS, seconds)
+    else:
+        case = "sensitivity on vs off" if variant == "on" else "sensitivity+ranks vs off"
+        record_rate(case, "pmosim", 1_000, n_links, ITERATIONS, seconds, note=note)

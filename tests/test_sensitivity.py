@@ -245,3 +245,37 @@ def test_top_and_frame():
     assert list(frame.index) == res.task_ids
     assert_array_equal(frame["cri_r"].to_numpy(), s.cri_r)
     assert isinstance(frame, pd.DataFrame)
+
+
+@pytest.mark.parametrize("k", [2, 3, 7, 50, 333])
+def test_rank_kernel_equals_scipy_with_ties(k):
+    """kernels.rank.spearman_kendall (average ranks; Knight's merge sort) against scipy's
+    spearmanr and tau-b, on samples with many ties in both variables and a constant row
+    (NaN, as scipy)."""
+    from scipy import stats as sps
+    from pmosim.kernels.rank import spearman_kendall
+    r = np.random.default_rng(k)
+    x = r.integers(0, 5, size=(6, k)).astype(float)
+    x[4] = r.normal(size=k)
+    x[5] = 2.0
+    y = r.integers(0, 4, size=k).astype(float)
+    y[0] = y[-1] + 1.0           # y varies
+    rho, tau = spearman_kendall(x, y)
+    with np.errstate(invalid="ignore"):
+        ref_tau = np.array([sps.kendalltau(x[j], y).statistic for j in range(6)])
+        ref_rho = np.array([sps.spearmanr(x[j], y).statistic if np.ptp(x[j]) > 0 else np.nan
+                            for j in range(6)])
+    assert_allclose(tau, ref_tau, rtol=1e-12, atol=1e-15, equal_nan=True)
+    assert_allclose(rho, ref_rho, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def test_rank_measures_do_not_depend_on_threads():
+    from pmosim import stats
+    r = np.random.default_rng(3)
+    x = r.normal(size=(400, 300))
+    x[:, 7] = 1.0
+    y = x[:, 0] + r.normal(size=400)
+    one = stats.rank_cruciality(x, y, threads=1)
+    two = stats.rank_cruciality(x, y, threads=3)
+    assert_array_equal(one[0], two[0]) and assert_array_equal(one[1], two[1])
+    assert one[0][7] == 0 and one[1][7] == 0

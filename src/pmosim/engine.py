@@ -29,9 +29,9 @@ from .layout import (
 from .model import Project, as_project
 from .progress import progress_bar
 from .results import (
-    CriticalPath, MergeBias, SensitivityStats,
-    CashFlow, CorrelationStats, CPMResult, LevellingStats, RankedRisk, ResourceStats,
-    RiskRanking, RiskStats, SampleStats, SimulationResult, TaskStats, TimeStats,
+    CashFlow, Comparison, CorrelationStats, CPMResult, CriticalPath, LevellingStats, MergeBias,
+    PrecisionRun, RankedRisk, RankSample, ResourceStats, RiskRanking, RiskStats, SampleStats,
+    SensitivityStats, SimulationResult, TaskStats, TimeStats,
 )
 
 #: Bins of the per-task finish histograms (plus one open-ended bin at each end).
@@ -785,15 +785,16 @@ def _sensitivity_stats(job, run, node, n_iter, kinds, criticality):
         si = m4 / (sg.pf_scale * mean_t) if mean_t != 0 else np.full(len(node), np.nan)
     rows = run.rows
     k = rows.sdur.shape[0]
-    sample_t = finish[:k]
-    cri_rho = stats.rank_cruciality(rows.sdur[:, node], sample_t, "spearman")
-    cri_tau = stats.rank_cruciality(rows.sdur[:, node], sample_t, "kendall")
-    cost = {}
+    cost_r = None
+    cost_sample = {}
     if run.kernel.cost_on:
-        cost = _cost_cruciality(job, run, node, n_iter)
+        cost_r = _cost_cruciality(run, node, n_iter)
+        cost_sample = dict(cost_x=rows.scost, cost_y=rows.cost[:k].copy(),
+                           cost_node=np.argsort(node)[run.kernel.costs.cost_pos])
     return SensitivityStats(
         ids=compiled.task_ids, names=compiled.names, ci=criticality, si=si, ssi=ssi,
-        cri_r=cri_r, cri_rho=cri_rho, cri_tau=cri_tau, sample_size=int(k), kinds=kinds, **cost)
+        cri_r=cri_r, ranks=RankSample(rows.sdur, node, finish[:k].copy(), **cost_sample),
+        sample_size=int(k), cost_cri_r=cost_r, kinds=kinds)
 
 
 def _ratio(a, b):
@@ -811,24 +812,20 @@ def _cruciality(cov, sd_x, sd_y):
     return np.where(sd_y > 0, r, np.nan)
 
 
-def _cost_cruciality(job, run, node, n_iter) -> dict:
-    """Cruciality of each costed task's cost against the project cost (NaN elsewhere)."""
+def _cost_cruciality(run, node, n_iter) -> np.ndarray:
+    """|Pearson r| of each costed task's cost against the project cost, node order (NaN
+    for a task without cost)."""
     sg, acc, rows = run.grid.sens, run.totals.sens.cost, run.rows
-    n = len(node)
     pos = run.kernel.costs.cost_pos
     m1, m2, m3 = (stats.fixed_point_total(acc[r], acc[r + 1]) / n_iter
                   for r in range(0, acc.shape[0], 2))
     cost = rows.cost
     kk = (cost - sg.pc_shift) * sg.pc_scale
-    sd_k = float(np.std(cost))
     var_c = np.maximum(m2 - m1 * m1, 0.0) / sg.cost_scale ** 2
     cov = (m3 - m1 * float(np.mean(kk))) / (sg.cost_scale * sg.pc_scale)
-    by_pos = {name: np.full(n, np.nan) for name in ("cost_cri_r", "cost_cri_rho", "cost_cri_tau")}
-    by_pos["cost_cri_r"][pos] = _cruciality(cov, np.sqrt(var_c), sd_k)
-    k = rows.scost.shape[0]
-    by_pos["cost_cri_rho"][pos] = stats.rank_cruciality(rows.scost, cost[:k], "spearman")
-    by_pos["cost_cri_tau"][pos] = stats.rank_cruciality(rows.scost, cost[:k], "kendall")
-    return {name: arr[node] for name, arr in by_pos.items()}
+    by_pos = np.full(len(node), np.nan)
+    by_pos[pos] = _cruciality(cov, np.sqrt(var_c), float(np.std(cost)))
+    return by_pos[node]
 
 
 def _critical_paths(run, compiled, es0, n_iter) -> list:
@@ -1211,7 +1208,6 @@ def simulate_to_precision(model, precision: float, *,
         raise SimulationError(f"start_iterations ({start:,}) is more than max_iterations "
                               f"({max_iter:,}); raise max_iterations or start lower")
     from .layout import SUPER
-    from .results import PrecisionRun
 
     backend, rest = _backend_kwargs(dict(kwargs))
     seed_used = resolve_seed(seed)[0]
@@ -1299,7 +1295,6 @@ def compare(model, modes=("pre", "post"), iterations: int = 10_000, *, seed=None
     >>> c.deltas()["post"]["finish"]["P80"] < 0
     True
     """
-    from .results import Comparison
 
     mode_list = parse_modes(modes)
     if "risks" in kwargs:

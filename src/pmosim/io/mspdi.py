@@ -72,17 +72,12 @@ import datetime as _dt
 import math
 import re
 from collections import Counter
-from xml.etree.ElementTree import ParseError
-
-import defusedxml
-import defusedxml.ElementTree as DET
-
 from ..distributions import Fixed
 from ..errors import ScheduleImportError
 from ..model import Project
 from ._common import (MAX_DAYS, ImportedResource, add_connector, add_resources, axis_days,
                       capacity_steps, engine_hints, import_report, model_errors, parse_date,
-                      parse_int, parse_number, read_bytes, show, work_calendar)
+                      parse_int, parse_number, parse_xml, read_bytes, show, work_calendar)
 from ._splits import keep_splits
 from .costs import cost_summary, set_task_cost
 
@@ -107,21 +102,7 @@ def read_mspdi(path) -> Project:
         Missing file, malformed XML, a DTD or entity declaration (refused, never
         expanded), not an MSPDI ``<Project>``, a link to an unknown task.
     """
-    data = read_bytes(path, "MS Project XML")
-    try:
-        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DTDForbidden:
-        raise ScheduleImportError(
-            f"{path}: refused: the XML declares a DTD (<!DOCTYPE ...>), which MS Project "
-            "never writes; pmosim does not expand XML entities or fetch external "
-            "references (billion-laughs and external-entity protection)") from None
-    except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden,
-            defusedxml.DefusedXmlException) as exc:
-        raise ScheduleImportError(
-            f"{path}: refused: the XML uses entities or external references ({exc}); "
-            "pmosim does not expand them") from None
-    except ParseError as exc:
-        raise ScheduleImportError(f"{path}: not well-formed XML: {exc}") from None
+    root = parse_xml(read_bytes(path, "MS Project XML"), path, "MS Project")
     ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     if root.tag.split("}")[-1] != "Project":
         raise ScheduleImportError(

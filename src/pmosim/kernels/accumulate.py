@@ -163,26 +163,27 @@ def flush_lane_sums(lsum, hbin, n_live, totals):
                 add_fixed(mom, 2 * q, p, t)
             else:
                 crit[p] += np.int64(t)
-        fmin = tmin[p]
-        fmax = tmax[p]
-        for lane in range(LSUM_LANES):
-            fmin = min(fmin, lsum[r + 5, lane])
-            fmax = max(fmax, lsum[r + 6, lane])
-        tmin[p] = fmin
-        tmax[p] = fmax
-        emin = smin[p]
-        emax = smax[p]
-        for lane in range(LSUM_LANES):
-            emin = min(emin, lsum[r + 7, lane])
-            emax = max(emax, lsum[r + 8, lane])
-        smin[p] = emin
-        smax[p] = emax
+        _fold_extremes(lsum, r + 5, tmin, tmax, p)
+        _fold_extremes(lsum, r + 7, smin, smax, p)
         for sub in range((n_live + LANES - 1) // LANES):
             h = sub * n + p
             for lane in range(min(LANES, n_live - sub * LANES)):
                 hist[p, hbin[h, lane]] += 1
                 shist[p, hbin[h + half, lane]] += 1
     reset_lane_sums(lsum)
+
+
+@njit(**JIT)
+def _fold_extremes(lsum, row, lo, hi, p):
+    """``lo[p]`` and ``hi[p]`` take the least of lane row ``row`` and the greatest of row
+    ``row + 1`` of the lane sums."""
+    x = lo[p]
+    y = hi[p]
+    for lane in range(LSUM_LANES):
+        x = min(x, lsum[row, lane])
+        y = max(y, lsum[row + 1, lane])
+    lo[p] = x
+    hi[p] = y
 
 
 @njit(**JIT)

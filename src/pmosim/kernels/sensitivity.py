@@ -13,7 +13,9 @@ from numba import njit
 from ..layout import SENS_COST_ROWS, SENS_DUR_ROWS
 from . import JIT, LANES
 from .accumulate import add_fixed, normalise_fixed
-from .vector import vadd, vdiv, vkeep, vload, vmax, vmul, vselect_gt, vsplat, vstore, vsub
+from .vector import (
+    lane_u64, vadd, vdiv, vkeep, vload, vmax, vmul, vselect_gt, vsplat, vstore, vsub,
+)
 
 
 @njit(**JIT)
@@ -75,12 +77,17 @@ def add_sensitivity(sg, w, nl, si_on, cost_on, b0, rows):
             vstore(ssum, r + 1, vadd(vload(ssum, r + 1), vmul(c, c)))
             vstore(ssum, r + 2, vadd(vload(ssum, r + 2), vmul(c, k)))
     key = sg.key
+    h = lane_u64()
+    for lane in range(LANES):
+        h[lane] = 0
+    zero_key = np.uint64(0)
+    for p in range(n):
+        kp = key[p]
+        for lane in range(LANES):
+            # branch-free, so that the lanes vectorise
+            h[lane] += kp if crit[p, lane] > 0.0 else zero_key
     for lane in range(nl):
-        h = np.uint64(0)
-        for p in range(n):
-            if crit[p, lane] > 0.0:
-                h += key[p]
-        rows.path[b0 + lane] = h
+        rows.path[b0 + lane] = h[lane]
     n_sample = rows.sdur.shape[0]
     if b0 < n_sample:
         for lane in range(min(nl, n_sample - b0)):
