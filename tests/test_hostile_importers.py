@@ -342,7 +342,7 @@ def test_dslib_template_is_valid(tmp_path):
     p = pmosim.load(dslib(tmp_path))
     p.validate()
     assert p.graph.nodes[2]["cost"] == 1234.5
-    assert p.graph.nodes[2]["tool_start"] == dt.datetime(2024, 1, 10)
+    assert p.graph.nodes[2]["tool_start"] == dt.datetime(2024, 1, 10, 8)  # the agenda's 8:00
     assert p.resources[1].capacity == 2 and p.graph.nodes[1]["resources"] == {1: 2.0}
 
 
