@@ -15,6 +15,8 @@ import pmosim
 from pmosim.cli import cli
 from pmosim.errors import ModelError, ScenarioError
 
+from _data import data_dir
+
 
 def _cranes():
     """Two lifts share one crane; c follows a; b's wait is the only levelling delay."""
@@ -416,3 +418,17 @@ def test_psplib_resources_come_through_import():
                                                                 "R4": 12}
     r = pmosim.cpm(p, levelling="serial")
     assert r.finish >= 43 and r.unlevelled_finish == 38
+
+
+def test_cpm_levels_a_single_calendar_import():
+    """A DSLIB workbook has one agenda calendar, which the working-day axis holds: cpm
+    levels it there (it used to refuse every import with calendars), with baseline
+    starts as start-no-earlier-than (so the levelled plan is the baseline's here) and
+    dropped ("none": the levelled plan is then at least the unlevelled one)."""
+    from pmosim.io.dslib import read_dslib
+    path = data_dir("dslib", "Excel", "C2011-10 Building a House.xlsx")
+    held = pmosim.cpm(read_dslib(path), levelling="serial")
+    assert held.levelling == "serial" and held.finish >= held.unlevelled_finish
+    free = read_dslib(path, baseline_starts="none")
+    lev = pmosim.cpm(free, levelling="serial")
+    assert lev.finish >= pmosim.cpm(free).finish

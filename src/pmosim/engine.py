@@ -20,6 +20,7 @@ from . import stats
 from .backends import BACKENDS, RangeJob, get_backend
 from .compile import (
     CompiledModel, check_levelling, compile_levelling, compile_project, has_calendars,
+    uses_calendars,
 )
 from .errors import ModelError, SimulationError
 from .layout import (
@@ -223,7 +224,10 @@ def cpm(model, *, levelling=None, priority: str | None = None, improve=False) ->
     if passes and scheme is None:
         raise ModelError(f"improve={improve!r} searches for a shorter levelled plan: it "
                          "needs levelling='serial'")
-    compiled = compile_project(project, wallclock=has_calendars(project))
+    # levelled plans run on the working-day axis, which holds every project whose
+    # calendars the wall clock does not need (a DSLIB workbook's single agenda)
+    wallclock = uses_calendars(project) if scheme is not None else has_calendars(project)
+    compiled = compile_project(project, wallclock=wallclock)
     node = np.empty_like(compiled.topo)
     node[compiled.topo] = np.arange(compiled.n_tasks)
     k = compiled.kernel
