@@ -153,3 +153,31 @@ def test_free_float_on_the_axis_by_hand():
     ff = dict(zip(pmosim.cpm(g).task_ids, pmosim.cpm(g).free_float))
     assert ff["b"] == 2.0
     assert np.all(r.free_float <= r.total_float + 1e-12)
+
+
+def test_a_gap_in_the_lag_calendar_is_not_negative_float():
+    """a -> b on a 7-day calendar, then b -FS+1d-> d with the lag on a 5-day calendar whose
+    Monday 2027-03-08 is a holiday. b finishes Sunday 17:00; the lag's day is Tuesday;
+    d starts Wednesday 08:00. b may as well finish on Monday: its own calendar works
+    then and the lag still ends on Tuesday. So a and b have a day of float, d none, and
+    no task negative float (the backward pass once took the earliest moment of the lag
+    calendar's gap, Friday, and gave -2 days with no constraint at all)."""
+    split = [(8.0, 12.0), (13.0, 17.0)]
+    p = pmosim.Project("gap")
+    p.add_task("a", Fixed(5.0), calendar="7d", status="not started", kind="task")
+    p.add_task("b", Fixed(2.0), calendar="7d", status="not started", kind="task")
+    p.add_task("d", Fixed(1.0), calendar="5d", status="not started", kind="task")
+    p.add_link("a", "b")
+    p.add_link("b", "d", lag=1.0)
+    p.graph.edges["b", "d"]["lag_calendar"] = "5d"
+    p.meta.update(data_date=dt.datetime(2027, 3, 1, 8), axis_calendar="5d", calendars={
+        "7d": {"week": {d: split for d in range(7)}, "exceptions": {}, "hours_per_day": 8.0},
+        "5d": {"week": {d: split for d in range(5)},
+               "exceptions": {dt.date(2027, 3, 8): []}, "hours_per_day": 8.0}})
+    r = pmosim.cpm(p)
+    i = {t: k for k, t in enumerate(r.task_ids)}
+    assert r.early_finish_date[i["b"]] == dt.datetime(2027, 3, 7, 17)
+    assert r.early_start_date[i["d"]] == dt.datetime(2027, 3, 10, 8)
+    assert r.late_finish_date[i["b"]] == dt.datetime(2027, 3, 8, 17)
+    assert np.allclose(r.total_float, [1.0, 1.0, 0.0])
+    assert np.allclose(r.free_float, [0.0, 1.0, 0.0])

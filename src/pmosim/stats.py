@@ -431,13 +431,14 @@ def rank_cruciality(x: np.ndarray, y: np.ndarray, threads: int | None = None) ->
         return np.full(m, np.nan), np.full(m, np.nan)
     cols = np.flatnonzero(~np.all(x == x[:1], axis=0))
     xt = np.ascontiguousarray(x[:, cols].T)
+    oy = np.argsort(y, kind="stable")
     n_threads = max(1, min(threads or os.cpu_count() or 1, len(cols) // 64 or 1))
     parts = np.array_split(np.arange(len(cols)), n_threads)
     if n_threads == 1:
-        out = [spearman_kendall(xt, y)]
+        out = [spearman_kendall(xt, y, oy)]
     else:
         with ThreadPoolExecutor(n_threads) as pool:
-            out = list(pool.map(lambda idx: spearman_kendall(xt[idx[0]:idx[-1] + 1], y),
+            out = list(pool.map(lambda idx: spearman_kendall(xt[idx[0]:idx[-1] + 1], y, oy),
                                 parts))
     rho[cols] = np.abs(np.concatenate([o[0] for o in out]))
     tau[cols] = np.abs(np.concatenate([o[1] for o in out]))

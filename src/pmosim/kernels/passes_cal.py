@@ -170,7 +170,10 @@ def backward_pass_cal(m, cm, w, bounds):
     (``finish_at(work(t) - lag)``), then snapped back to the end of the task's
     working time (connectors stay on their bound); its late start is ``duration``
     working hours of its own calendar before that; a start bound on a predecessor
-    becomes a finish bound ``duration`` working hours after it. Total float is
+    becomes a finish bound ``duration`` working hours after it. Back through a lag the
+    bound is the latest moment with the lag's working time done (the start of the lag
+    calendar's next working period), so a gap in the lag calendar is not float lost.
+    Total float is
     measured in working days of the task's own calendar:
     ``(work(lf) - work(ef)) / hours_per_day``. Writes ``w.lf``, ``w.ls`` and ``w.tf``.
 
@@ -259,7 +262,12 @@ def backward_pass_cal(m, cm, w, bounds):
                 if not np.isnan(el):
                     b -= lagv[lane] * el
                 elif lag_h != 0.0:
-                    b = shift(tab, wk, ptr, wptr, rng, lc, b, -lag_h)
+                    # the latest moment with that much of the lag calendar's work done
+                    # (start_at, not finish_at): the forward pass maps every moment of a
+                    # gap in the lag calendar to the same bound, so the predecessor may
+                    # end anywhere in the gap (its own calendar may work there)
+                    b = start_at(tab, wk, ptr, wptr, rng, lc,
+                                 work(tab, wk, ptr, wptr, rng, lc, b) - lag_h)
                 if (t == SS or t == SF) and q_task:
                     # a bound on the predecessor's start: its finish is its duration later
                     if not np.isnan(qels):
@@ -384,7 +392,9 @@ def _free_float(m, cm, w):
             if not np.isnan(el):
                 b -= lagv[0] * el
             elif lagv[0] * lh != 0.0:
-                b = shift(tab, wk, ptr, wptr, rng, lc, b, -lagv[0] * lh)
+                # the latest moment with that work done, as backward_pass_cal
+                b = start_at(tab, wk, ptr, wptr, rng, lc,
+                             work(tab, wk, ptr, wptr, rng, lc, b) - lagv[0] * lh)
             if (t == SS or t == SF) and q_task:
                 if not np.isnan(qels):
                     b += dur[q, 0] * qels

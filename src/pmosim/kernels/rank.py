@@ -12,9 +12,11 @@ from . import JIT
 
 
 @njit(**JIT)
-def spearman_kendall(xt, y):
+def spearman_kendall(xt, y, oy):
     """Spearman's rho and Kendall's tau-b of each row of ``xt`` (float64[m, k]) with ``y``
-    (float64[k]): two float64[m], NaN where either side never varies.
+    (float64[k]; ``oy`` its stable argsort, int64[k]): two float64[m], NaN where either
+    side never varies. (Sorting is the merge sort below, not numpy's: numba compiles
+    ``np.argsort`` and ``np.sort`` slowly, and this runs on a first run.)
 
     One merge sort per row gives both. Kendall (Knight, 1966): with the pairs sorted by
     (y, x), the discordant pairs are the strict inversions of the x sequence, which the
@@ -26,12 +28,18 @@ def spearman_kendall(xt, y):
     m, k = xt.shape
     rho = np.empty(m)
     tau = np.empty(m)
-    oy = np.argsort(y, kind="mergesort")
-    ys = y[oy]
+    ys = np.empty(k)
+    for i in range(k):
+        ys[i] = y[oy[i]]
     ry = np.empty(k)
     _average_ranks(ys, oy, ry)
-    ryc = ry - ry.mean()
-    sy = np.sqrt(np.sum(ryc * ryc))
+    ryc = np.empty(k)
+    sy = 0.0
+    mean_r = (k + 1) / 2.0
+    for i in range(k):
+        ryc[i] = ry[i] - mean_r
+        sy += ryc[i] * ryc[i]
+    sy = np.sqrt(sy)
     n0 = k * (k - 1) / 2.0
     n2 = _tied_pairs(ys)
     rx = np.empty(k)
@@ -39,7 +47,6 @@ def spearman_kendall(xt, y):
     ix = np.empty(k, dtype=np.int64)
     buf = np.empty(k)
     ibuf = np.empty(k, dtype=np.int64)
-    mean_r = (k + 1) / 2.0
     for j in range(m):
         x = xt[j]
         for i in range(k):
@@ -52,9 +59,7 @@ def spearman_kendall(xt, y):
         for i in range(1, k + 1):
             if i == k or ys[i] != ys[a]:
                 if i - a > 1:
-                    o = np.argsort(xs[a:i], kind="mergesort")
-                    xs[a:i] = xs[a:i][o]
-                    ix[a:i] = ix[a:i][o]
+                    _merge_count(xs[a:i], ix[a:i], buf[a:i], ibuf[a:i])
                     n3 += _tied_pairs(xs[a:i])
                 a = i
         dis = _merge_count(xs, ix, buf, ibuf)
