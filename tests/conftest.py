@@ -17,3 +17,10 @@ def sp10():
     from pmosim.io.xer import read_xer
 
     return read_xer(data_dir("p6", "SP10 - COST LOADED.xer"))
+
+
+@pytest.fixture(autouse=True)
+def _no_configured_history(monkeypatch):
+    """Every ``pmosim run`` records into ``$PMOSIM_HISTORY`` when it is set: a developer's
+    history file must not collect the suite's runs."""
+    monkeypatch.delenv("PMOSIM_HISTORY", raising=False)

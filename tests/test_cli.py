@@ -9,6 +9,7 @@ from click.testing import CliRunner
 import pmosim
 from pmosim.calendar import WorkCalendar
 from pmosim.cli import cli, default_scenario, main
+from pmosim.io.scenario import TASK_KEYS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 N = "300"   # iterations: enough for every output, small enough to keep the suite fast
@@ -281,7 +282,7 @@ def test_validate_lists_every_problem(runner, tmp_path):
     assert res.exit_code == 1
     assert res.output == textwrap.dedent(f"""\
         {path}: project.start: 2027-03-06 is a Saturday, not a working day of the calendar; use 2027-03-08 (the next working day) or change the calendar
-        {path}: tasks[0] ("design"): unknown key 'duraton'; did you mean 'duration'? (allowed: id, name, duration, planned, predecessors, existence, when, cost_fixed, cost_rate, actual_cost, release, fixed_start, fixed_finish, wbs, resources, priority)
+        {path}: tasks[0] ("design"): unknown key 'duraton'; did you mean 'duration'? (allowed: {', '.join(TASK_KEYS)})
         {path}: tasks[0] ("design"): missing 'duration'; give working days (duration = 5) or a distribution (duration = {{ dist = "triangular", low = 3, mode = 5, high = 9 }})
         {path}: tasks[1] ("build"): triangular needs low <= mode <= high, got 20, 10, 60
         {path}: tasks[1] ("build"): predecessors[0]: unknown predecessor 'desing'; did you mean 'design'?

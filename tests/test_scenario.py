@@ -13,7 +13,10 @@ from pmosim.distributions import (
     Discrete, Exponential, Fixed, LogNormal, Normal, Pert, Triangular, Trigen, Uniform,
 )
 from pmosim.errors import ModelError, ScenarioError
-from pmosim.io.scenario import load_scenario, parse_lag, parse_predecessor, scenario_problems
+from pmosim.io.scenario import (
+    CSV_COLUMNS, TASK_KEYS, TOP_KEYS, load_scenario, parse_lag, parse_predecessor,
+    scenario_problems,
+)
 
 # The example of issue 3, verbatim.
 EXAMPLE = '''\
@@ -297,7 +300,7 @@ def test_the_issues_error_text(tmp_path):
      """tasks[0] ("a"): unknown key 'durration'; did you mean 'duration'? """
      """(allowed: id, name, duration, planned, predecessors, existence, when, """
      """cost_fixed, cost_rate, actual_cost, release, fixed_start, fixed_finish, wbs, resources, """
-     """priority)"""),
+     f"""priority, {', '.join(TASK_KEYS[16:])})"""),
     ('[[tasks]]\nid = "a"\nduration = { dist = "tringular", low = 1, mode = 2, high = 3 }\n',
      """tasks[0] ("a"): duration: unknown dist 'tringular'; did you mean 'triangular'? """
      """(use one of fixed, uniform, triangular, pert, trigen, normal, lognormal, exponential, """
@@ -339,7 +342,8 @@ def test_the_issues_error_text(tmp_path):
     ('[calendar]\nworkdays = ["Mon", "Fry"]\n[[tasks]]\nid = "a"\nduration = 1\n',
      """calendar: unknown weekday 'Fry'; use Mon, Tue, Wed, Thu, Fri, Sat or Sun"""),
     ('[projekt]\nname = "x"\n[[tasks]]\nid = "a"\nduration = 1\n',
-     """unknown key 'projekt'; did you mean 'project'? (allowed: project, calendar, resources, tasks, risks, drivers, correlations, branches, uncertainty)"""),
+     """unknown key 'projekt'; did you mean 'project'? (allowed: project, calendar, resources, """
+     f"""tasks, risks, drivers, correlations, branches, uncertainty, {', '.join(TOP_KEYS[9:])})"""),
     ('[project]\nname = "x"\n',
      """no tasks; add [[tasks]] tables or a tasks_csv file under [project]"""),
     ('[[tasks]]\nid = "a"\nduration = 1\npredecessors = ["b FS+50%"]\n[[tasks]]\nid = "b"\n'
@@ -417,7 +421,7 @@ def test_csv_errors_name_file_and_line(tmp_path):
         "duration, planned, predecessors, dist, value, low, mode, high, lamb, low_pct, high_pct, "
         "mean, sd, values, weights, existence, cost_fixed, cost_rate, actual_cost, release, "
         "fixed_start, "
-        "fixed_finish, wbs, resources, priority, notes)",
+        f"fixed_finish, wbs, resources, priority, notes, {', '.join(CSV_COLUMNS[28:])})",
         f'{csv_label}: line 2 ("a"): triangular needs low <= mode <= high, got 5, 1, 9',
         f"{csv_label}: line 3 (\"b\"): high must be a number, got 'x'",
         f"{csv_label}: line 4: empty id; every row needs a unique task id",

@@ -10,7 +10,7 @@ import pytest
 import pmosim
 from pmosim.distributions import Fixed, Triangular, Uniform
 from pmosim.errors import ScenarioError
-from pmosim.io.scenario import load_scenario, scenario_problems
+from pmosim.io.scenario import PROJECT_KEYS, load_scenario, scenario_problems
 from pmosim.model import Condition
 
 K = 5
@@ -290,7 +290,8 @@ def test_error_texts(tmp_path, extra, message):
     ('currency = 5', 'project.currency: must be text like "EUR", got 5'),
     ("cost_rate = -1", "project.cost_rate: costs must be >= 0, got -1"),
     ("cost_rat = 1", "project: unknown key 'cost_rat'; did you mean 'cost_rate'? (allowed: "
-     "name, start, time_unit, tasks_csv, cost_rate, budget, currency, levelling, priority)"),
+     "name, start, time_unit, tasks_csv, cost_rate, budget, currency, levelling, priority, "
+     f"{', '.join(PROJECT_KEYS[9:])})"),
 ])
 def test_project_cost_errors(tmp_path, project, message):
     path = write(tmp_path, f"[project]\n{project}\n" + BASE)

@@ -13,6 +13,7 @@ from .errors import CycleError, ModelError, PmosimError
 from .engine import cpm, rank_risks, simulate
 from .engine import compare, simulate_to_precision
 from .io import load
+from . import evm  # noqa: F401  (pmosim.evm.earned_value and the status model)
 from .model import Project
 from .results import CPMResult, SimulationResult
 from .results import Comparison, PrecisionRun

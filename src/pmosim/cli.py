@@ -26,6 +26,7 @@ import numpy as np
 from ._version import __version__
 from .backends import BACKENDS
 from .errors import ModelError, PmosimError
+from .evm import ACCRUALS, BASES
 
 #: Files ``pmosim run`` writes into ``--out``.
 RESULTS_JSON = "results.json"
@@ -108,6 +109,7 @@ def cli():
       pmosim cpm scenarios/building-fit-out.toml
       pmosim check plan.xer --strict              # DCMA 14-point schedule health check
       pmosim report scenarios/office-move-risks.toml -o report.html   # one HTML file to send
+      pmosim run plan.xer --record; pmosim history plan.xer   # how the forecast moves
       pmosim warmup                               # compile the kernels ahead of a first run
 
     Scenario files are TOML (docs/scenario-format.md); MS Project XML (.xml),
@@ -498,6 +500,47 @@ def _report_file():
     return ctx.meta.get(_REPORT_KEY) if ctx is not None else None
 
 
+_HISTORY_KEY = "pmosim.history"
+
+
+def _history_options(command):
+    """``--record/--no-record`` and ``--history PATH`` of ``run``: kept in the context
+    (see :func:`_history_setting`), not in the signature."""
+    @functools.wraps(command)
+    def wrapper(*args, record=None, history_file=None, **kwargs):
+        click.get_current_context().meta[_HISTORY_KEY] = (record, history_file)
+        return command(*args, **kwargs)
+    wrapper = click.option(
+        "--history", "history_file", metavar="PATH", default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The run history file (SQLite) to record into; implies --record. Default: "
+             "[project] history in the scenario, else $PMOSIM_HISTORY, else pmosim.db "
+             "beside the scenario.")(wrapper)
+    return click.option(
+        "--record/--no-record", "record", default=None,
+        help="Record the run in the run history (see 'pmosim history'). Runs are recorded "
+             "anyway when a history file is configured ([project] history, "
+             "$PMOSIM_HISTORY or --history); --no-record skips it.")(wrapper)
+
+
+
+_STATUS_DATE_KEY = "pmosim.status_date"
+
+
+def _status_date_option(command):
+    """``--status-date DATE`` of ``run``: kept in the context (see :func:`_status_date`),
+    not in the signature."""
+    @functools.wraps(command)
+    def wrapper(*args, status_date=None, **kwargs):
+        click.get_current_context().meta[_STATUS_DATE_KEY] = status_date
+        return command(*args, **kwargs)
+    return click.option(
+        "--status-date", "status_date", metavar="DATE", default=None,
+        help="Re-forecast from a status update of the scenario's [status] (or a DSLIB "
+             "workbook's tracking periods): the latest on or before DATE (YYYY-MM-DD), or "
+             "'latest'. Finished tasks keep their actual dates and costs, tasks in progress "
+             "their remaining duration, and nothing starts before the status date.")(wrapper)
+
 
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
@@ -544,6 +587,8 @@ def _report_file():
 @_convergence_options
 @_task_output_options
 @_report_option
+@_history_options
+@_status_date_option
 @_friendly
 def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget, risk_mode,
         rank_risks, rank_percentile, backend, scheduler, levelling, priority, precision,
@@ -570,6 +615,8 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
       pmosim run plan.toml -n 1000000 --backend dask --scheduler tcp://10.0.0.5:8786
       pmosim run j1201_1.sm --levelling serial --priority lft
       pmosim run scenarios/office-move-risks.toml --report report.html
+      pmosim run plan.toml --status-date latest   # from the last [status] update
+      pmosim run plan.xer --record          # into pmosim.db beside plan.xer
     """
     from . import simulate
     from .io.json_out import results_dict, write_json
@@ -580,6 +627,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
         scenario = default_scenario()
         say(f"No SCENARIO given: running the bundled default scenario {scenario}")
     project = _load(scenario)
+    project, status_row = _status_date(say, scenario, project)
     target_spec = _parse_target(target, project) if target is not None else None
     budget_spec = _parse_budget(budget, project)
     _require_costs(budget, budget_spec, scenario, project)
@@ -588,6 +636,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     report_file = _report_file()
     if report_file is not None:
         _check_report_path("--report", report_file, inputs)
+    history_at = _history_setting(scenario, project, inputs)
     outputs = [("--json", Path(json_file))] if json_file not in (None, "-") else []
     outputs += [("--out", out_dir / name) for name in RUN_OUTPUTS]
     for option, path in outputs:
@@ -663,6 +712,8 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
                            ranking=ranking)
         if plan is not None:
             doc.update(plan.sections(target_spec, budget_spec))
+        if status_row is not None:
+            doc["evm"] = status_row
         plotter.start(result, out_dir, doc, ranking)
         written = [write_json(doc, out_dir / RESULTS_JSON)]
         if json_file is not None and not to_stdout:
@@ -690,6 +741,9 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
         written.append(_write_report_file("--report", report_file, scenario, result,
                                           target_spec, budget_spec, ranking))
     say("Wrote " + ", ".join(str(p) for p in written))
+    if history_at is not None:
+        # last, so that a run whose outputs failed is not in the history
+        say(_record_run(history_at, result, scenario, doc, elapsed))
 
 
 #: The lock file ``run`` holds in --out while it runs (hidden; removed at the end).
@@ -1319,8 +1373,10 @@ def import_(schedule, output, csv_threshold, force):
     """Import SCHEDULE (MS Project XML, Primavera XER, PSPLIB, DSLIB) as a scenario file.
 
     The scenario (TOML, docs/scenario-format.md) can be kept in git, edited and
-    run. What the scenario format cannot hold (per-task calendars, constraints,
-    progress, ...) is listed here and in the file's header comment.
+    run; with the file's working calendars, data date, progress and constraints it
+    gives the same dates and simulated results as SCHEDULE itself. What the
+    scenario format cannot hold (the tool's own dates, codes, ...) is listed here
+    and in the file's header comment.
 
     \b
     Examples:
@@ -2266,3 +2322,491 @@ def _imported_cost_summary(say, project) -> None:
                                                              applied["tasks_per_rule"]))
         say(f"Cost uncertainty: {rules}; kept {applied['kept_explicit']} with their own "
             f"distribution, {applied['kept_complete']} completed")
+
+
+# -- run history (run --record, pmosim history) --------------------------------------------
+#: The chart ``pmosim history`` writes into --out.
+FORECAST_DRIFT_PNG = "forecast-drift.png"
+#: Characters of the model's SHA-256 the history table shows (--json has all 64).
+HASH_SHOWN = 10
+
+
+def _configured_history(source, project, option_path):
+    """(history file, the setting that named it) from --history, the scenario's
+    ``[project] history`` (relative to its folder) or $PMOSIM_HISTORY; (None, None)."""
+    from .history import ENV_VAR
+    if option_path is not None:
+        return Path(option_path), "--history"
+    name = project.meta.get("history") if project is not None else None
+    if name:
+        path = Path(name).expanduser()
+        return (path if path.is_absolute() else Path(source).parent / path,
+                f"project.history in {source}")
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return Path(env).expanduser(), ENV_VAR
+    return None, None
+
+
+def _history_setting(scenario, project, inputs):
+    """(history file, the setting that named it) this run records into, or None. Checked
+    now, before the run: a folder that cannot be written or a file that is not a pmosim
+    history (or is of a newer pmosim) is refused before the iterations, not after."""
+    from .history import DEFAULT_NAME, check_history, check_writable
+    ctx = click.get_current_context(silent=True)
+    record, option_path = (ctx.meta.get(_HISTORY_KEY) if ctx is not None else None) \
+        or (None, None)
+    if record is False:
+        if option_path is not None:
+            raise click.ClickException(
+                f"--no-record with --history {option_path}: --history records the run; "
+                "give one of them")
+        return None
+    path, what = _configured_history(scenario, project, option_path)
+    if path is None:
+        if not record:
+            return None
+        bundled = Path(scenario) == default_scenario()
+        # not into the installed package: the bundled scenario's history goes here
+        path = Path(DEFAULT_NAME) if bundled else Path(scenario).parent / DEFAULT_NAME
+        what = "--record"
+    if _same_file(path, inputs):
+        raise click.ClickException(
+            f"{what}: the run history {path} is an input of this run (the scenario or its "
+            "task CSV); record into another file with --history PATH")
+    check_writable(path, what)
+    try:
+        check_history(path)
+    except PmosimError as exc:
+        raise click.ClickException(f"{what}: {exc}") from None
+    return path, what
+
+
+def _record_run(history_at, result, scenario, doc, elapsed) -> str:
+    """Record the run; the line that says where."""
+    from .history import record_run
+    path, what = history_at
+    try:
+        run_id = record_run(result, path, scenario=scenario,
+                            target=doc.get("target"), budget=doc.get("budget"),
+                            evm=doc.get("evm"), elapsed=elapsed, warnings=doc["warnings"])
+    except PmosimError as exc:
+        raise click.ClickException(f"{what}: {exc}") from None
+    name = result.project.name or Path(scenario).stem
+    # the bundled scenario's runs are here, not beside it: name the project instead
+    subject = name if Path(scenario) == default_scenario() else str(scenario)
+    return (f"Recorded run {run_id} of {name!r} in {path} (the trend: pmosim history "
+            f"{_shell_word(subject)}"
+            f"{'' if what != '--history' else ' --history ' + _shell_word(str(path))})")
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+    return shlex.quote(text)
+
+
+def _looks_like_file(text: str) -> bool:
+    from .io import SUFFIXES
+    return Path(text).suffix.lower() in SUFFIXES or os.sep in text or "/" in text
+
+
+@cli.command("history")
+@click.argument("project_or_scenario", required=False, metavar="[PROJECT_OR_SCENARIO]")
+@click.option("--history", "history_file", metavar="PATH", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The run history file (default: as 'run' finds it for a scenario, else "
+                   "$PMOSIM_HISTORY, else pmosim.db here).")
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None,
+              help="Also write the project's runs as JSON to FILE (every column, full seeds "
+                   "and hashes, all P-values); '-' prints it to standard output.")
+@click.option("--tasks", "with_tasks", is_flag=True,
+              help="With --json: add each run's per-task statistics.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default="pmosim-out", show_default=True,
+              help=f"Folder for {FORECAST_DRIFT_PNG}, the forecast drift chart.")
+@_friendly
+def history_(project_or_scenario, history_file, json_file, with_tasks, out_dir):
+    """Show how a project's forecast moved: P50/P80 finish and cost by status date.
+
+    PROJECT_OR_SCENARIO is a scenario or schedule file (its project's runs, in the
+    history file 'run --record' records into) or a project name. Prints one row per
+    recorded run and draws forecast-drift.png (P50 and P80 finish with the P10-P90
+    band at each status date; the cost below when the runs have costs). Without
+    PROJECT_OR_SCENARIO, lists the projects in the history file.
+
+    \b
+    Examples:
+      pmosim run plan.xer --record                 # each status date, into pmosim.db
+      pmosim history plan.xer                      # the trend of plan.xer's project
+      pmosim history "Office move" --history //share/pmo/pmosim.db --json trend.json
+      pmosim history --history pmosim.db           # the projects recorded there
+    """
+    from .history import DEFAULT_NAME, ENV_VAR, list_projects, load_runs
+
+    to_stdout = json_file == "-"
+    say = functools.partial(click.echo, err=to_stdout)
+    arg = project_or_scenario
+    if arg is not None and Path(arg).is_file():
+        project = _load(Path(arg))
+        key = project.name or Path(arg).stem
+        path, _ = _configured_history(arg, project, history_file)
+        path = path if path is not None else Path(arg).parent / DEFAULT_NAME
+    else:
+        key = arg
+        env = os.environ.get(ENV_VAR, "").strip()
+        path = (history_file if history_file is not None
+                else Path(env).expanduser() if env else Path(DEFAULT_NAME))
+
+    projects = list_projects(path)
+    if key is None:
+        if not projects:
+            say(f"{path} holds no recorded runs yet; record one with: pmosim run SCENARIO "
+                "--record")
+            return
+        say(f"Projects in {path}:")
+        width = max(len(p["project_key"]) for p in projects)
+        for p in projects:
+            last = p["last_status_date"] or "no status date"
+            say(f"  {p['project_key']:<{width}}  {p['runs']:>4} run{'s' if p['runs'] != 1 else ' '}"
+                f"  last status date {last}, recorded {_local_time(p['last_recorded'])}")
+        say("Show one with: pmosim history NAME" + (f" --history {_shell_word(str(path))}"
+                                                    if history_file is not None else ""))
+        return
+    if key not in {p["project_key"] for p in projects}:
+        if _looks_like_file(key):
+            raise click.ClickException(
+                f"{key}: no such file, and no project of that name in {path}; give a "
+                "scenario or schedule file, or a project name (pmosim history without one "
+                "lists the projects)")
+        known = ", ".join(f"{p['project_key']!r} ({p['runs']} run{'s' if p['runs'] != 1 else ''})"
+                          for p in projects[:10])
+        raise click.ClickException(
+            f"no runs of project {key!r} in {path}; "
+            + (f"it has {known}" if projects else "it holds no runs yet")
+            + "; record one with: pmosim run SCENARIO --record"
+            + (f" --history {_shell_word(str(path))}" if history_file is not None else ""))
+    _check_writable("--out", out_dir)
+    if json_file is not None and not to_stdout:
+        _check_writable("--json", Path(json_file).parent)
+    runs = load_runs(path, key, tasks=with_tasks)
+    _history_table(say, key, path, runs)
+
+    from . import plots
+    from .history import trend_dict
+    from .io.json_out import write_json
+    written = [Path(plots.save_png(plots.forecast_drift(runs), out_dir / FORECAST_DRIFT_PNG))]
+    doc = trend_dict(runs, project_key=key, path=path)
+    if to_stdout:
+        import json
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif json_file is not None:
+        written.append(write_json(doc, json_file))
+    say("Wrote " + ", ".join(str(p) for p in written))
+
+
+def _local_time(text) -> str:
+    """A recorded UTC moment in this machine's local time, to the minute."""
+    if not text:
+        return ""
+    return _dt.datetime.fromisoformat(text).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+#: Earned-value indices ``pmosim history`` shows when recorded runs have them.
+_HISTORY_INDICES = (("spi_t", "SPI(t)"), ("cpi", "CPI"))
+
+
+def _history_table(say, key, path, runs) -> None:
+    """The trend table of ``pmosim history`` and a line on how far P80 moved."""
+    from .history import drift_points, run_date
+    dated = all(r["finish_p50_date"] for r in runs)
+    costed = any(r["cost_p50"] is not None for r in runs)
+    currency = next((r["currency"] for r in reversed(runs) if r["currency"]), None)
+
+    def finish(run, q):
+        return run[f"finish_p{q}_date"] if dated else _fmt_days(run[f"finish_p{q}"])
+
+    def seed(run):
+        text = str(run["seed"])
+        return text if len(text) <= 12 else text[:9] + "..."
+
+    header = ["run", "status date", "recorded", "seed", "model", "P50 finish", "P80 finish"]
+    if costed:
+        header += ["P50 cost", "P80 cost"]
+    # the earned-value indices of runs from a status update (run --status-date)
+    indices = [(k, label) for k, label in _HISTORY_INDICES
+               if any(isinstance((r["evm"] or {}).get(k), (int, float)) for r in runs)]
+    header += [label for _, label in indices]
+    rows = []
+    for run in runs:
+        row = [str(run["run_id"]), run["status_date"] or "-", _local_time(run["recorded_at"]),
+               seed(run), run["model_hash"][:HASH_SHOWN], finish(run, 50), finish(run, 80)]
+        if costed:
+            row += ["-" if run["cost_p50"] is None else _money(run["cost_p50"], None),
+                    "-" if run["cost_p80"] is None else _money(run["cost_p80"], None)]
+        for k, _ in indices:
+            value = (run["evm"] or {}).get(k)
+            row.append(f"{value:.3f}" if isinstance(value, (int, float))
+                       and math.isfinite(value) else "-")
+        rows.append(row)
+    name = runs[-1]["project_name"] or key
+    unit = "" if dated else " (finish in working days from the start)"
+    say(f"Forecast history of {name!r} in {path}: {len(runs)} run{'s' if len(runs) != 1 else ''}"
+        f"{unit}{f', costs in {currency}' if costed and currency else ''}")
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
+    right = {0, 3} | set(range(5 if not dated else 7, len(header)))
+    for row in [header] + rows:
+        say("  ".join(c.rjust(w) if k in right else c.ljust(w)
+                      for k, (c, w) in enumerate(zip(row, widths))).rstrip())
+    points = drift_points(runs)
+    if len(points) > 1:
+        first, last = points[0], points[-1]
+        if dated:
+            days = (_dt.date.fromisoformat(last["finish_p80_date"])
+                    - _dt.date.fromisoformat(first["finish_p80_date"])).days
+            moved = f"{first['finish_p80_date']} -> {last['finish_p80_date']} ({days:+,d} days)"
+        else:
+            moved = (f"{_fmt_days(first['finish_p80'])} -> {_fmt_days(last['finish_p80'])} "
+                     f"({last['finish_p80'] - first['finish_p80']:+,.1f} working days)")
+        say(f"P80 finish moved {moved} from {run_date(first)} to {run_date(last)}"
+            f" (latest run of each of {len(points)} status dates).")
+
+
+# -- status updates: earned value and earned schedule (pmosim status, run --status-date) ---
+#: Files ``pmosim status --out`` writes.
+EVM_JSON = "evm.json"
+EVM_PNG = "evm.png"
+#: Import formats whose progress is their own (time 0 their data date).
+_PROGRESSED = ("mspdi", "xer", "pmxml")
+
+
+def _status_periods(source, project) -> list:
+    """The status updates of a loaded input: a scenario's ``[status]``, a DSLIB
+    workbook's tracking periods, or the progress of an MS Project or P6 import (one
+    update at its status date)."""
+    fmt = project.meta.get("format")
+    if fmt == "dslib":
+        periods = project.meta.get("tracking")
+        if periods is None:
+            from .io.dslib import read_dslib_tracking
+            periods = read_dslib_tracking(source)
+        return list(periods)
+    if fmt in _PROGRESSED:
+        from .evm import status_from_import
+        period = status_from_import(project)
+        return [period] if period is not None else []
+    return list(project.meta.get("status") or [])
+
+
+def _accrual_of(project, option=None) -> str:
+    """--fixed-cost-accrual, else the project's own (see :func:`pmosim.evm.default_accrual`)."""
+    from .evm import default_accrual
+    return option if option is not None else default_accrual(project)
+
+
+def _status_date(say, scenario, project):
+    """``run --status-date``: (the project re-planned from that status update, its
+    earned-value row for the results JSON's ``evm``); (project, None) without it."""
+    ctx = click.get_current_context(silent=True)
+    when = ctx.meta.get(_STATUS_DATE_KEY) if ctx is not None else None
+    fmt = project.meta.get("format")
+    if when is None:
+        updates = project.meta.get("status") or []
+        if updates:
+            say(f"Note: {scenario} has {len(updates)} status update"
+                f"{'s' * (len(updates) != 1)}; this run simulates the plan from its start "
+                "(re-forecast from the latest with --status-date latest)")
+        return project, None
+    if fmt in _PROGRESSED:
+        raise click.ClickException(
+            f"--status-date {when}: {scenario} is a progressed schedule, simulated from its "
+            "own data date with its actual dates and remaining durations; run it without "
+            "--status-date")
+    from .evm import apply_status, earned_value, resolve_periods, select_period
+    with _about(scenario):
+        periods = _status_periods(scenario, project)
+        if not periods:
+            raise click.ClickException(
+                f"--status-date {when}: {scenario} has no status updates; add a [status] "
+                "table (docs/scenario-format.md, Status updates)")
+        try:
+            period = select_period(project, periods, when)
+        except ModelError as exc:
+            raise click.ClickException(f"--status-date {when}: {exc}") from None
+        evm = earned_value(project, [period], accrual=_accrual_of(project))
+        replanned = apply_status(project, period, accrual=evm.accrual)
+    row = evm.rows()[0]
+    progress = resolve_periods(project, [period], strict=False)[0]
+    done = int(progress.complete.sum())
+    started = int((progress.started & ~progress.complete).sum())
+    say(f"Re-forecast from the status of {row['status_date'] or row['name']}"
+        f"{'' if row['name'] == row['status_date'] else ' (' + row['name'] + ')'}: "
+        f"{done} task{'s' * (done != 1)} finished, {started} in progress; "
+        f"SPI(t) {_index(row['spi_t'])}, CPI {_index(row['cpi'])}")
+    for warning in evm.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return replanned, row
+
+
+def _index(x) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:.3f}"
+
+
+def _amount(x, basis) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:,.0f}" if basis == "cost" else f"{x:,.1f}"
+
+
+def _days(x) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x:,.1f}"
+
+
+def _print_table(say, heads, rows, right_from: int) -> None:
+    """Columns padded to their widest cell; columns from ``right_from`` right-aligned."""
+    table = [heads, *rows]
+    widths = [max(len(r[c]) for r in table) for c in range(len(heads))]
+    for r in table:
+        say("  ".join(cell.rjust(widths[c]) if c >= right_from else cell.ljust(widths[c])
+                      for c, cell in enumerate(r)).rstrip())
+
+
+def _evm_tables(say, evm) -> None:
+    """The earned-value table per period, then the cost and finish forecasts."""
+    rows = evm.rows()
+    named = any(r["name"] != r["status_date"] for r in rows)
+    first = (["Period"] if named else []) + ["Status date"]
+    label = [([r["name"]] if named else []) + [r["status_date"] or f"day {r['status_time']:g}"]
+             for r in rows]
+    basis = evm.basis
+    unit = (f" in {evm.currency}" if evm.currency else "") if basis == "cost" else \
+        " in planned working days (the plan has no costs)"
+    say(f"Earned value of {evm.project_name!r}: BAC {_amount(evm.bac, basis)}{unit}, planned "
+        f"duration PD {_days(evm.planned_duration)} working days"
+        + (f" (finish {evm.date_of(evm.planned_duration)})"
+           if evm.date_of(evm.planned_duration) else "")
+        + "; fixed costs accrue " + ("over the duration" if evm.accrual == "prorated"
+                                     else "at the " + evm.accrual))
+    say("")
+    heads = first + ["AT", "PV", "EV", "AC", "SV", "CV", "SPI", "CPI", "ES", "SV(t)", "SPI(t)"]
+    body = [lab + [_days(r["at"]), _amount(r["pv"], basis), _amount(r["ev"], basis),
+                   _amount(r["ac"], "cost"), _amount(r["sv"], basis), _amount(r["cv"], "cost"),
+                   _index(r["spi"]), _index(r["cpi"]), _days(r["es"]), _days(r["sv_t"]),
+                   _index(r["spi_t"])]
+            for lab, r in zip(label, rows)]
+    _print_table(say, heads, body, len(first))
+    if basis == "cost" and any(r["ac"] is not None for r in rows):
+        from .evm import EAC_FACTORS
+        say("")
+        say("Cost at completion, EAC = AC + (BAC - EV) / PF, by performance factor PF:")
+        heads = first + [f"PF={pf}" for pf in EAC_FACTORS]
+        body = [lab + [_amount(r["eac"][pf], "cost") for pf in EAC_FACTORS]
+                for lab, r in zip(label, rows)]
+        _print_table(say, heads, body, len(first))
+    from .evm import IEAC_FACTORS
+    say("")
+    say("Finish, IEAC(t) = AT + (PD - ES) / PF (earned schedule), working days"
+        + (" and date" if evm.date_of(0.0) else "") + ":")
+    heads = first + [f"PF={pf}" for pf in IEAC_FACTORS]
+    body = []
+    for lab, r in zip(label, rows):
+        cells = []
+        for pf in IEAC_FACTORS:
+            value, date = r["ieac_t"][pf], r["ieac_t_dates"][pf]
+            cells.append(_days(value) + (f" ({date})" if date else ""))
+        body.append(lab + cells)
+    _print_table(say, heads, body, len(first))
+    for warning in evm.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+@cli.command("status")
+@click.argument("schedule", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", metavar="FORMAT", default=None, help=FORMAT_HELP)
+@click.option("--json", "json_file", type=click.Path(dir_okay=False, allow_dash=True),
+              default=None,
+              help="Also write the earned value of every status update as JSON to FILE; '-' "
+                   "prints it to standard output (the tables then go to standard error).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None,
+              help=f"Folder for {EVM_JSON} and {EVM_PNG} (PV, EV and AC over the status "
+                   "updates against the planned value curve, and SPI, CPI and SPI(t)).")
+@click.option("--fixed-cost-accrual", "accrual", type=click.Choice(ACCRUALS), default=None,
+              help="When a task's fixed cost (cost_fixed) is planned and earned: over its "
+                   "duration (prorated), at its start or at its finish. Default: the "
+                   "scenario's [status] fixed_cost_accrual; 'start' for DSLIB workbooks "
+                   "(ProTrack's rule); else 'prorated'.")
+@click.option("--basis", type=click.Choice(BASES), default=None,
+              help="Measure value in money (the tasks' planned costs) or in planned working "
+                   "days. Default: money when the plan has costs.")
+@click.option("--tasks", "per_task", is_flag=True,
+              help="Add each task's PV, EV and AC per status update to the JSON.")
+@_friendly
+def status(schedule, fmt, json_file, out_dir, accrual, basis, per_task):
+    """Earned value and earned schedule of SCHEDULE's status updates.
+
+    Per status update: PV, EV, AC, SV, CV, SPI, CPI, ES (earned schedule), SV(t),
+    SPI(t), the cost forecasts EAC = AC + (BAC - EV) / PF and the finish forecasts
+    IEAC(t) = AT + (PD - ES) / PF (docs/tracking.md). The updates are a scenario's
+    [status] table (docs/scenario-format.md, Status updates), a DSLIB workbook's
+    tracking periods, or the progress of an MS Project XML file (against its
+    Baseline 0).
+
+    \b
+    Examples:
+      pmosim status plan.toml
+      pmosim status plan.toml --out status --json -
+      pmosim status "C2011-10 Building a House.xlsx" --out house
+    """
+    from .evm import earned_value
+
+    from .io import check_size, detect_format
+
+    ctx = click.get_current_context()
+    ctx.meta[_INPUT_KEY] = (fmt, ())
+    to_stdout = json_file == "-"
+    say = functools.partial(click.echo, err=to_stdout)
+    if detect_format(schedule, fmt, option="--format") == "dslib":
+        from .io.dslib import read_dslib
+        check_size(schedule)
+        # the baseline and its tracking periods in one read of the workbook
+        project = read_dslib(schedule, tracking=True)
+    else:
+        project = _load(schedule)
+    inputs = _input_paths(schedule, project)
+    outputs = [("--json", Path(json_file))] if json_file not in (None, "-") else []
+    if out_dir is not None:
+        outputs += [("--out", out_dir / name) for name in (EVM_JSON, EVM_PNG)]
+    for option, path in outputs:
+        if _same_file(path, inputs):
+            raise click.ClickException(f"{option} {path} is an input; write the earned value "
+                                       "to another file")
+        _check_writable(option, path.parent)
+    with _about(schedule):
+        periods = _status_periods(schedule, project)
+        if not periods:
+            fmt_name = project.meta.get("format")
+            hint = ("it has no progress (no task has started)" if fmt_name in _PROGRESSED else
+                    "the workbook has no tracking periods (TP sheets)" if fmt_name == "dslib"
+                    else "add a [status] table with the status date and the tasks' progress "
+                         "(docs/scenario-format.md, Status updates)")
+            raise click.ClickException(f"{schedule}: no status updates to measure; {hint}")
+        evm = earned_value(project, periods, accrual=_accrual_of(project, accrual),
+                           basis=basis)
+    from .io.json_out import write_json
+    from ._version import __version__
+    doc = {"pmosim_version": __version__, "source": str(schedule),
+           **evm.to_dict(per_task=per_task)}
+    written = []
+    if out_dir is not None:
+        from . import plots
+        written.append(write_json(doc, out_dir / EVM_JSON))
+        written.append(Path(plots.save_png(plots.evm_chart(evm), out_dir / EVM_PNG)))
+    if json_file is not None and not to_stdout:
+        written.append(write_json(doc, json_file))
+    if to_stdout:
+        import json
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+    _evm_tables(say, evm)
+    if written:
+        say("\nWrote " + ", ".join(str(p) for p in written))

@@ -63,3 +63,9 @@ class SimulationError(PmosimError, ValueError):
 class MissingDependencyError(PmosimError, ImportError):
     """An optional dependency a feature needs is not installed; the message names the
     ``pip install`` that adds it (e.g. ``pip install 'pmosim[frame]'``)."""
+
+
+class HistoryError(PmosimError):
+    """A run history file (SQLite, :mod:`pmosim.history`) cannot be read or written: not
+    a pmosim history, written by a newer pmosim, locked, or in a folder that cannot be
+    written."""

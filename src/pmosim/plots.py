@@ -1124,3 +1124,235 @@ def s_curves(results, labels, ax=None, *, target: float | None = None,
 
 
 __all__ += ["s_curves"]
+
+
+def forecast_drift(runs, ax=None, *, cost_ax=None, title: str | None = None,
+                   currency: str | None = None):
+    """The forecast drift of a project: its P50 and P80 finish, with the P10-P90 band,
+    at each status date of its recorded runs; the cost the same way on a second panel.
+
+    One point per status date: the latest run recorded for it
+    (:func:`pmosim.history.drift_points`; a run without a status date stands at the day
+    it was recorded). Finishes are dates when the runs have them (the project has a
+    start), else working days from the start. The deterministic plan is a dashed line;
+    the latest run's target and budget, when it had them, are horizontal lines.
+
+    Parameters
+    ----------
+    runs : list of dict
+        Runs from :func:`pmosim.history.load_runs` (one project's).
+    ax : matplotlib.axes.Axes, optional
+        Where the finish panel goes. Default: a new figure, with a second Axes below
+        for the cost when any run has costs (``ax.figure.axes[1]``).
+    cost_ax : matplotlib.axes.Axes, optional
+        Where the cost panel goes when ``ax`` is given (no cost panel without it).
+    title : str, optional
+    currency : str, optional
+        For the cost axis label (default: the latest run's currency).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The finish panel.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, pmosim
+    >>> from pmosim import history, plots
+    >>> p = pmosim.Project("demo", start="2027-03-01")
+    >>> p.add_task("a", pmosim.Triangular(2, 3, 8), cost_rate=100.0)
+    >>> db = pathlib.Path(tempfile.mkdtemp()) / "pmosim.db"
+    >>> for day in ("2027-03-01", "2027-04-01"):
+    ...     _ = history.record_run(pmosim.simulate(p, 500, seed=1), db, status_date=day)
+    >>> ax = plots.forecast_drift(history.load_runs(db, "demo"))
+    >>> ax.get_ylabel(), len(ax.figure.axes)
+    ('Forecast finish date', 2)
+    """
+    import datetime as _dt
+
+    import matplotlib.dates as mdates
+
+    from .history import drift_points, run_date
+
+    points = drift_points(runs)
+    if not points:
+        raise ValueError("forecast_drift needs at least one recorded run")
+    has_cost = any(r.get("cost_p50") is not None for r in points)
+    if ax is None:
+        fig = Figure(figsize=(9, 7.8 if has_cost else 4.8), layout="constrained")
+        if has_cost:
+            ax, cost_ax = fig.subplots(2, 1, sharex=True)
+        else:
+            ax = fig.add_subplot()
+    x = mdates.date2num([run_date(r) for r in points])
+    dated = all(r.get("finish_p50_date") for r in points)
+
+    def finish(run, column):
+        if not dated:
+            return run[column]
+        text = run.get(f"{column}_date")
+        return mdates.date2num(_dt.date.fromisoformat(text)) if text else np.nan
+
+    last = points[-1]
+    _drift_panel(ax, x, points, finish, "finish_p{}", "finish_deterministic",
+                 lambda run, q: run[f"finish_p{q}_date"] if dated else _fmt1(run[f"finish_p{q}"]))
+    if last.get("target") is not None:
+        value = finish(last, "target") if dated else last["target"]
+        ax.axhline(value, color=_TARGET_LINE, linewidth=1.4, linestyle="-.",
+                   label="Target" + (f" {last['target_date']}" if dated else ""))
+    if dated:
+        ax.yaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+        ax.yaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        ax.set_ylabel("Forecast finish date")
+    else:
+        ax.set_ylabel("Forecast finish (working days from the start)")
+    # beside the panel: the band spans the whole plot, there is no free corner inside
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    name = last.get("project_name") or last.get("project_key") or "Project"
+    n = len(points)
+    ax.set_title(title if title is not None else
+                 f"{name}: forecast drift over {n} status date{'s' if n != 1 else ''}")
+    bottom = ax
+    if cost_ax is not None and has_cost:
+        _drift_panel(cost_ax, x, points, lambda run, column: (
+            np.nan if run.get(column) is None else run[column]),
+            "cost_p{}", "cost_deterministic", lambda run, q: _money(run[f"cost_p{q}"]))
+        if last.get("budget") is not None:
+            cost_ax.axhline(last["budget"], color=_BUDGET, linewidth=1.4, linestyle="-.",
+                            label=f"Budget {_money(last['budget'])}")
+        cost_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _money(v)))
+        cost_ax.set_ylabel(_money_label("Forecast cost", currency or last.get("currency")))
+        cost_ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+        bottom = cost_ax
+    span = float(x.max() - x.min())
+    # one status date: a fortnight around it (autoscaling would give a zero-width axis);
+    # else room on the right for the latest values written beside the last points
+    xlim = (x[0] - 7, x[0] + 7) if span == 0 else (x.min() - 0.04 * span, x.max() + 0.22 * span)
+    for axis in {ax, bottom}:
+        axis.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=8))
+        axis.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        axis.set_xlim(*xlim)
+    undated = any(not r.get("status_date") for r in points)
+    bottom.set_xlabel("Status date" + (" (a run without one: the day it was recorded)"
+                                       if undated else ""))
+    for label in bottom.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
+    _fit_labels(ax)
+    return ax
+
+
+def _fmt1(t) -> str:
+    return f"{t:,.1f}"
+
+
+def _drift_panel(ax, x, points, value, column, deterministic, text) -> None:
+    """One panel of :func:`forecast_drift`: the P10-P90 band, P50 and P80 (the latest
+    values written beside their points), the plan."""
+    p10, p50, p80, p90, det = (np.array([value(r, c) for r in points], dtype=float)
+                               for c in (column.format(10), column.format(50),
+                                         column.format(80), column.format(90), deterministic))
+    ax.fill_between(x, p10, p90, color=_BAR, alpha=0.18, linewidth=0, label="P10-P90")
+    ax.plot(x, p50, color=_BAR, marker="o", linewidth=2, label="P50")
+    ax.plot(x, p80, color=_CURVE, marker="s", linewidth=2, label="P80")
+    ax.plot(x, det, color=_DETERMINISTIC, linestyle="--", linewidth=1, marker=".",
+            label="Deterministic plan")
+    for q, ys, colour in ((50, p50, _BAR), (80, p80, _CURVE)):
+        if np.isfinite(ys[-1]):
+            ax.annotate(f"P{q} {text(points[-1], q)}", (x[-1], ys[-1]), xytext=(6, 0),
+                        textcoords="offset points", va="center", fontsize="small",
+                        color=colour)
+    ax.grid(alpha=0.3)
+
+
+__all__ += ["forecast_drift"]
+
+
+def evm_chart(evm, ax=None, *, index_ax=None, title: str | None = None):
+    """Earned value over the status periods: the baseline's planned value curve (the
+    S-curve to BAC), PV, EV and AC at each status date, and below them SPI, CPI and
+    SPI(t) with the 1.0 line.
+
+    Parameters
+    ----------
+    evm : pmosim.evm.EVMResult
+    ax : matplotlib.axes.Axes, optional
+        The value panel. Default: a new figure with both panels (the index panel is
+        ``ax.figure.axes[1]``).
+    index_ax : matplotlib.axes.Axes, optional
+        Where the index panel goes when ``ax`` is given (none without it).
+    title : str, optional
+        Default: the project name and the number of periods.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The value panel.
+    """
+    if ax is None:
+        fig = Figure(figsize=(9, 8), layout="constrained")
+        ax, index_ax = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    base = evm.baseline
+    origin = base.origin
+    times, values = base.curve()
+    # working days from the project start (an import's time 0 is its data date)
+    times = times - origin
+    money = evm.basis == "cost"
+    currency = evm.currency if money else None
+    x = np.asarray(evm.status_time, dtype=float)
+    ax.plot(times, values, color=_DETERMINISTIC, linewidth=1.2, linestyle="--",
+            label=f"Planned value (baseline, BAC {_money(evm.bac)})")
+    ax.plot(x, evm.pv, color=_BAR, marker="o", markersize=4, linewidth=1.5, label="PV")
+    ax.plot(x, evm.ev, color=_TARGET, marker="s", markersize=4, linewidth=2, label="EV")
+    if money and np.isfinite(evm.ac).any():
+        ax.plot(x, evm.ac, color=_CURVE, marker="^", markersize=4, linewidth=1.5, label="AC")
+    ax.axhline(evm.bac, color="#999999", linewidth=0.8, linestyle=":")
+    last = evm.n_periods - 1
+    es = float(evm.es[last])
+    if np.isfinite(es):
+        ax.annotate("", xy=(es, evm.ev[last]), xytext=(x[last], evm.ev[last]),
+                    arrowprops={"arrowstyle": "->", "color": _TARGET, "linewidth": 1.2})
+        ax.plot([es], [evm.ev[last]], marker="o", markerfacecolor="white",
+                markeredgecolor=_TARGET, linestyle="none",
+                label=f"ES of the last period: {evm.es[last]:.1f} of AT {evm.at[last]:.1f} "
+                      "working days")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _money(y)))
+    ax.set_ylabel(_money_label("Value", currency) if money else "Value (planned working days)")
+    ax.set_ylim(0, 1.08 * max(evm.bac, float(np.nanmax(np.concatenate(
+        [evm.pv, evm.ev, evm.ac if money else evm.ev]))) if evm.n_periods else evm.bac))
+    ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+    ax.grid(alpha=0.3)
+    ax.set_title(title if title is not None else
+                 f"{evm.project_name or 'Project'}: earned value over {evm.n_periods} status "
+                 f"update{'s' * (evm.n_periods != 1)}")
+    bottom = ax
+    if index_ax is not None:
+        index_ax.axhline(1.0, color="#999999", linewidth=0.8, linestyle="--")
+        for values, label, colour, marker in ((evm.spi, "SPI", _BAR, "o"),
+                                              (evm.spi_t, "SPI(t)", _TARGET, "s"),
+                                              (evm.cpi, "CPI", _CURVE, "^")):
+            if np.isfinite(values).any():
+                index_ax.plot(x, values, color=colour, marker=marker, markersize=4,
+                              linewidth=1.5, label=label)
+        finite = np.concatenate([v[np.isfinite(v)] for v in (evm.spi, evm.spi_t, evm.cpi)])
+        if finite.size:
+            lo, hi = min(float(finite.min()), 1.0), max(float(finite.max()), 1.0)
+            pad = max(0.05, 0.08 * (hi - lo))
+            index_ax.set_ylim(lo - pad, hi + pad)
+        index_ax.set_ylabel("Index (1 = on plan)")
+        index_ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+        index_ax.grid(alpha=0.3)
+        bottom = index_ax
+    span = [float(np.min(times)), float(max(np.max(times), np.max(x)))]
+    ax.set_xlim(span[0], span[1] + max(0.02 * (span[1] - span[0]), 0.5))
+    if getattr(evm.project, "start", None) is not None and origin == 0:
+        _time_axis(bottom, evm.project, "Status", date_label="Status date (end of day)")
+        if bottom is not ax:
+            ax.tick_params(axis="x", labelbottom=False)
+    else:
+        bottom.set_xlabel("Working days from the project start")
+    _fit_labels(ax)
+    return ax
+
+
+__all__ += ["evm_chart"]

@@ -6,16 +6,20 @@ An imported schedule becomes a file that can be kept in git, edited and run:
 planned durations, name, start date and day-level calendar.
 
 The risk register, drivers, correlations, branches, task existence, conditions
-and costs (``cost_fixed``, ``cost_rate``) are written too. What the scenario
-format cannot hold (per-task calendars, constraints, progress, the costs a
-scheduling tool computed, resources, tool dates, WBS and other task attributes)
-is never dropped silently: each loss is one line of the header comment of the
-TOML file and one entry of the returned ``warnings``.
+and costs (``cost_fixed``, ``cost_rate``) are written too, and so are an imported
+schedule's working calendars, data date, task calendars, progress (status, actual
+dates), constraints and elapsed durations (:mod:`pmosim.io._wallclock`), so that
+the scenario gives the same CPM dates and, for a seed, the same simulated bits as
+the import. What the scenario format cannot hold (the tool's own dates and codes,
+and other task attributes) is never dropped silently: each loss is one line of the
+header comment of the TOML file and one entry of the returned ``warnings``.
 
 With more than ``csv_threshold`` tasks, the tasks go to a sidecar CSV file
 (``<name>.tasks.csv`` next to the TOML, named by ``tasks_csv``); a task the CSV
 notation cannot express exactly (a lag that is a distribution, an id with a
-comma or semicolon in a predecessor list) stays in ``[[tasks]]``. Both files are
+comma or semicolon in a predecessor list), and every task after it, stays in
+``[[tasks]]``: the reader takes the CSV's tasks first, and the task order keys
+the random numbers. Both files are
 written atomically (a temporary file, then ``os.replace``); the CSV first, so a
 TOML file never names a CSV file that is not there.
 
@@ -76,6 +80,7 @@ from ..calendar import WorkCalendar
 from ..distributions import Distribution, Fixed, as_distribution
 from ..errors import PmosimError
 from ..model import as_project, condition, planned_duration, project_cost_rate, task_costs
+from . import _wallclock as clock
 from .json_out import atomic_path
 from .scenario import DISTRIBUTIONS, parse_predecessor
 
@@ -155,7 +160,8 @@ def write_scenario(project, path, *, csv_threshold: int = 200) -> ScenarioFile:
         raise PmosimError(f"csv_threshold must be a whole number >= 0, got {csv_threshold!r}")
     graph = project.graph
     ids = _id_texts(graph)
-    warnings = _losses(project, ids)
+    wall, lost = _clock_writer(project)
+    warnings = lost + _losses(project, ids, wall)
 
     calendar = project.calendar if isinstance(project.calendar, WorkCalendar) else WorkCalendar()
     start = project.start
@@ -169,8 +175,10 @@ def write_scenario(project, path, *, csv_threshold: int = 200) -> ScenarioFile:
     use_csv = project.n_tasks > csv_threshold
     csv_rows, toml_tasks = [], []
     for task_id, data in graph.nodes(data=True):
-        task = _task(task_id, data, graph, ids, known)
-        if use_csv and task["csv"] is not None:
+        task = _task(task_id, data, graph, ids, known, wall)
+        # the reader takes the CSV's tasks first: a task after one that stays in [[tasks]]
+        # stays there too, so the task order (which keys the random numbers) is kept
+        if use_csv and task["csv"] is not None and not toml_tasks:
             csv_rows.append(task["csv"])
         else:
             toml_tasks.append(task["toml"])
@@ -189,9 +197,15 @@ def write_scenario(project, path, *, csv_threshold: int = 200) -> ScenarioFile:
         lines.append(f"levelling = {_toml_str(project.levelling)}")
     if project.priority != "lft":
         lines.append(f"priority = {_toml_str(project.priority)}")
-    lines += ["", "[calendar]",
-              f"workdays = [{', '.join(_toml_str(d) for d in calendar.workdays)}]",
-              f"holidays = [{', '.join(d.isoformat() for d in calendar.holidays)}]", ""]
+    if wall is not None:
+        lines += wall.project_lines()
+    lines.append("")
+    if wall is None or wall.needs_day_calendar():
+        lines += ["[calendar]",
+                  f"workdays = [{', '.join(_toml_str(d) for d in calendar.workdays)}]",
+                  f"holidays = [{', '.join(d.isoformat() for d in calendar.holidays)}]", ""]
+    if wall is not None:
+        lines += wall.calendar_tables()
     lines += _resource_tables(project)
     for task_lines in toml_tasks:
         lines += ["[[tasks]]", *task_lines, ""]
@@ -220,8 +234,12 @@ def _id_texts(graph) -> dict:
     return ids
 
 
-def _task(task_id, data, graph, ids, known) -> dict:
-    """The TOML lines of a task, and its CSV row (None when CSV cannot express it)."""
+def _task(task_id, data, graph, ids, known, wall=None) -> dict:
+    """The TOML lines of a task, and its CSV row (None when CSV cannot express it).
+
+    ``wall`` (a :class:`~pmosim.io._wallclock.ClockWriter`) adds the keys of the
+    wall-clock mode and leaves out the working-day offsets the reader derives exactly.
+    """
     text_id = ids[task_id]
     name = data.get("name")
     name = None if name is None or str(name) == text_id else str(name)
@@ -251,10 +269,18 @@ def _task(task_id, data, graph, ids, known) -> dict:
     if data.get("wbs"):
         toml.append(f"wbs = {_toml_str(str(data['wbs']))}")
         extra["wbs"] = str(data["wbs"])
+    clock_toml, clock_cells, same = wall.task(task_id, data) if wall is not None else \
+        ([], {}, set())
+    derived = wall.offsets.get(task_id, {}) if wall is not None else {}
     for key in ("release", "fixed_start", "fixed_finish"):
-        if data.get(key) is not None and (key != "release" or float(data[key]) != 0.0):
-            extra[key] = float(data[key])
-            toml.append(f"{key} = {_toml_num(extra[key])}")
+        value = data.get(key)
+        if key == "release" and value is None and "release" in derived:
+            value = 0.0     # none: the reader would derive one from the constraint
+        if value is None or key in same or (key == "release" and float(value) == 0.0
+                                             and "release" not in derived):
+            continue
+        extra[key] = float(value)
+        toml.append(f"{key} = {_toml_num(extra[key])}")
     for key, cost in zip(("cost_fixed", "cost_rate"), task_costs(task_id, data)):
         if cost is not None:
             toml.append(f"{key} = {_toml_dist(cost)}")
@@ -270,12 +296,15 @@ def _task(task_id, data, graph, ids, known) -> dict:
     for u, _, e in graph.in_edges(task_id, data=True):
         kind = str(e.get("type", "FS")).upper()
         lag = as_distribution(e.get("lag", 0.0), "lag")
-        text = _link_text(ids[u], kind, lag, known)
+        attrs = wall.link(u, e) if wall is not None else {}
+        text = _link_text(ids[u], kind, lag, known) if not attrs else None
         if text is not None:
             preds.append(_toml_str(text))
         else:
+            more = "".join(f", {k} = {_toml_str(v) if isinstance(v, str) else _toml_num(v)}"
+                           for k, v in attrs.items())
             preds.append(f"{{ id = {_toml_str(ids[u])}, type = {_toml_str(kind)}, "
-                         f"lag = {_toml_dist(lag)} }}")
+                         f"lag = {_toml_dist(lag)}{more} }}")
         if text is None or "," in ids[u] or ";" in ids[u]:
             csv_ok = False
         csv_preds.append(text)
@@ -292,6 +321,10 @@ def _task(task_id, data, graph, ids, known) -> dict:
     if data.get("priority") is not None:
         extra["priority"] = float(data["priority"])
         toml.append(f"priority = {_toml_num(extra['priority'])}")
+    general_toml, general_cells = clock.general_task_keys(data)
+    toml += general_toml + clock_toml
+    extra.update(general_cells)
+    extra.update(clock_cells)
 
     row = None
     if csv_ok:
@@ -330,7 +363,7 @@ def _link_text(pred: str, kind: str, lag: Distribution, known) -> str | None:
 _CSV_ORDER = ("id", "name", "duration", "dist", "value", "low", "mode", "high", "lamb",
               "low_pct", "high_pct", "mean", "sd", "values", "weights", "planned",
               "existence", "cost_fixed", "cost_rate", "actual_cost", "release", "fixed_start",
-              "fixed_finish", "wbs", "resources", "priority", "predecessors")
+              "fixed_finish", "wbs", "resources", "priority", *clock.CSV_COLUMNS, "predecessors")
 
 
 def _csv_text(rows) -> str:
@@ -428,7 +461,7 @@ def _uncertainty_tables(project, ids) -> list[str]:
 
 
 # -- what the format cannot hold --------------------------------------------------------
-def _losses(project, ids) -> list[str]:
+def _losses(project, ids, wall=None) -> list[str]:
     graph = project.graph
     nodes = list(graph.nodes(data=True))
     out = []
@@ -446,9 +479,20 @@ def _losses(project, ids) -> list[str]:
                    f"\"{example}\"), the scenario format's ids")
 
     meta = project.meta
+    if wall is not None:
+        out += _clock_losses(project, wall)
+    for key, choices in (("kind", clock.KINDS), ("status", clock.STATUSES)):
+        odd = Counter(str(d[key]) for _, d in nodes
+                      if d.get(key) is not None and d[key] not in choices)
+        if odd:
+            out.append(f"task {key} not written for {sum(odd.values())} tasks "
+                       f"({', '.join(f'{k} {v}' for k, v in sorted(odd.items()))}): the "
+                       f"scenario format's are {', '.join(choices)}")
     calendars = meta.get("calendars") or {}
     used = Counter(d.get("calendar") for _, d in nodes if d.get("calendar") is not None)
     lag_cals = {e.get("lag_calendar") for _, _, e in graph.edges(data=True)} - {None}
+    if wall is not None:
+        used, lag_cals = Counter(), set()      # written: [calendars.NAME]
     if len(set(used) | lag_cals) > 1:
         axis = meta.get("axis_calendar")
         names = ", ".join(f"{k} ({used.get(k, 0)} tasks)" for k in sorted(set(used) | lag_cals,
@@ -467,7 +511,7 @@ def _losses(project, ids) -> list[str]:
 
     cons = Counter(d["constraint"][0] for _, d in nodes
                    if isinstance(d.get("constraint"), (tuple, list)) and d["constraint"])
-    if cons:
+    if cons and wall is None:
         n = sum(cons.values())
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(cons.items()))
         out.append(f"{n} task constraint{'s' * (n != 1)} not written ({kinds}); dates that "
@@ -475,7 +519,7 @@ def _losses(project, ids) -> list[str]:
 
     status = Counter(d.get("status") for _, d in nodes if d.get("kind") != "connector")
     started = count(lambda d: d.get("actual_start") is not None)
-    if status.get("complete") or status.get("in progress") or started:
+    if (status.get("complete") or status.get("in progress") or started) and wall is None:
         data_date = meta.get("data_date")
         when = (f"; time 0 is the data date {data_date:%Y-%m-%d %H:%M}"
                 if isinstance(data_date, _dt.datetime) else "")
@@ -506,12 +550,14 @@ def _losses(project, ids) -> list[str]:
     elapsed = count(lambda d: d.get("elapsed_hours") is not None)
     elapsed_lags = sum(1 for _, _, e in graph.edges(data=True)
                        if e.get("lag_elapsed_hours") is not None)
-    if elapsed or elapsed_lags:
+    if (elapsed or elapsed_lags) and wall is None:
         out.append(f"{elapsed} elapsed durations and {elapsed_lags} elapsed lags written as "
                    "their working-day approximation")
 
+    written = _WRITTEN | set(clock.TASK_KEYS if wall is not None else
+                             set(clock.TASK_KEYS) - set(clock.CLOCK_TASK_KEYS))
     other = Counter(k for _, d in nodes for k, v in d.items()
-                    if k not in _WRITTEN and k not in _COVERED and _truthy(v))
+                    if k not in written and k not in _COVERED and _truthy(v))
     if other:
         out.append("other task attributes not written: "
                    + ", ".join(f"{k} ({v})" for k, v in sorted(other.items())))
@@ -642,3 +688,47 @@ def _toml_dist(dist: Distribution) -> str:
             else:
                 parts.append(f"{f.name} = {_toml_num(value)}")
     return "{ " + ", ".join(parts) + " }"
+
+
+# -- working calendars, the data date and progress (io._wallclock) -------------------------
+def _clock_writer(project):
+    """The :class:`~pmosim.io._wallclock.ClockWriter` of a project with working calendars
+    (None without), and a warning when they cannot be written."""
+    from ..compile import has_calendars
+    if not has_calendars(project):
+        return None, []
+    try:
+        wall = clock.ClockWriter(project)
+        problems = wall.unwritable()
+    except PmosimError as exc:
+        problems = [str(exc)]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return None, [f"working calendars not written: {problems[0]}{more}; tasks are "
+                      "written on the day-level calendar"]
+    return wall, []
+
+
+def _clock_losses(project, wall) -> list[str]:
+    """What a project with working calendars loses in its scenario."""
+    out = []
+    nodes = project.graph.nodes(data=True)
+    lost = sum(1 for t, d in nodes if wall.lost_fixed(t, d))
+    if lost:
+        out.append(f"{lost} completed tasks have actual dates but no fixed_start/fixed_finish; "
+                   "the scenario gives them those of their actual dates")
+    cons = Counter(d["constraint"][0] if isinstance(d["constraint"], (tuple, list))
+                   and d["constraint"] else str(d["constraint"])
+                   for _, d in nodes if d.get("constraint")
+                   and not clock.valid_constraint(d["constraint"]))
+    if cons:
+        out.append(f"{sum(cons.values())} constraints without a date (or of an unknown type) "
+                   f"not written ({', '.join(f'{k} {v}' for k, v in sorted(cons.items()))}): "
+                   "they bound no date")
+    pct = sum(1 for _, d in nodes if _truthy(d.get("percent_complete"))
+              and d.get("status") == "in progress")
+    if pct:
+        out.append(f"percent complete of {pct} tasks in progress not written: their remaining "
+                   "durations carry the progress")
+    return out
+

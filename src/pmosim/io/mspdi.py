@@ -830,9 +830,9 @@ def _read_costs(reader, g, entries, is_summary, inactive) -> dict:
 
 def _task_baseline(reader, el, where: str, hpd: float, minutes_per_day: float) -> dict:
     """A task's baseline (MS Project's ``<Baseline>`` number 0): ``baseline_start``,
-    ``baseline_finish`` (datetimes) and ``baseline_duration`` (working days), those the
-    file gives; empty without one. The schedule health check reads them (missed tasks,
-    BEI, CPLI)."""
+    ``baseline_finish`` (datetimes), ``baseline_duration`` (working days) and
+    ``baseline_cost`` (currency), those the file gives; empty without one. The schedule
+    health check reads them (missed tasks, BEI, CPLI), earned value too (PV, BAC)."""
     for base in el.findall(reader.q("Baseline")):
         if reader.int(base, "Number", 0, where) != 0:
             continue
@@ -845,5 +845,8 @@ def _task_baseline(reader, el, where: str, hpd: float, minutes_per_day: float) -
         if duration is not None and duration.strip():
             out["baseline_duration"] = _hours(duration, reader.where(where),
                                               "Baseline Duration", minutes_per_day) / hpd
+        cost = reader.num(base, "Cost", None, f"{where}: baseline")
+        if cost is not None:
+            out["baseline_cost"] = cost / 100       # hundredths, as every MSPDI amount
         return out
     return {}

@@ -25,6 +25,9 @@ The format is documented key by key in ``docs/scenario-format.md``. In short::
     schedule_impact = { dist = "triangular", low = 10, mode = 20, high = 45 }
     mitigated = { probability = 0.1 }
 
+    [status]                  # optional: progress at a status date (task keys
+    date = "2027-04-30"       # actual_start, percent_complete, ...; docs/tracking.md)
+
 Every problem found is reported with the file, where in it (``tasks[3]
 ("permit")`` for the fourth ``[[tasks]]`` entry, counting from 0; ``line 5`` in a
 CSV file) and what to do about it. :func:`scenario_problems` returns all of them;
@@ -73,6 +76,7 @@ from ..distributions import (
 from .. import stats
 from ..errors import ModelError, PmosimError, ScenarioError
 from ..layout import LEVELLING_SCHEMES, PRIORITY_RULES
+from . import _wallclock as clock
 from . import check_size
 from ..model import CONDITION_KINDS, LINK_TYPES, Project, condition, task_demands
 
@@ -90,16 +94,16 @@ DISTRIBUTIONS = {
 }
 
 TOP_KEYS = ("project", "calendar", "resources", "tasks", "risks", "drivers", "correlations",
-            "branches", "uncertainty")
+            "branches", "uncertainty", "calendars")
 PROJECT_KEYS = ("name", "start", "time_unit", "tasks_csv", "cost_rate", "budget", "currency",
-                "levelling", "priority")
+                "levelling", "priority", "history") + clock.PROJECT_KEYS
 RESOURCE_KEYS = ("id", "name", "capacity", "changes")
 CHANGE_KEYS = ("at", "capacity")
 CALENDAR_KEYS = ("workdays", "holidays")
 TASK_KEYS = ("id", "name", "duration", "planned", "predecessors", "existence", "when",
              "cost_fixed", "cost_rate", "actual_cost", "release", "fixed_start", "fixed_finish",
-             "wbs", "resources", "priority")
-LINK_KEYS = ("id", "type", "lag")
+             "wbs", "resources", "priority") + clock.TASK_KEYS
+LINK_KEYS = ("id", "type", "lag") + clock.LINK_KEYS
 RISK_KEYS = ("id", "name", "probability", "tasks", "schedule_impact", "cost_impact", "mitigated")
 MITIGATED_KEYS = ("probability", "schedule_impact", "cost_impact")
 DRIVER_KEYS = ("id", "name", "probability", "factor", "tasks")
@@ -110,8 +114,19 @@ OPTION_KEYS = ("probability", "tasks", "when")
 CSV_COLUMNS = ("id", "name", "duration", "planned", "predecessors", "dist", "value", "low",
                "mode", "high", "lamb", "low_pct", "high_pct", "mean", "sd", "values",
                "weights", "existence", "cost_fixed", "cost_rate", "actual_cost", "release",
-               "fixed_start", "fixed_finish", "wbs", "resources", "priority", "notes")
+               "fixed_start", "fixed_finish", "wbs", "resources", "priority", "notes"
+               ) + clock.CSV_COLUMNS
 TIME_UNITS = ("days",)
+#: Task keys of a status update (``[status]`` with its ``date``): each task's progress
+#: at the status date; ``actual_cost`` joins them there (see :meth:`_Reader.take_status`).
+STATUS_TASK_KEYS = ("actual_start", "actual_finish", "percent_complete", "remaining")
+TASK_KEYS += tuple(k for k in STATUS_TASK_KEYS if k not in TASK_KEYS)
+CSV_COLUMNS += tuple(k for k in STATUS_TASK_KEYS if k not in CSV_COLUMNS)
+TOP_KEYS += ("status",)
+STATUS_KEYS = ("date", "name", "periods", "fixed_cost_accrual")
+PERIOD_KEYS = ("date", "name", "csv")
+#: Columns of a status CSV file (one per ``[[status.periods]]``).
+STATUS_CSV_COLUMNS = ("id", "name", "notes") + STATUS_TASK_KEYS + ("actual_cost",)
 
 # MS Project predecessor notation: ID, then optionally a link type, then optionally a
 # signed lag with a day suffix ("design", "3FS+2d", "design SS + 5 days", "order FF-2").
@@ -277,6 +292,11 @@ class _Reader:
         self.event_ids: dict[str, str] = {}
         self.grouped: dict[str, str] = {}
         self.branched: dict[str, str] = {}
+        # the working calendars and data date ([calendars.NAME], io._wallclock), or None
+        self.wall = None
+        self.day_calendar_given = False
+        # tasks whose wall-clock keys were refused for want of calendars
+        self.clock_missing = 0
 
     def problem(self, where: str | None, message: str, label: str | None = None) -> None:
         label = label or self.label
@@ -324,6 +344,12 @@ class _Reader:
             return None, self.problems
 
         self.unknown_keys(None, doc, TOP_KEYS)
+        self.wall = clock.read_project_clock(self, doc)
+        self.day_calendar_given = "calendar" in doc
+        status = doc.get("status")
+        # with a status date, the tasks' progress keys belong to that status update
+        self.status_given = isinstance(status, dict) and "date" in status
+        self.task_status: dict = {}
         project = self.read_project(doc.get("project", {}), doc.get("calendar", {}))
         tasks = doc.get("tasks", [])
         if not isinstance(tasks, list) or not all(isinstance(t, dict) for t in tasks):
@@ -338,7 +364,15 @@ class _Reader:
         if not self.entries and not self.problems:
             self.problem(None, "no tasks; add [[tasks]] tables or a tasks_csv file under [project]")
         self.read_links(project)
+        if self.clock_missing > 1:
+            self.problem(None, f"{self.clock_missing - 1} more tasks give keys that need "
+                         "working calendars ([calendars.NAME] tables)")
+        if self.wall is not None and not self.problems:
+            for message in clock.apply_project_clock(project, self.wall):
+                self.problem(None, message)
         self.read_uncertainty(project, doc)
+        if "status" in doc:
+            self.read_status(project, doc["status"])
         if "uncertainty" in doc and not self.problems:
             project = self.apply_ranges(project, doc["uncertainty"])
         if not self.problems:
@@ -401,6 +435,9 @@ class _Reader:
             calendar = WorkCalendar(workdays, holidays)
         except ModelError as exc:
             self.problem("calendar", str(exc).removeprefix("calendar: "))
+        if self.wall is not None and self.wall["ok"] and not self.day_calendar_given:
+            # the days that show working time as dates: those of the axis calendar
+            calendar = clock.day_calendar(self.wall)
         project.calendar = calendar
 
         if "start" in meta:
@@ -409,6 +446,8 @@ class _Reader:
             except ModelError as exc:
                 message = str(exc).removeprefix("start: ").removeprefix("start ")
                 self.problem("project.start", message)
+        elif self.wall is not None and self.wall["ok"]:
+            project.start = calendar.next_workday(self.wall["data_date"].date())
 
         if "tasks_csv" in meta:
             if isinstance(meta["tasks_csv"], str) and meta["tasks_csv"].strip():
@@ -440,6 +479,15 @@ class _Reader:
                 self.problem("project.priority", f"must be one of {', '.join(PRIORITY_RULES)} "
                              f"(the levelling priority rule), got {value!r}"
                              f"{_closest(str(value), PRIORITY_RULES)}")
+        if "history" in meta:
+            # kept as written: the CLI resolves it against the scenario's folder
+            history = meta["history"]
+            if (isinstance(history, str) and history.strip()
+                    and not history.strip().endswith(("/", "\\"))):
+                project.meta["history"] = history.strip()
+            else:
+                self.problem("project.history", f'must be the name of the run history file, '
+                             f'like "pmosim.db" (beside the scenario) or a path; got {history!r}')
         if "currency" in meta:
             currency = meta["currency"]
             if isinstance(currency, str) and currency.strip():
@@ -575,6 +623,7 @@ class _Reader:
         task_id = task_id.strip()
         here = f'{where} ("{task_id}")'
         self.unknown_keys(here, entry, TASK_KEYS)
+        entry = self.take_status(task_id, here, entry)
         name = entry.get("name")
         if name is not None and not isinstance(name, str):
             self.problem(here, f"name must be text, got {name!r}")
@@ -635,6 +684,7 @@ class _Reader:
             if cond is not None:
                 extra["when"] = cond
                 self.conditions.append(([task_id], cond, f"{here}: when"))
+        clock.read_task_clock(self, here, entry, extra)
         self.add_task(project, where, self.label, task_id, name, duration, planned,
                       [(p, f"{here}: predecessors[{k}]") for k, p in enumerate(preds)], extra)
 
@@ -812,6 +862,7 @@ class _Reader:
             self.problem(where, "empty id; every row needs a unique task id", label)
             return
         here = f'{where} ("{task_id}")'
+        cells = self.take_status(task_id, here, cells, label, csv=True)
         numbers = {}
         for key in ("duration", "planned", "value", "low", "mode", "high", "lamb",
                     "low_pct", "high_pct", "mean", "sd", "existence", "cost_fixed", "cost_rate",
@@ -875,6 +926,8 @@ class _Reader:
             extra["resources"] = demands
         if cells.get("wbs"):
             extra["wbs"] = cells["wbs"]
+        clock.read_task_clock(self, here, cells, extra, label, csv=True,
+                              number=lambda text: _csv_float(text, self.csv_decimal_comma))
         self.add_task(project, where, label, task_id, cells.get("name"), duration, planned,
                       [(p, f"{here}: predecessors") for p in preds], extra)
 
@@ -889,10 +942,11 @@ class _Reader:
         if _is_number(spec) and float(spec).is_integer():
             spec = str(int(spec))
         try:
+            attrs = {}
             if isinstance(spec, str):
                 pred, kind, lag = parse_predecessor(spec, known)
             elif isinstance(spec, dict):
-                pred, kind, lag = self.link_table(spec)
+                pred, kind, lag, attrs = self.link_table(spec)
             else:
                 raise ModelError(f"expected text like \"design SS+5\" or a table "
                                  f"{{ id = \"design\", type = \"SS\", lag = 5 }}, got {spec!r}")
@@ -915,6 +969,8 @@ class _Reader:
                          "only one link between two tasks is supported", label)
             return
         project.add_link(pred, succ, type=kind, lag=lag)
+        if attrs:
+            project.graph.edges[pred, succ].update(attrs)
 
     def link_table(self, spec: dict):
         for key in spec:
@@ -936,7 +992,7 @@ class _Reader:
             lag = parse_lag(lag)
         else:
             lag = self.distribution(lag, "lag")
-        return pred.strip(), kind, lag
+        return pred.strip(), kind, lag, clock.read_link_clock(self, spec)
 
 
     # -- risks, drivers, correlations, branches ------------------------------------
@@ -1290,6 +1346,234 @@ class _Reader:
                                  f"indirect) of {t!r}, so its dates are not known when {t!r} "
                                  f"is scheduled; link {cond.task!r} before {t!r} or drop "
                                  "the condition")
+
+    # -- status updates ([status]) -------------------------------------------------
+    def take_status(self, task_id, here, values: dict, label=None, csv: bool = False) -> dict:
+        """``values`` without a task's status keys, which go to the ``[status]`` update.
+
+        With a ``[status]`` date, ``actual_start``, ``actual_finish``,
+        ``percent_complete``, ``remaining`` and ``actual_cost`` are the task's progress
+        at that date (``actual_cost`` then is what it cost so far, which may exceed its
+        budget). Without one, ``actual_cost`` keeps its meaning for imported schedules
+        (the spent part of ``cost_fixed``) and ``actual_start``/``actual_finish`` theirs
+        on working calendars (``[calendars.NAME]``); elsewhere they are a problem.
+        """
+        keys = [k for k in STATUS_TASK_KEYS + ("actual_cost",) if k in values]
+        if not keys:
+            return values
+        if not self.status_given:
+            stray = [k for k in ("percent_complete", "remaining") if k in values]
+            if self.wall is None:
+                stray += [k for k in ("actual_start", "actual_finish") if k in values]
+            if stray:
+                self.problem(here, f"{', '.join(stray)}: progress at a status date; add a "
+                             '[status] table with the status date (date = "2027-04-30"; '
+                             "docs/scenario-format.md, Status updates)", label)
+            return {k: v for k, v in values.items() if k not in stray}
+        status = self.task_status_entry(here, {k: values[k] for k in keys}, label, csv)
+        if status is not None:
+            self.task_status[task_id] = status
+        return {k: v for k, v in values.items() if k not in keys}
+
+    def moment(self, where, key, value, label=None, csv: bool = False):
+        """A status date or actual date: a date or date-time (TOML, or ISO text) or
+        working days from the project start (a number); None after recording."""
+        if csv and isinstance(value, str):
+            try:
+                return _csv_float(value, self.csv_decimal_comma)
+            except ValueError:
+                pass
+        if _is_number(value) and math.isfinite(float(value)):
+            return float(value)
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            return value
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            try:
+                if len(text) > 10:
+                    return _dt.datetime.fromisoformat(text)
+                return _dt.date.fromisoformat(text)
+            except ValueError:
+                pass
+        self.problem(where, f"{key} must be a date like 2027-04-30 (or a date-time, or working "
+                     f"days from the project start), got {value!r}", label)
+        return None
+
+    def task_status_entry(self, here, values: dict, label=None, csv: bool = False):
+        """One task's progress as a :class:`~pmosim.evm.TaskStatus` (percent complete in
+        percent, 0..100; costs and remaining working days >= 0); None after recording."""
+        from ..evm import TaskStatus
+
+        out, ok = {}, True
+        for key in ("actual_start", "actual_finish"):
+            if key in values:
+                out[key] = self.moment(here, key, values[key], label, csv)
+                ok &= out[key] is not None
+        for key, field, what in (("percent_complete", "percent_complete", "percent, 0..100"),
+                                 ("remaining", "remaining_duration", "working days >= 0"),
+                                 ("actual_cost", "actual_cost", "the cost so far, >= 0")):
+            if key not in values:
+                continue
+            value = values[key]
+            if csv and isinstance(value, str):
+                text = value.strip()
+                if key == "percent_complete" and text.endswith("%"):
+                    text = text[:-1]
+                try:
+                    value = _csv_float(text, self.csv_decimal_comma)
+                except ValueError:
+                    pass
+            high = 100.0 if key == "percent_complete" else math.inf
+            if not _is_number(value) or not math.isfinite(float(value)) \
+                    or not 0.0 <= float(value) <= high:
+                self.problem(here, f"{key} must be a number ({what}), got {values[key]!r}",
+                             label)
+                ok = False
+                continue
+            value = float(value)
+            out[field] = value / 100.0 if key == "percent_complete" else value
+        return TaskStatus(**out) if ok else None
+
+    def read_status(self, project, table) -> None:
+        """``[status]``: one status update (``date``, the tasks' progress keys) and/or
+        ``[[status.periods]]`` (``date``, ``name``, ``csv``), checked against the
+        project (:func:`pmosim.evm.resolve_periods`) into ``meta["status"]``."""
+        from ..evm import ACCRUALS, StatusPeriod, resolve_periods
+
+        if not isinstance(table, dict):
+            self.problem("status", 'must be a table: write [status] with date = "2027-04-30", '
+                         "or [[status.periods]] tables")
+            return
+        self.unknown_keys("status", table, STATUS_KEYS)
+        before = len(self.problems)
+        if "fixed_cost_accrual" in table:
+            value = table["fixed_cost_accrual"]
+            if value in ACCRUALS:
+                project.meta["status_accrual"] = value
+            else:
+                self.problem("status.fixed_cost_accrual", f"must be one of "
+                             f"{', '.join(map(repr, ACCRUALS))} (when a task's cost_fixed is "
+                             f"earned: over its duration, at its start or at its finish), got "
+                             f"{value!r}{_closest(str(value), ACCRUALS)}")
+        periods = []
+        name = table.get("name")
+        if name is not None and not (isinstance(name, str) and name.strip()):
+            self.problem("status.name", f"must be text, got {name!r}")
+        if "date" in table:
+            date = self.moment("status", "date", table["date"])
+            if date is not None:
+                periods.append(StatusPeriod(date, dict(self.task_status), name))
+        elif name is not None:
+            self.problem("status.name", "names the status update of [status] date; give the "
+                         "date too, or name each [[status.periods]] entry")
+        entries = table.get("periods", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            self.problem("status.periods", "must be an array of tables: write each status "
+                         'update under [[status.periods]] with date and csv = "FILE.csv"')
+            entries = []
+        for i, entry in enumerate(entries):
+            where = f"status.periods[{i}]"
+            self.unknown_keys(where, entry, PERIOD_KEYS)
+            pname = entry.get("name")
+            if pname is not None and not (isinstance(pname, str) and pname.strip()):
+                self.problem(where, f"name must be text, got {pname!r}")
+                continue
+            if "date" not in entry or "csv" not in entry:
+                missing = " and ".join(k for k in ("date", "csv") if k not in entry)
+                self.problem(where, f"missing {missing}; a status update is date = "
+                             '"2027-04-30" and csv = "status-2027-04.csv" (columns id, '
+                             "actual_start, actual_finish, percent_complete, remaining, "
+                             "actual_cost)")
+                continue
+            date = self.moment(where, "date", entry["date"])
+            acts = self.read_status_csv(where, entry["csv"])
+            if date is not None and acts is not None:
+                periods.append(StatusPeriod(date, acts, pname))
+        if "date" not in table and not entries and len(self.problems) == before:
+            self.problem("status", 'needs date = "2027-04-30" (the status date; the progress '
+                         "as task keys) or [[status.periods]] tables with date and csv")
+        if len(self.problems) > before or not periods or self.problems:
+            return
+        try:
+            resolve_periods(project, periods, strict=True)
+        except ModelError as exc:
+            self.problem(None, str(exc))
+            return
+        project.meta["status"] = periods
+
+    def read_status_csv(self, where, name):
+        """A status CSV file (relative to the scenario): task id -> TaskStatus, or None."""
+        if not isinstance(name, str) or not name.strip():
+            self.problem(where, f"csv must be a file name, got {name!r}")
+            return None
+        path = self.path.parent / name
+        label = os.path.join(os.path.dirname(self.label), name)
+        if _not_regular(path):
+            self.problem(where, f"csv: {label} is not a regular file (a device, pipe or "
+                         "socket); give the path of a CSV file")
+            return None
+        try:
+            check_size(path, "status CSV")
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                text = fh.read()
+        except FileNotFoundError:
+            self.problem(where, f"csv: {name!r} not found (looked for {label})")
+            return None
+        except PmosimError as exc:
+            self.problem(where, f"csv: {exc}")
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problem(where, f"csv: cannot read {label}: {exc}")
+            return None
+        delimiter = _csv_delimiter(text)
+        self.csv_decimal_comma = delimiter != ","
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        try:
+            rows = list(reader)
+        except csv.Error as exc:
+            self.problem(f"line {reader.line_num}", f"cannot be read as CSV: {exc}", label)
+            return None
+        if not rows:
+            self.problem(None, "is empty; the first line must name the columns (id, "
+                         "percent_complete, ...)", label)
+            return None
+        header = [h.strip().lower() for h in rows[0]]
+        bad = False
+        for h in header:
+            if h not in STATUS_CSV_COLUMNS:
+                self.problem("line 1", f"unknown column {h!r}{_closest(h, STATUS_CSV_COLUMNS)} "
+                             f"(allowed: {', '.join(STATUS_CSV_COLUMNS)})", label)
+                bad = True
+        if "id" not in header:
+            self.problem("line 1", "missing column 'id'", label)
+            return None
+        if bad:
+            return None
+        acts, lines = {}, {}
+        for lineno, row in enumerate(rows[1:], start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            here = f"line {lineno}"
+            if len(row) > len(header):
+                self.problem(here, f"has {len(row)} cells but the header names {len(header)} "
+                             "columns", label)
+                continue
+            cells = {h: c.strip() for h, c in zip(header, row) if c.strip()}
+            task_id = cells.pop("id", None)
+            if not task_id:
+                self.problem(here, "empty id; every row needs a task id", label)
+                continue
+            here = f'{here} ("{task_id}")'
+            if task_id in lines:
+                self.problem(here, f"task {task_id!r} is already on line {lines[task_id]}; "
+                             "give each task one row", label)
+                continue
+            lines[task_id] = lineno
+            values = {k: v for k, v in cells.items() if k not in ("name", "notes")}
+            status = self.task_status_entry(here, values, label, csv=True)
+            if status is not None:
+                acts[task_id] = status
+        return acts
 
 
 def _strip_subject(message: str, subject: str) -> str:

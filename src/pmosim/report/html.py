@@ -49,8 +49,9 @@ GANTT_TASKS = 25
 PNG_DPI = 110
 
 #: ``Project.meta`` entries that describe where a model came from, not the model: the
-#: same schedule read from another folder must hash the same.
-_META_NOT_MODEL = frozenset({"source", "import_report", "tasks_csv"})
+#: same schedule read from another folder must hash the same; nor where its runs are
+#: recorded (``history``).
+_META_NOT_MODEL = frozenset({"source", "import_report", "tasks_csv", "history"})
 
 _MODE_TEXT = {"pre": "before mitigation (pre)", "post": "after mitigation (post)",
               "none": "risk events switched off (none)"}
