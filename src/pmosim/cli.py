@@ -647,24 +647,11 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     for option, folder in {("--out", out_dir), *((o, p.parent) for o, p in outputs[:1]
                                                   if o == "--json")}:
         _check_writable(option, folder)
-    if rank_risks and not project.risks and not project.drivers:
-        raise click.ClickException(
-            f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
-            "[[drivers]] to the scenario")
-    if rank_risks and risk_mode == "none" and not project.drivers:
-        raise click.ClickException(
-            f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
-            "switches every risk event off); use --risks pre or post")
+    _check_rank_risks(scenario, project, rank_risks, risk_mode)
     plan = _run_plan(scenario, project, iterations, risk_mode, precision, max_iterations,
                      compare_modes)
 
-    if scheduler is not None and backend != "dask":
-        raise click.ClickException(
-            f"--scheduler {scheduler}: a scheduler address is for --backend dask")
-    if threads is not None and backend == "dask":
-        raise click.ClickException(
-            "--threads is for --backend threads; Dask workers have their own threads "
-            "(dask worker --nthreads)")
+    _check_backend(backend, scheduler, threads)
     from .backends import get_backend
 
     _health_line(say, scenario, project)
@@ -689,24 +676,11 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
                                       backend=runner, levelling=levelling, priority=priority)
         finally:
             progress.close()
-        if budget_spec is not None and result.cost is None:
-            where = "--budget" if budget is not None else "project.budget"
-            raise click.ClickException(
-                f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a "
-                "budget; set cost_fixed or cost_rate on tasks, cost_impact on risks or "
-                "cost_rate under [project]")
+        _check_result_has_costs(scenario, budget, budget_spec, result)
         ranking = None
         if rank_risks:
-            from . import rank_risks as rank
-            n_ranked = len(result.risks)
-            click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
-                       f"{n_ranked + 1} runs of {result.iterations:,} iterations on the same "
-                       "random numbers ...", err=True)
-            with _about(scenario), _CompileNotice():
-                ranking = rank(project, result.iterations, seed=result.seed,
-                               percentile=rank_percentile, risks=result.risk_mode,
-                               backend=runner,
-                               levelling=levelling, priority=priority)
+            ranking = _rank_risks(scenario, project, result, rank_percentile, runner,
+                                  levelling, priority)
         elapsed = time.perf_counter() - t0
         doc = results_dict(result, scenario=scenario, target=target_spec, budget=budget_spec,
                            ranking=ranking)
@@ -2031,21 +2005,8 @@ def report_(scenario, output, iterations, seed, threads, target, budget, risk_mo
     budget_spec = _parse_budget(budget, project)
     _require_costs(budget, budget_spec, scenario, project)
     _check_report_path("-o", output, _input_paths(scenario, project))
-    if rank_risks and not project.risks and not project.drivers:
-        raise click.ClickException(
-            f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
-            "[[drivers]] to the scenario")
-    if rank_risks and risk_mode == "none" and not project.drivers:
-        raise click.ClickException(
-            f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
-            "switches every risk event off); use --risks pre or post")
-    if scheduler is not None and backend != "dask":
-        raise click.ClickException(
-            f"--scheduler {scheduler}: a scheduler address is for --backend dask")
-    if threads is not None and backend == "dask":
-        raise click.ClickException(
-            "--threads is for --backend threads; Dask workers have their own threads "
-            "(dask worker --nthreads)")
+    _check_rank_risks(scenario, project, rank_risks, risk_mode)
+    _check_backend(backend, scheduler, threads)
 
     progress = _Progress(sys.stderr, iterations)
     t0 = time.perf_counter()
@@ -2062,23 +2023,11 @@ def report_(scenario, output, iterations, seed, threads, target, budget, risk_mo
                                   priority=priority, sensitivity=True)
         finally:
             progress.close()
-        if budget_spec is not None and result.cost is None:
-            where = "--budget" if budget is not None else "project.budget"
-            raise click.ClickException(
-                f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a "
-                "budget; set cost_fixed or cost_rate on tasks, cost_impact on risks or "
-                "cost_rate under [project]")
+        _check_result_has_costs(scenario, budget, budget_spec, result)
         ranking = None
         if rank_risks:
-            from . import rank_risks as rank
-            n_ranked = len(result.risks)
-            click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
-                       f"{n_ranked + 1} runs of {iterations:,} iterations on the same random "
-                       "numbers ...", err=True)
-            with _about(scenario), _CompileNotice():
-                ranking = rank(project, iterations, seed=result.seed,
-                               percentile=rank_percentile, risks=risk_mode, backend=runner,
-                               levelling=levelling, priority=priority)
+            ranking = _rank_risks(scenario, project, result, rank_percentile, runner,
+                                  levelling, priority)
     elapsed = time.perf_counter() - t0
     from .uncertainty import zero_variance_warning
     _loud_warnings(filter(None, [zero_variance_warning(project, risk_mode, source=scenario,
@@ -2810,3 +2759,50 @@ def status(schedule, fmt, json_file, out_dir, accrual, basis, per_task):
     _evm_tables(say, evm)
     if written:
         say("\nWrote " + ", ".join(str(p) for p in written))
+
+
+def _check_rank_risks(scenario, project, rank_risks: bool, risk_mode: str) -> None:
+    """Refuse --rank-risks when there is nothing to rank (run and report)."""
+    if rank_risks and not project.risks and not project.drivers:
+        raise click.ClickException(
+            f"--rank-risks: {scenario} has no risks or drivers to rank; add [[risks]] or "
+            "[[drivers]] to the scenario")
+    if rank_risks and risk_mode == "none" and not project.drivers:
+        raise click.ClickException(
+            f"--rank-risks with --risks none: {scenario} has no drivers to rank (--risks none "
+            "switches every risk event off); use --risks pre or post")
+
+
+def _check_backend(backend: str, scheduler, threads) -> None:
+    """--scheduler and --threads each belong to one backend (run and report)."""
+    if scheduler is not None and backend != "dask":
+        raise click.ClickException(
+            f"--scheduler {scheduler}: a scheduler address is for --backend dask")
+    if threads is not None and backend == "dask":
+        raise click.ClickException(
+            "--threads is for --backend threads; Dask workers have their own threads "
+            "(dask worker --nthreads)")
+
+
+def _check_result_has_costs(scenario, budget, budget_spec, result) -> None:
+    """A budget needs a simulated cost (a risk's cost_impact alone can leave none)."""
+    if budget_spec is not None and result.cost is None:
+        where = "--budget" if budget is not None else "project.budget"
+        raise click.ClickException(
+            f"{where} {budget_spec['given']}: {scenario} has no costs to compare with a "
+            "budget; set cost_fixed or cost_rate on tasks, cost_impact on risks or "
+            "cost_rate under [project]")
+
+
+def _rank_risks(scenario, project, result, percentile, runner, levelling, priority):
+    """The risk ranking of ``result``'s run: one run per risk and driver on its seed,
+    iterations and register (run and report)."""
+    from . import rank_risks as rank
+    n_ranked = len(result.risks)
+    click.echo(f"Ranking {n_ranked} risk{'s' if n_ranked != 1 else ''} and drivers: "
+               f"{n_ranked + 1} runs of {result.iterations:,} iterations on the same random "
+               "numbers ...", err=True)
+    with _about(scenario), _CompileNotice():
+        return rank(project, result.iterations, seed=result.seed, percentile=percentile,
+                    risks=result.risk_mode, backend=runner, levelling=levelling,
+                    priority=priority)
