@@ -678,12 +678,7 @@ def s_curve(result, ax=None, *, target: float | None = None, title: str | None =
                     ha="right" if q < 50 else "left", va="bottom" if q < 50 else "top",
                     fontsize="small",
                     bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.8))
-    ax.set_ylim(0, 101)
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_ylabel("Probability of finishing by then (%)")
-    _time_axis(ax, project, "Project finish")
-    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
-    ax.grid(alpha=0.3)
+    _s_curve_axes(ax, project)
     name = getattr(project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: S-curve of the finish over {result.iterations:,} "
@@ -1109,12 +1104,7 @@ def s_curves(results, labels, ax=None, *, target: float | None = None,
     left, right = min(edges), max(edges)
     pad = max(0.03 * (right - left), 0.5)
     ax.set_xlim(left - pad, right + pad)
-    ax.set_ylim(0, 101)
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
-    ax.set_ylabel("Probability of finishing by then (%)")
-    _time_axis(ax, project, "Project finish")
-    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
-    ax.grid(alpha=0.3)
+    _s_curve_axes(ax, project)
     name = getattr(project, "name", None)
     ax.set_title(title if title is not None else
                  f"{name or 'Project'}: finish S-curves on the same random numbers "
@@ -1356,3 +1346,14 @@ def evm_chart(evm, ax=None, *, index_ax=None, title: str | None = None):
 
 
 __all__ += ["evm_chart"]
+
+
+def _s_curve_axes(ax, project) -> None:
+    """The axes of an S-curve of the finish (s_curve, s_curves): probability 0-100 %,
+    time or dates, legend and grid."""
+    ax.set_ylim(0, 101)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
+    ax.set_ylabel("Probability of finishing by then (%)")
+    _time_axis(ax, project, "Project finish")
+    ax.legend(loc="lower right", fontsize="small", framealpha=0.9)
+    ax.grid(alpha=0.3)

@@ -563,12 +563,7 @@ def apply_uncertainty(project, rules) -> Project:
             raise ModelError(f"task {task_id!r}: {rules[k].range.describe()}: {exc}") from None
         data["planned"] = planned
         applied[k] += 1
-    warnings = [f"uncertainty rule {r.describe()!r} selects no task"
-                for r, n in zip(rules, selected) if n == 0]
-    winners = _winners(chosen, len(rules))
-    warnings += [f"uncertainty rule {r.describe()!r} selects {n} task{'s' * (n != 1)}, all "
-                 "replaced by later rules"
-                 for r, n, m in zip(rules, selected, winners) if n and not m]
+    warnings = _rule_warnings(rules, selected, chosen, "uncertainty rule", "")
     out.meta["uncertainty"] = {
         "rules": [r.describe() for r in rules],
         "tasks_per_rule": applied,
@@ -839,12 +834,7 @@ def apply_cost_uncertainty(project, rules) -> Project:
             changed = True
         applied[k] += changed
         kept["explicit"] += explicit and not changed
-    warnings = [f"cost uncertainty rule {r.describe()!r} selects no task with costs"
-                for r, n in zip(rules, selected) if n == 0]
-    winners = _winners(chosen, len(rules))
-    warnings += [f"cost uncertainty rule {r.describe()!r} selects {n} task{'s' * (n != 1)} "
-                 "with costs, all replaced by later rules"
-                 for r, n, m in zip(rules, selected, winners) if n and not m]
+    warnings = _rule_warnings(rules, selected, chosen, "cost uncertainty rule", " with costs")
     out.meta["cost_uncertainty"] = {
         "rules": [r.describe() for r in rules],
         "tasks_per_rule": applied,
@@ -884,3 +874,15 @@ def _shifted(dist: Distribution, offset: float) -> Distribution:
     if hasattr(dist, "mode"):
         moved["mode"] = dist.mode + offset
     return dataclasses.replace(dist, **moved)
+
+
+def _rule_warnings(rules, selected, chosen, what: str, of: str) -> list[str]:
+    """Warnings for rules that select no task, or only tasks later rules replace (the
+    duration and the cost templates alike)."""
+    out = [f"{what} {r.describe()!r} selects no task{of}"
+           for r, n in zip(rules, selected) if n == 0]
+    winners = _winners(chosen, len(rules))
+    out += [f"{what} {r.describe()!r} selects {n} task{'s' * (n != 1)}{of}, all replaced by "
+            "later rules"
+            for r, n, m in zip(rules, selected, winners) if n and not m]
+    return out
