@@ -250,9 +250,7 @@ def test_condition_thresholds_use_the_kernels_working_time():
     def kernel_times(cal, values):
         out = np.empty_like(values)
         for j in range(values.shape[0]):
-            out[j] = start_at(cal.cal_tab, cal.cal_week, cal.cal_ptr, cal.cal_wptr,
-                              cal.cal_range, cal.axis_cal,
-                              values[j] * cal.cal_hpd[cal.axis_cal])
+            out[j] = start_at(cal.cal_flat, cal.axis_cal, values[j] * cal.cal_hpd[cal.axis_cal])
         return out
 
     cal = compile_project(random_calendar_project(5)).calendars

@@ -646,6 +646,7 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
         cal_wptr=wptr,
         cal_week=np.array([np.concatenate([t[r] for t in tables]) for r in range(4, 8)]),
         cal_range=np.array([[t[8], t[9]] for t in tables]),
+        cal_flat=pack_calendars(tables),
         lo_start=lo_start, lo_finish=lo_finish, hi_start=hi_start, hi_finish=hi_finish,
         hi_fixed=hi_fixed, task_kind=kind, el_scale=el_scale,
         fix_es=fix_es, fix_ef=fix_ef, rep_start=rep_start,
@@ -654,12 +655,54 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     )
 
 
+def pack_calendars(tables) -> np.ndarray:
+    """The calendar tables in the one array the kernels read (``Calendars.cal_flat``;
+    layout in :mod:`pmosim.kernels.worktime`): header, interval records, weekly
+    records, search buckets. Calendar ``c``'s ``n`` intervals are cut into ``n`` equal
+    buckets of its elapsed range and ``n`` of its working hours; each bucket holds the
+    position of the first interval that starts after the bucket starts and of the
+    first whose working hours at its end pass the bucket's start."""
+    from .kernels.worktime import (
+        M_HI, M_IX, M_LO, M_N, M_PEL, M_PWK, M_T0, M_T1, M_WHI, M_WLO, META, REC,
+    )
+    n_cal = len(tables)
+    n_iv = sum(t[0].size for t in tables)
+    n_wk = sum(t[4].size for t in tables)
+    iv0 = n_cal * META
+    wk0 = iv0 + REC * n_iv
+    ix0 = wk0 + REC * n_wk
+    flat = np.zeros(ix0 + 2 * n_iv)
+    iv, wk = iv0, wk0
+    for c, (s, e, cs, ce, ws, we, wcs, wce, t0, t1) in enumerate(tables):
+        n, nw = s.size, ws.size
+        span = ce[-1] - cs[0]
+        p_el = n / (t1 - t0)
+        p_wk = n / span if span > 0 else 0.0
+        h = c * META
+        flat[h + M_LO], flat[h + M_HI] = iv, iv + REC * n
+        flat[h + M_WLO], flat[h + M_WHI] = wk, wk + REC * nw
+        flat[h + M_T0], flat[h + M_T1] = t0, t1
+        flat[h + M_PEL], flat[h + M_PWK] = p_el, p_wk
+        flat[h + M_IX], flat[h + M_N] = ix0 + 2 * (iv - iv0) // REC, n
+        flat[iv:iv + REC * n] = np.column_stack([s, e, cs, ce]).ravel()
+        flat[wk:wk + REC * nw] = np.column_stack([ws, we, wcs, wce]).ravel()
+        b = np.arange(n)
+        bix = ix0 + 2 * (iv - iv0) // REC
+        flat[bix:bix + 2 * n:2] = iv + REC * np.searchsorted(s, t0 + b / p_el, side="right")
+        flat[bix + 1:bix + 2 * n:2] = iv + REC * (
+            np.searchsorted(ce, cs[0] + b / p_wk, side="right") if p_wk > 0 else 0 * b)
+        iv += REC * n
+        wk += REC * nw
+    return flat
+
+
 def _no_wallclock() -> Calendars:
     f0, i0 = np.zeros(0), np.zeros(0, dtype=np.int64)
     return Calendars(
         task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
         cal_tab=np.zeros((4, 0)), cal_wptr=i0, cal_week=np.zeros((4, 0)),
-        cal_range=np.zeros((0, 2)), lo_start=f0, lo_finish=f0, hi_start=f0, hi_finish=f0,
+        cal_range=np.zeros((0, 2)), cal_flat=f0,
+        lo_start=f0, lo_finish=f0, hi_start=f0, hi_finish=f0,
         hi_fixed=np.zeros(0, dtype=np.bool_), task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
         lag_el=f0, link_base=f0, succ_ptr=i0, succ_link=i0,
     )

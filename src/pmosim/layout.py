@@ -229,6 +229,9 @@ class Calendars(NamedTuple):
     cal_week: np.ndarray      # float64[4, :]  the tables, rows as cal_tab (hours from
                               #                Monday 00:00)
     cal_range: np.ndarray     # float64[C, 2]  table range: a Monday 00:00, a later one
+    cal_flat: np.ndarray      # float64[:]     all of the above and the search buckets in
+                              #                the one array the kernels read
+                              #                (kernels.worktime, compile.pack_calendars)
     lo_start: np.ndarray      # float64[n]     start bound (data date, constraint, resume)
     lo_finish: np.ndarray     # float64[n]     finish bound (finish constraint) or -inf
     hi_start: np.ndarray      # float64[n]     late start bound (SNLT, SO, MSO) or +inf

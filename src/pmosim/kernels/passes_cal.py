@@ -42,7 +42,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
     ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf`` (elapsed hours).
     """
     dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.cal.los, w.cal.lof
-    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    F = cm.cal_flat
     n = dur.shape[0]
     for lane in range(LANES):
         pf[lane] = 0.0
@@ -57,7 +57,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
         hp = cm.cal_hpd[c]
         if not np.isnan(cm.fix_ef[p]):
             a, b = cm.fix_es[p], cm.fix_ef[p]
-            d = (work(tab, wk, ptr, wptr, rng, c, b) - work(tab, wk, ptr, wptr, rng, c, a)) / hp
+            d = (work(F, c, b) - work(F, c, a)) / hp
             for lane in range(LANES):
                 es[p, lane] = a
                 ef[p, lane] = b
@@ -84,7 +84,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
                 if not np.isnan(el):
                     b += lagv[lane] * el
                 elif lag_h != 0.0:
-                    b = shift(tab, wk, ptr, wptr, rng, lc, b, lag_h)
+                    b = shift(F, lc, b, lag_h)
                 bound[lane] = max(bound[lane], b)
         kind = cm.task_kind[p]
         els = cm.el_scale[p]
@@ -94,27 +94,27 @@ def forward_pass_cal(m, unc, cm, w, sub):
                 st = fi = max(lo_s, lo_f)
             elif kind == KIND_FINISH_MILESTONE:
                 x = max(lo_s, lo_f)
-                wx = work(tab, wk, ptr, wptr, rng, c, x)
+                wx = work(F, c, x)
                 st = fi = x
-                if abs(finish_at(tab, wk, ptr, wptr, rng, c, wx) - x) > EPS:
-                    st = fi = start_at(tab, wk, ptr, wptr, rng, c, wx)
+                if abs(finish_at(F, c, wx) - x) > EPS:
+                    st = fi = start_at(F, c, wx)
             elif not np.isnan(els):
-                st = start_at(tab, wk, ptr, wptr, rng, c, work(tab, wk, ptr, wptr, rng, c, lo_s))
+                st = start_at(F, c, work(F, c, lo_s))
                 fi = max(st + dur[p, lane] * els, lo_f)
             else:
                 # work(start_at(w)) is w: the start's working hours need no second search
-                w_st = work(tab, wk, ptr, wptr, rng, c, lo_s)
-                st = start_at(tab, wk, ptr, wptr, rng, c, w_st)
+                w_st = work(F, c, lo_s)
+                st = start_at(F, c, w_st)
                 dh = dur[p, lane] * hp
-                fi = finish_at(tab, wk, ptr, wptr, rng, c, w_st + dh) if dh > 0.0 else st
+                fi = finish_at(F, c, w_st + dh) if dh > 0.0 else st
                 if lo_f > fi + EPS:
                     # a finish bound on a period boundary is kept as it is (MS Project
                     # shows an SF successor finishing at the 08:00 its predecessor starts)
-                    wf = work(tab, wk, ptr, wptr, rng, c, lo_f)
-                    on_boundary = min(abs(finish_at(tab, wk, ptr, wptr, rng, c, wf) - lo_f),
-                                      abs(start_at(tab, wk, ptr, wptr, rng, c, wf) - lo_f)) <= EPS
-                    fi = lo_f if on_boundary else finish_at(tab, wk, ptr, wptr, rng, c, wf)
-                    st = start_at(tab, wk, ptr, wptr, rng, c, wf - dh) if dh > 0.0 else fi
+                    wf = work(F, c, lo_f)
+                    on_boundary = min(abs(finish_at(F, c, wf) - lo_f),
+                                      abs(start_at(F, c, wf) - lo_f)) <= EPS
+                    fi = lo_f if on_boundary else finish_at(F, c, wf)
+                    st = start_at(F, c, wf - dh) if dh > 0.0 else fi
             es[p, lane] = st
             ef[p, lane] = fi
             pf[lane] = max(pf[lane], fi)
@@ -130,7 +130,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
 def _move_alap(m, cm, w, p):
     """Move as-late-as-possible task ``p`` as late as its successors' early dates allow."""
     dur, es, ef, lagv, latest = w.dur, w.es, w.ef, w.lagv, w.cal.los
-    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    F = cm.cal_flat
     c = cm.task_cal[p]
     hp = cm.cal_hpd[c]
     for lane in range(LANES):
@@ -144,9 +144,9 @@ def _move_alap(m, cm, w, p):
         _link_lag_cal(m.pred_lag, m.pred_lagrow, w.lag, k, lagv)
         src = es if t == FS or t == SS else ef
         for lane in range(LANES):
-            b = shift(tab, wk, ptr, wptr, rng, lc, src[s, lane], -lagv[lane] * lh)
+            b = shift(F, lc, src[s, lane], -lagv[lane] * lh)
             if t == SS or t == SF:
-                b = shift(tab, wk, ptr, wptr, rng, c, b, dur[p, lane] * hp)
+                b = shift(F, c, b, dur[p, lane] * hp)
             latest[lane] = min(latest[lane], b)
     milestone = cm.task_kind[p] == KIND_FINISH_MILESTONE
     for lane in range(LANES):
@@ -155,10 +155,10 @@ def _move_alap(m, cm, w, p):
             if milestone:
                 es[p, lane] = ef[p, lane] = x
             else:
-                wf = work(tab, wk, ptr, wptr, rng, c, x)
+                wf = work(F, c, x)
                 dh = dur[p, lane] * hp
-                es[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wf - dh)
-                ef[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, wf) if dh > 0.0 else es[p, lane]
+                es[p, lane] = start_at(F, c, wf - dh)
+                ef[p, lane] = finish_at(F, c, wf) if dh > 0.0 else es[p, lane]
 
 
 @njit(**JIT)
@@ -189,7 +189,7 @@ def backward_pass_cal(m, cm, w, bounds):
     finish.
     """
     dur, lf, ls, tf, lagv = w.dur, w.lf, w.cal.ls, w.cal.tf, w.lagv
-    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    F = cm.cal_flat
     n = dur.shape[0]
     for p in range(n):
         for lane in range(LANES):
@@ -213,11 +213,11 @@ def backward_pass_cal(m, cm, w, bounds):
             x = lf[p, lane]
             if hi_f < np.inf:
                 x = hi_f if fixed else min(x, hi_f)
-            wx = work(tab, wk, ptr, wptr, rng, c, x)
+            wx = work(F, c, x)
             if kind != KIND_CONNECTOR:
                 # a late finish is shown at the end of the task's working time (which
                 # has the same working hours done)
-                x = finish_at(tab, wk, ptr, wptr, rng, c, wx)
+                x = finish_at(F, c, wx)
             lf[p, lane] = x
             if kind != KIND_TASK:
                 ls[p, lane] = x
@@ -225,25 +225,25 @@ def backward_pass_cal(m, cm, w, bounds):
                 ls[p, lane] = x - dur[p, lane] * els
             else:
                 dh = dur[p, lane] * hp
-                ls[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wx - dh) if dh > 0.0 else x
+                ls[p, lane] = start_at(F, c, wx - dh) if dh > 0.0 else x
                 if bounds and dh <= 0.0:
                     # a start milestone shows its late date at the start of the next
                     # working period, as its early one (the same working time)
-                    ls[p, lane] = lf[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, wx)
+                    ls[p, lane] = lf[p, lane] = start_at(F, c, wx)
             if hi_s < np.inf and (fixed or ls[p, lane] > hi_s):
                 # a late start bound: the late finish is the duration after it
-                ws = work(tab, wk, ptr, wptr, rng, c, hi_s)
-                ls[p, lane] = start_at(tab, wk, ptr, wptr, rng, c, ws)
+                ws = work(F, c, hi_s)
+                ls[p, lane] = start_at(F, c, ws)
                 if kind != KIND_TASK:
-                    lf[p, lane] = ls[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, ws)
+                    lf[p, lane] = ls[p, lane] = finish_at(F, c, ws)
                 elif not np.isnan(els):
                     lf[p, lane] = ls[p, lane] + dur[p, lane] * els
                 else:
                     dh = dur[p, lane] * hp
-                    lf[p, lane] = finish_at(tab, wk, ptr, wptr, rng, c, ws + dh) if dh > 0.0 \
+                    lf[p, lane] = finish_at(F, c, ws + dh) if dh > 0.0 \
                         else ls[p, lane]
-                wx = work(tab, wk, ptr, wptr, rng, c, lf[p, lane])
-            tf[p, lane] = (wx - work(tab, wk, ptr, wptr, rng, c, w.ef[p, lane])) / hp
+                wx = work(F, c, lf[p, lane])
+            tf[p, lane] = (wx - work(F, c, w.ef[p, lane])) / hp
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
@@ -266,26 +266,26 @@ def backward_pass_cal(m, cm, w, bounds):
                     # (start_at, not finish_at): the forward pass maps every moment of a
                     # gap in the lag calendar to the same bound, so the predecessor may
                     # end anywhere in the gap (its own calendar may work there)
-                    b = start_at(tab, wk, ptr, wptr, rng, lc,
-                                 work(tab, wk, ptr, wptr, rng, lc, b) - lag_h)
+                    b = start_at(F, lc,
+                                 work(F, lc, b) - lag_h)
                 if (t == SS or t == SF) and q_task:
                     # a bound on the predecessor's start: its finish is its duration later
                     if not np.isnan(qels):
                         b += dur[q, lane] * qels
                     elif dur[q, lane] > 0.0:
-                        b = shift(tab, wk, ptr, wptr, rng, qc, b, dur[q, lane] * qhp)
+                        b = shift(F, qc, b, dur[q, lane] * qhp)
                 lf[q, lane] = min(lf[q, lane], b)
 
 
 @njit(**JIT)
 def to_axis_days(cm, x):
     """Elapsed hours -> working days of the axis calendar, in place (float64[rows, LANES])."""
-    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    F = cm.cal_flat
     a = cm.axis_cal
     inv = 1.0 / cm.cal_hpd[a]
     for p in range(x.shape[0]):
         for lane in range(x.shape[1]):
-            x[p, lane] = work(tab, wk, ptr, wptr, rng, a, x[p, lane]) * inv
+            x[p, lane] = work(F, a, x[p, lane]) * inv
 
 
 @njit(**JIT)
@@ -299,14 +299,16 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
     backward_pass_cal(m, cm, w, False)
     to_axis_days(cm, w.es)
     to_axis_days(cm, w.ef)
-    to_axis_days(cm, w.lf)
-    to_axis_days(cm, w.cal.ls)
-    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    if not acc:
+        # the simulation reads total float, not late dates: lf is rebuilt from it below
+        to_axis_days(cm, w.lf)
+        to_axis_days(cm, w.cal.ls)
+    F = cm.cal_flat
     a = cm.axis_cal
     inv = 1.0 / cm.cal_hpd[a]
     tol = np.empty(LANES)
     for lane in range(LANES):
-        w.pf[lane] = work(tab, wk, ptr, wptr, rng, a, w.pf[lane]) * inv
+        w.pf[lane] = work(F, a, w.pf[lane]) * inv
         tol[lane] = CRITICAL_RTOL * max(1.0, w.pf[lane])
     if acc:
         # accumulate_task reads the total float as lf - dur - es; the wall-clock float
@@ -368,7 +370,7 @@ def _free_float(m, cm, w):
     computed back through the lag as the backward pass does; without successors, the
     project finish."""
     n = w.dur.shape[0]
-    tab, wk, ptr, wptr, rng = cm.cal_tab, cm.cal_week, cm.cal_ptr, cm.cal_wptr, cm.cal_range
+    F = cm.cal_flat
     es, ef, dur, lagv = w.es, w.ef, w.dur, w.lagv
     out = np.empty(n)
     for q in range(n):
@@ -393,14 +395,14 @@ def _free_float(m, cm, w):
                 b -= lagv[0] * el
             elif lagv[0] * lh != 0.0:
                 # the latest moment with that work done, as backward_pass_cal
-                b = start_at(tab, wk, ptr, wptr, rng, lc,
-                             work(tab, wk, ptr, wptr, rng, lc, b) - lagv[0] * lh)
+                b = start_at(F, lc,
+                             work(F, lc, b) - lagv[0] * lh)
             if (t == SS or t == SF) and q_task:
                 if not np.isnan(qels):
                     b += dur[q, 0] * qels
                 elif dur[q, 0] > 0.0:
-                    b = shift(tab, wk, ptr, wptr, rng, qc, b, dur[q, 0] * qhp)
+                    b = shift(F, qc, b, dur[q, 0] * qhp)
             latest = min(latest, b)
-        out[q] = (work(tab, wk, ptr, wptr, rng, qc, latest)
-                  - work(tab, wk, ptr, wptr, rng, qc, ef[q, 0])) / qhp
+        out[q] = (work(F, qc, latest)
+                  - work(F, qc, ef[q, 0])) / qhp
     return out
