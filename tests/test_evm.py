@@ -615,3 +615,61 @@ def test_cli_run_from_a_status_date(status_file, tmp_path):
     res = runner.invoke(cli, ["run", str(status_file), "-n", "100", "--status-date",
                               "2027-03-01", "--out", str(out)])
     assert res.exit_code == 1 and "is before the first status update ('P1')" in res.output
+
+
+# -- a remaining duration on a finished task ---------------------------------------------
+@pytest.mark.parametrize("finished, how", [
+    (TaskStatus("2027-03-01", "2027-03-05", None, 450.0, remaining_duration=2.0),
+     "actual finish"),
+    (TaskStatus("2027-03-01", None, 1.0, 450.0, remaining_duration=2.0), "100 % complete"),
+])
+def test_remaining_on_a_finished_task_is_an_error_or_ignored(plan, finished, how):
+    from pmosim.evm import resolve_periods
+
+    acts = {"A": finished, "B": TaskStatus("2027-03-08", None, 0.1, 70.0)}
+    period = StatusPeriod("2027-03-08", acts, "P2")
+    with pytest.raises(ModelError, match=re.escape(
+            f"status 'P2': task 'A': remaining 2 working days but finished ({how}); a "
+            "finished task has none left: drop its remaining, or its finish if it is "
+            "still in progress")):
+        resolve_periods(plan, [period], strict=True)
+    r, = resolve_periods(plan, [period], strict=False)
+    assert r.warnings == ["status 'P2': 1 task with a remaining duration although finished "
+                          "(ignored): 'A'"]
+    i = list(plan.graph.nodes).index("A")
+    assert r.complete[i] and r.pc[i] == 1.0 and np.isnan(r.remaining[i])
+    # ignored means: everything as if the status had not given it
+    clean = StatusPeriod("2027-03-08", {**acts, "A": TaskStatus(
+        finished.actual_start, finished.actual_finish, finished.percent_complete, 450.0)},
+        "P2")
+    r0, = resolve_periods(plan, [clean], strict=True)
+    for name in ("started", "complete", "pc", "ac", "start", "finish", "remaining"):
+        np.testing.assert_array_equal(getattr(r, name), getattr(r0, name), err_msg=name)
+    assert earned_value(plan, [period]).rows() == earned_value(plan, [clean]).rows()
+    # a remaining duration of 0 on a finished task says nothing wrong
+    zero = StatusPeriod("2027-03-08", {**acts, "A": TaskStatus(
+        finished.actual_start, finished.actual_finish, finished.percent_complete, 450.0,
+        remaining_duration=0.0)}, "P2")
+    assert resolve_periods(plan, [zero], strict=True)[0].warnings == []
+
+
+def test_dslib_finished_tasks_with_a_remaining_duration():
+    """C2019-05's last tracking period books a remaining day on two finished tasks."""
+    pytest.importorskip("openpyxl", reason="DSLIB workbooks need the optional openpyxl")
+    from _data import data_dir
+    from pmosim.evm import resolve_periods
+    from pmosim.io.dslib import read_dslib
+
+    project = read_dslib(data_dir("dslib", "Excel", "C2019-05 Fuel Tank Filter.xlsx"),
+                         tracking=True)
+    last = project.meta["tracking"][-1]
+    booked = sorted(t for t, st in last.activities.items()
+                    if st.actual_finish is not None and (st.remaining_duration or 0) > 0)
+    assert booked == [13, 15]
+    with pytest.raises(ModelError, match=f"task {booked[0]}: remaining .* but finished"):
+        resolve_periods(project, [last], strict=True)
+    r, = resolve_periods(project, [last], strict=False)
+    assert r.warnings == [f"status {r.name!r}: 2 tasks with a remaining duration although "
+                          "finished (ignored): 13, 15"]
+    pos = {t: i for i, t in enumerate(project.graph.nodes)}
+    assert all(r.complete[pos[t]] and np.isnan(r.remaining[pos[t]]) for t in booked)

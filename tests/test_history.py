@@ -95,7 +95,7 @@ def _v2_add_note(conn):
 
 def test_migrations_run_step_by_step_from_the_files_version(tmp_path, result):
     db = tmp_path / "pmosim.db"
-    run_id = history.record_run(result, db)
+    run_id = _write_v1_file(db, result)
     calls = []
 
     def v0(conn):
@@ -753,3 +753,87 @@ def test_forecast_drift_plot(tmp_path, result, plain_result):
     assert hi - lo == 14
     with pytest.raises(ValueError, match="at least one recorded run"):
         plots.forecast_drift([])
+
+
+# -- schema version 2: the forecast method -------------------------------------------------
+def _write_v1_file(db, result, **kwargs):
+    """A history file as pmosim wrote it before schema version 2, holding one run."""
+    conn = history.connect(db, steps=history.MIGRATIONS[:1])
+    try:
+        row, percentiles, tasks = history._run_rows(
+            result, scenario=None, status_date=kwargs.get("status_date"),
+            evm=kwargs.get("evm"), target=None, budget=None, project_key=None, elapsed=None,
+            warnings=None)
+        columns = [c for c in history._RUN_COLUMNS if c not in ("method", "learned")]
+        conn.execute("BEGIN")
+        run_id = conn.execute(f"INSERT INTO runs ({', '.join(columns)}) VALUES "
+                              f"({', '.join('?' * len(columns))})",
+                              [row[c] for c in columns]).lastrowid
+        conn.executemany("INSERT INTO run_percentiles VALUES (?, ?, ?, ?, ?)",
+                         [(run_id, *p) for p in percentiles])
+        conn.executemany(f"INSERT INTO run_tasks ({', '.join(history._TASK_COLUMNS)}) VALUES "
+                         f"({', '.join('?' * len(history._TASK_COLUMNS))})",
+                         [(run_id, *t) for t in tasks])
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return run_id
+
+
+def _status_result(learn: bool):
+    from pmosim.evm import StatusPeriod, TaskStatus, apply_status
+    from pmosim.reforecast import reforecast
+
+    p = _project()
+    period = StatusPeriod("2027-03-10", {"a": TaskStatus("2027-03-01", "2027-03-09", 1.0,
+                                                         900.0),
+                                         "c": TaskStatus("2027-03-05", None, 0.5)})
+    if learn:
+        return reforecast(p, period, iterations=N, seed=5)
+    return pmosim.simulate(apply_status(p, period), N, seed=5)
+
+
+def test_a_version_1_file_is_migrated_and_keeps_its_runs(tmp_path, result):
+    db = tmp_path / "pmosim.db"
+    old_id = _write_v1_file(db, result, status_date="2027-03-01", evm={"spi_t": 0.9})
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert "method" not in [r[1] for r in conn.execute("PRAGMA table_info(runs)")]
+    history.check_history(db)                      # an older file is fine to record into
+    (old,) = history.load_runs(db, "Tracked", tasks=True)   # reading migrates it
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == history.SCHEMA_VERSION == 2
+        assert _integrity(db) == "ok"
+    # the old run is whole; its method was never recorded
+    assert old["run_id"] == old_id and old["method"] is None and old["learned"] is None
+    assert old["evm"] == {"spi_t": 0.9} and len(old["tasks"]) == len(result.task_ids)
+    assert old["finish_p80"] == float(result.finish.percentile(80))
+    # new runs beside it record theirs: none for a run not from a status update
+    plain_id = history.record_run(_status_result(learn=False), db)
+    bayes = _status_result(learn=True)
+    bayes_id = history.record_run(bayes, db)      # a ReforecastResult: its simulation
+    none_id = history.record_run(result, db, status_date="2027-03-20")
+    runs = {r["run_id"]: r for r in history.load_runs(db, "Tracked")}
+    assert [runs[k]["method"] for k in (old_id, plain_id, bayes_id, none_id)] == [
+        None, "plain", "bayes", None]
+    assert runs[bayes_id]["learned"] == bayes.learned.to_dict()
+    assert runs[plain_id]["learned"] is None
+    assert runs[bayes_id]["finish_p80"] == float(bayes.finish.percentile(80))
+    assert runs[bayes_id]["status_date"] == "2027-03-10" and runs[bayes_id]["seed"] == 5
+    doc = history.trend_dict(list(runs.values()), project_key="Tracked", path=db)
+    assert doc["schema_version"] == 2
+    assert [r["method"] for r in doc["runs"]] == [None, "plain", "bayes", None]
+    assert doc["runs"][2]["learned"]["duration"]["median"] == bayes.duration_factor.median
+
+
+def test_history_shows_which_forecasts_learned(runner, tmp_path):
+    db = tmp_path / "pmosim.db"
+    history.record_run(_status_result(learn=False), db)
+    bayes = _status_result(learn=True)
+    history.record_run(bayes, db)
+    res = invoke(runner, "history", "Tracked", "--history", db, "--out", tmp_path)
+    assert res.exit_code == 0, res.output
+    header, plain_row, bayes_row = res.output.splitlines()[1:4]
+    assert header.split()[-4:] == ["P80", "cost", "method", "factor"]
+    assert plain_row.split()[-2:] == ["plain", "-"]
+    assert bayes_row.split()[-2:] == ["bayes", f"{bayes.duration_factor.median:.3f}"]

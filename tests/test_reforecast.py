@@ -322,3 +322,35 @@ def test_dslib_project_end_to_end():
     assert last.finish.min == pytest.approx(np.nanmax(rl.finish), abs=1e-9)
     assert last.finish.max == pytest.approx(np.nanmax(rl.finish), abs=1e-9)
     assert last.cost.min == pytest.approx(np.nansum(rl.ac), rel=1e-12)
+
+
+# -- apply_learning: what the command line simulates -------------------------------------
+def test_apply_learning_is_what_reforecast_simulates():
+    from pmosim.reforecast import apply_learning
+
+    p = _chain(6, cost_rate=100.0)
+    period = StatusPeriod(33.0, {"t0": TaskStatus(0.0, 14.0, 1.0, 1800.0),
+                                 "t1": TaskStatus(14.0, 27.0, 1.0, 1500.0),
+                                 "t2": TaskStatus(27.0, None, 0.5, 700.0)})
+    rf = reforecast(p, period, iterations=1024, seed=4)
+    applied, learned = apply_learning(p, period)
+    direct = pmosim.simulate(applied, 1024, seed=4)
+    assert np.array_equal(rf.finish.samples, direct.finish.samples)
+    assert np.array_equal(rf.cost.samples, direct.cost.samples)
+    # the model says how it was made: the run history and results.json read it
+    meta = applied.meta["status_applied"]
+    assert meta["method"] == "bayes" and meta["name"] == rf.period
+    assert meta["learned"] == learned.to_dict() == rf.learned.to_dict()
+    assert meta["learned"]["observed"] == {"duration": {"complete": 2, "in_progress": 1},
+                                           "cost": {"complete": 2, "in_progress": 1}}
+    assert json.loads(json.dumps(meta["learned"])) == meta["learned"]
+    assert "method" not in apply_status(p, period).meta["status_applied"]
+    # the accrual of fixed costs is apply_status's
+    q = _chain(3, cost_fixed=1000.0)
+    half = StatusPeriod(15.0, {"t0": TaskStatus(0.0, None, 0.5)})
+    for accrual in ("start", "end", "prorated"):
+        mine, _ = apply_learning(q, half, accrual=accrual, cost=False)
+        theirs = apply_status(q, half, accrual=accrual)
+        assert mine.graph.nodes["t0"]["cost_fixed"] == theirs.graph.nodes["t0"]["cost_fixed"]
+    with pytest.raises(ModelError, match="in_progress must be one of blend, plan, status"):
+        apply_learning(p, period, in_progress="mine")

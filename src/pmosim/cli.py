@@ -542,6 +542,28 @@ def _status_date_option(command):
              "their remaining duration, and nothing starts before the status date.")(wrapper)
 
 
+_LEARN_KEY = "pmosim.learn"
+
+
+def _learn_options(command):
+    """``--learn`` and ``--learn-groups`` of ``run``: kept in the context (see
+    :func:`_status_date`), not in the signature."""
+    @functools.wraps(command)
+    def wrapper(*args, learn=False, learn_groups=None, **kwargs):
+        click.get_current_context().meta[_LEARN_KEY] = (learn, learn_groups)
+        return command(*args, **kwargs)
+    wrapper = click.option(
+        "--learn-groups", "learn_groups", type=click.Choice(["wbs"]), default=None,
+        help="With --learn: a factor per WBS element (each task's parent WBS code), pooled "
+             "with the project's.")(wrapper)
+    return click.option(
+        "--learn", "learn", is_flag=True,
+        help="With --status-date: learn from the finished and in-progress tasks how the "
+             "project performs against its plan (a Bayesian performance factor for the "
+             "durations, and for the costs when actual costs are reported) and carry it, "
+             "with its uncertainty, into the remaining work (docs/tracking.md).")(wrapper)
+
+
 @cli.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @_input_options
@@ -589,6 +611,7 @@ def _status_date_option(command):
 @_report_option
 @_history_options
 @_status_date_option
+@_learn_options
 @_friendly
 def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget, risk_mode,
         rank_risks, rank_percentile, backend, scheduler, levelling, priority, precision,
@@ -616,6 +639,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
       pmosim run j1201_1.sm --levelling serial --priority lft
       pmosim run scenarios/office-move-risks.toml --report report.html
       pmosim run plan.toml --status-date latest   # from the last [status] update
+      pmosim run plan.toml --status-date latest --learn   # learning from the actuals
       pmosim run plan.xer --record          # into pmosim.db beside plan.xer
     """
     from . import simulate
@@ -688,6 +712,7 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
             doc.update(plan.sections(target_spec, budget_spec))
         if status_row is not None:
             doc["evm"] = status_row
+            doc["reforecast"] = _reforecast_doc(project)
         plotter.start(result, out_dir, doc, ranking)
         written = [write_json(doc, out_dir / RESULTS_JSON)]
         if json_file is not None and not to_stdout:
@@ -2171,6 +2196,11 @@ def _health_line(say, scenario, project) -> None:
     passes; a schedule that cannot be scheduled is left to the run to report."""
     if project.meta.get("format") not in CHECKED_FORMATS:
         return
+    baseline = (project.meta.get("import_report") or {}).get("baseline") or {}
+    if baseline.get("finish_reason"):
+        # a DSLIB workbook whose CPM finish is not its own baseline finish: the run's
+        # deterministic finish would otherwise pass for the workbook's plan
+        say(f"Baseline: {baseline['finish_reason']}")
     from .health import check_schedule
     try:
         with _CompileNotice():
@@ -2482,6 +2512,10 @@ def _history_table(say, key, path, runs) -> None:
     header = ["run", "status date", "recorded", "seed", "model", "P50 finish", "P80 finish"]
     if costed:
         header += ["P50 cost", "P80 cost"]
+    # runs from a status update: plain or learning (run --learn), and what it learned
+    methods = any(r.get("method") for r in runs)
+    learned = any(r.get("learned") for r in runs)
+    header += ["method"] * methods + ["factor"] * learned
     # the earned-value indices of runs from a status update (run --status-date)
     indices = [(k, label) for k, label in _HISTORY_INDICES
                if any(isinstance((r["evm"] or {}).get(k), (int, float)) for r in runs)]
@@ -2493,6 +2527,11 @@ def _history_table(say, key, path, runs) -> None:
         if costed:
             row += ["-" if run["cost_p50"] is None else _money(run["cost_p50"], None),
                     "-" if run["cost_p80"] is None else _money(run["cost_p80"], None)]
+        if methods:
+            row.append(run.get("method") or "-")
+        if learned:
+            median = ((run.get("learned") or {}).get("duration") or {}).get("median")
+            row.append(f"{median:.3f}" if isinstance(median, (int, float)) else "-")
         for k, _ in indices:
             value = (run["evm"] or {}).get(k)
             row.append(f"{value:.3f}" if isinstance(value, (int, float))
@@ -2504,6 +2543,7 @@ def _history_table(say, key, path, runs) -> None:
         f"{unit}{f', costs in {currency}' if costed and currency else ''}")
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
     right = {0, 3} | set(range(5 if not dated else 7, len(header)))
+    right -= {header.index("method")} if methods else set()
     for row in [header] + rows:
         say("  ".join(c.rjust(w) if k in right else c.ljust(w)
                       for k, (c, w) in enumerate(zip(row, widths))).rstrip())
@@ -2558,8 +2598,18 @@ def _status_date(say, scenario, project):
     earned-value row for the results JSON's ``evm``); (project, None) without it."""
     ctx = click.get_current_context(silent=True)
     when = ctx.meta.get(_STATUS_DATE_KEY) if ctx is not None else None
+    learn, groups = (ctx.meta.get(_LEARN_KEY) if ctx is not None else None) or (False, None)
+    if groups is not None and not learn:
+        raise click.ClickException(
+            f"--learn-groups {groups}: group factors are part of the learning re-forecast; "
+            "add --learn (with --status-date)")
     fmt = project.meta.get("format")
     if when is None:
+        if learn:
+            raise click.ClickException(
+                "--learn: the learning re-forecast learns from a status update's actuals; "
+                "add --status-date DATE (the latest update on or before DATE) or "
+                "--status-date latest")
         updates = project.meta.get("status") or []
         if updates:
             say(f"Note: {scenario} has {len(updates)} status update"
@@ -2583,7 +2633,12 @@ def _status_date(say, scenario, project):
         except ModelError as exc:
             raise click.ClickException(f"--status-date {when}: {exc}") from None
         evm = earned_value(project, [period], accrual=_accrual_of(project))
-        replanned = apply_status(project, period, accrual=evm.accrual)
+        if learn:
+            from .reforecast import apply_learning
+            replanned, learned = apply_learning(project, period, accrual=evm.accrual,
+                                                groups=groups)
+        else:
+            replanned, learned = apply_status(project, period, accrual=evm.accrual), None
     row = evm.rows()[0]
     progress = resolve_periods(project, [period], strict=False)[0]
     done = int(progress.complete.sum())
@@ -2592,6 +2647,8 @@ def _status_date(say, scenario, project):
         f"{'' if row['name'] == row['status_date'] else ' (' + row['name'] + ')'}: "
         f"{done} task{'s' * (done != 1)} finished, {started} in progress; "
         f"SPI(t) {_index(row['spi_t'])}, CPI {_index(row['cpi'])}")
+    if learned is not None:
+        _learned_summary(say, project, replanned, learned, groups)
     for warning in evm.warnings:
         click.echo(f"Warning: {warning}", err=True)
     return replanned, row
@@ -2599,6 +2656,63 @@ def _status_date(say, scenario, project):
 
 def _index(x) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{x:.3f}"
+
+
+#: Group factors ``run --learn --learn-groups`` prints (all are in results.json).
+_GROUPS_SHOWN = 8
+
+
+def _learned_summary(say, project, replanned, learned, groups) -> None:
+    """What ``run --learn`` learned: the factors' medians and 80 % intervals (their
+    means need not exist: log F has a Student-t posterior) and what they came from."""
+    from .reforecast import COST_RISK_ID
+
+    def factor(post) -> str:
+        lo, hi = post.interval(0.8)
+        return f"{post.median:.3f} (80 % interval {lo:.3f}-{hi:.3f})"
+
+    def plural(n, word) -> str:
+        return f"{n} {word}{'s' * (n != 1)}"
+
+    seen = learned.to_dict()["observed"]
+    d = learned.duration
+    if d.n:
+        say(f"Learning re-forecast from {seen['duration']['complete']} finished and "
+            f"{seen['duration']['in_progress']} in-progress "
+            f"task{'s' * (d.n != 1)} (Bayesian, docs/tracking.md):")
+        say(f"  duration factor {factor(d)} on the remaining durations")
+    else:
+        say("Learning re-forecast (Bayesian, docs/tracking.md): nothing finished or in "
+            "progress to learn from")
+        say(f"  duration factor {factor(d)}, the plan's prior, on the remaining durations")
+    if learned.cost is not None:
+        say(f"  cost factor {factor(learned.cost)} on the remaining costs, from the "
+            f"actual costs of {plural(learned.cost.n, 'task')}")
+        risks = click.get_current_context().params.get("risk_mode")
+        if risks == "none" and COST_RISK_ID in replanned.risks:
+            say(f"  Note: --risks none also leaves out the cost factor's uncertainty (risk "
+                f"event {COST_RISK_ID}); the costs keep its median")
+    elif _has_costs(project):
+        say("  costs as planned: no task reports an actual cost to learn from")
+    if groups is not None:
+        posts = list(learned.duration_groups.values())
+        if not posts:
+            say(f"  --learn-groups {groups}: no finished or started task has a parent "
+                "WBS element; one factor for the project")
+        for post in posts[:_GROUPS_SHOWN]:
+            say(f"  WBS {post.group}: duration factor {factor(post)}, "
+                f"{plural(post.n, 'task')}")
+        if len(posts) > _GROUPS_SHOWN:
+            say(f"  ... and {len(posts) - _GROUPS_SHOWN} more groups (results.json, "
+                "reforecast)")
+
+
+def _reforecast_doc(project) -> dict:
+    """The results JSON's ``reforecast`` of a run from a status update: the method and,
+    learning, the factors learned (docs/results-format.md)."""
+    applied = project.meta.get("status_applied") or {}
+    return {"method": applied.get("method", "plain"), "period": applied.get("name"),
+            "status_date": applied.get("status_date"), "learned": applied.get("learned")}
 
 
 def _amount(x, basis) -> str:

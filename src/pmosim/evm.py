@@ -649,9 +649,11 @@ def resolve_periods(project, periods, *, strict: bool = True) -> list:
         Naming the period and task: an unknown task, a percentage outside 0..1, a
         negative cost or remaining duration, a finish before its start, a finished
         task less than 100 % complete; with ``strict``, also an actual date after the
-        status date and two periods on one status date (working time), which real
-        records have (a finish booked a few days late, two reports in one week) and
-        which, without ``strict``, become warnings of the period.
+        status date, a remaining duration on a finished task and two periods on one
+        status date (working time), which real records have (a finish booked a few days
+        late, a remaining duration left on a finished task, two reports in one week) and
+        which, without ``strict``, become warnings of the period (the remaining duration
+        of a finished task is then ignored).
     """
     project = as_project(project)
     periods = list(periods)
@@ -769,11 +771,15 @@ def _check_status(where, st, t, ts, tf, strict, status_date) -> set:
         if pc is not None and pc < 1.0 - 1e-9:
             raise ModelError(f"{where}: {100 * pc:g} % complete but finished (actual finish); "
                              "a finished task is 100 % complete: fix one of them")
-        if st.remaining_duration is not None and st.remaining_duration > 0:
-            if strict:
-                raise ModelError(f"{where}: remaining {st.remaining_duration:g} working days "
-                                 "but finished (actual finish); a finished task has none left")
-            flags.add("leftover")
+    # finished as resolve_periods counts it: an actual finish, or 100 % complete
+    finished = not np.isnan(tf) or (pc is not None and pc >= 1.0)
+    if finished and st.remaining_duration is not None and st.remaining_duration > 0:
+        if strict:
+            how = "actual finish" if not np.isnan(tf) else "100 % complete"
+            raise ModelError(f"{where}: remaining {st.remaining_duration:g} working days "
+                             f"but finished ({how}); a finished task has none left: drop "
+                             "its remaining, or its finish if it is still in progress")
+        flags.add("leftover")
     return flags
 
 

@@ -86,7 +86,7 @@ _RUN_COLUMNS = (
     *(f"finish_p{q}" for q in RUN_PERCENTILES), *(f"finish_p{q}_date" for q in RUN_PERCENTILES),
     "cost_deterministic", "cost_mean", "cost_std", *(f"cost_p{q}" for q in RUN_PERCENTILES),
     "target", "target_date", "target_probability", "budget", "budget_probability", "jcl",
-    "evm", "warnings",
+    "evm", "warnings", "method", "learned",
 )
 _TASK_COLUMNS = ("run_id", "position", "task_id", "name", "kind", "criticality",
                  "finish_mean", "finish_std",
@@ -170,11 +170,20 @@ def _create_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _add_method_v2(conn: sqlite3.Connection) -> None:
+    """Version 1 -> 2: the forecast method of a run from a status update (``plain`` or
+    ``bayes``, the learning re-forecast) and what it learned (JSON). Runs recorded
+    before keep NULL: not known, although every such run from ``run --status-date`` was
+    ``plain``."""
+    conn.execute("ALTER TABLE runs ADD COLUMN method TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN learned TEXT")
+
+
 #: ``MIGRATIONS[k]`` upgrades a history file from schema version ``k`` to ``k + 1``
 #: inside the caller's transaction; version 0 is a new, empty file. A schema change
 #: appends a step (``ALTER TABLE ... ADD COLUMN``, a new table, a copy into a rebuilt
 #: table) and never edits an earlier one: files written by every release migrate.
-MIGRATIONS = (_create_v1,)
+MIGRATIONS = (_create_v1, _add_method_v2)
 #: Schema version this pmosim writes (``PRAGMA user_version``).
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -371,7 +380,10 @@ def record_run(result, path, *, scenario=None, status_date=None, evm=None, targe
 
     Parameters
     ----------
-    result : pmosim.SimulationResult
+    result : pmosim.SimulationResult or pmosim.reforecast.ReforecastResult
+        A forecast from a status update (a model from :func:`pmosim.evm.apply_status` or
+        :func:`pmosim.reforecast.apply_learning`) is recorded with its ``method``
+        (``plain`` or ``bayes``) and, learning, the factors it learned.
     path : str or os.PathLike
         The SQLite history file (by convention ``pmosim.db`` beside the scenario).
     scenario : str or os.PathLike, optional
@@ -410,6 +422,9 @@ def record_run(result, path, *, scenario=None, status_date=None, evm=None, targe
         The file cannot be created or written, is not a pmosim history, was written by a
         newer pmosim, or stayed locked by another writer for :data:`BUSY_TIMEOUT_S`.
     """
+    # a pmosim.reforecast.ReforecastResult: its simulation, whose model names the method
+    if hasattr(result, "learned") and hasattr(result, "method"):
+        result = result.result
     row, percentiles, tasks = _run_rows(result, scenario=scenario, status_date=status_date,
                                         evm=evm, target=target, budget=budget,
                                         project_key=project_key, elapsed=elapsed,
@@ -577,6 +592,7 @@ def _run_rows(result, *, scenario, status_date, evm, target, budget, project_key
         "evm": evm_text,
         "warnings": json.dumps(list(result.warnings if warnings is None else warnings),
                                ensure_ascii=False),
+        **_method_row(meta),
     }
     for q in RUN_PERCENTILES:
         row[f"finish_p{q}"] = float(at[q][0])
@@ -618,6 +634,20 @@ def _run_rows(result, *, scenario, status_date, evm, target, budget, project_key
         if target is not None:
             row["jcl"] = result.jcl(row["target"], b)
     return row, percentiles, _task_rows(result)
+
+
+def _method_row(meta) -> dict:
+    """``method`` and ``learned`` of a run: set by :func:`pmosim.evm.apply_status`
+    (``plain``) and :func:`pmosim.reforecast.apply_learning` (``bayes``, with the
+    posterior factors) in the model's ``meta["status_applied"]``; NULL for a run not
+    from a status update."""
+    applied = meta.get("status_applied")
+    if not isinstance(applied, dict):
+        return {"method": None, "learned": None}
+    learned = applied.get("learned")
+    return {"method": str(applied.get("method", "plain")),
+            "learned": None if learned is None else json.dumps(
+                learned, ensure_ascii=False, sort_keys=True, default=_json_default)}
 
 
 def _task_rows(result) -> list[tuple]:
@@ -681,10 +711,10 @@ def load_runs(path, project_key=None, *, tasks: bool = False) -> list[dict]:
     one day in the order they were recorded.
 
     Each run is a dict of the ``runs`` columns (docs/history.md) with ``seed`` as an
-    int, ``evm`` and ``warnings`` decoded from JSON, ``percentiles`` (``{"finish":
-    {"P1": ..}, "finish_dates": {"P1": ..} or None, "cost": {..} or None}``: every
-    report percentile) and, with ``tasks=True``, ``tasks``: the ``run_tasks`` rows in
-    node order.
+    int, ``evm``, ``learned`` and ``warnings`` decoded from JSON, ``percentiles``
+    (``{"finish": {"P1": ..}, "finish_dates": {"P1": ..} or None, "cost": {..} or
+    None}``: every report percentile) and, with ``tasks=True``, ``tasks``: the
+    ``run_tasks`` rows in node order.
     """
     conn = connect(path, create=False)
     try:
@@ -698,6 +728,7 @@ def load_runs(path, project_key=None, *, tasks: bool = False) -> list[dict]:
             run["seed"] = int(run["seed"])
             run["evm"] = json.loads(run["evm"]) if run["evm"] is not None else None
             run["warnings"] = json.loads(run["warnings"])
+            run["learned"] = json.loads(run["learned"]) if run["learned"] is not None else None
             run["percentiles"] = {"finish": {}, "finish_dates": None, "cost": None}
         if by_id:
             marks = ", ".join("?" * len(by_id))
@@ -781,7 +812,8 @@ def trend_dict(runs, *, project_key, path) -> dict:
                 "probability": run["target_probability"]},
             "budget": None if run["budget"] is None else {
                 "value": run["budget"], "probability": run["budget_probability"]},
-            "jcl": run["jcl"], "evm": run["evm"], "warnings": run["warnings"],
+            "jcl": run["jcl"], "evm": run["evm"], "method": run["method"],
+            "learned": run["learned"], "warnings": run["warnings"],
         }
         if "tasks" in run:
             entry["tasks"] = run["tasks"]

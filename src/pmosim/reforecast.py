@@ -77,6 +77,8 @@ together, which is what a project-wide performance factor is, and the uncertaint
 about the factor widens the forecast; the draw is Philox-keyed like every other, so
 a seed gives the same bits on any thread count. Each task keeps its planned spread
 around the scaled value. Rate-based costs follow the scaled durations.
+:func:`apply_learning` builds that project without simulating it (the command line's
+``pmosim run --status-date DATE --learn``).
 
 A task in progress (``in_progress``): by default (``"blend"``) its remaining duration
 is its planned remaining duration d_i (1 - p_i), p_i its fraction complete, at the
@@ -300,9 +302,16 @@ class Learned:
     settings: Mapping[str, Any]
 
     def to_dict(self) -> dict:
+        def counts(obs):
+            return None if obs is None else {
+                "complete": sum(k == "complete" for k in obs.kind),
+                "in_progress": sum(k == "in progress" for k in obs.kind)}
+
         return {"duration": self.duration.to_dict(),
                 "duration_groups": [g.to_dict() for g in self.duration_groups.values()],
                 "cost": self.cost.to_dict() if self.cost is not None else None,
+                "observed": {"duration": counts(self.duration_obs),
+                             "cost": counts(self.cost_obs)},
                 "settings": {k: (v if isinstance(v, (int, float, str, bool)) or v is None
                                  else str(v)) for k, v in self.settings.items()}}
 
@@ -727,7 +736,7 @@ def reforecast(project, period_or_periods, *, method: str = "bayes", iterations:
         An unknown method or setting, a status that does not fit the project.
     """
     from .engine import simulate
-    from .evm import apply_status, resolve_periods, select_period
+    from .evm import apply_status, select_period
 
     if method not in METHODS:
         raise ModelError(f"reforecast: method must be one of {', '.join(METHODS)}, got "
@@ -745,24 +754,13 @@ def reforecast(project, period_or_periods, *, method: str = "bayes", iterations:
         applied = apply_status(base, period)
         result = simulate(applied, iterations, seed=seed, **simulate_kwargs)
         return ReforecastResult("plain", _name(base, period), result, None, applied)
-    learned = learn(base, period, strength=strength, group_strength=group_strength, dof=dof,
-                    scale=scale, drift=drift, variance=variance, weights=weights,
-                    groups=groups, cost=cost, cost_strength=cost_strength,
-                    cost_drift=cost_drift)
-    r, = resolve_periods(base, [period], strict=False)
-    ids = list(base.graph.nodes)
-    open_ids = [t for i, t in enumerate(ids) if not r.complete[i]
-                and base.graph.nodes[t].get("kind") != "connector"]
-    g = learned.cost.median if learned.cost is not None else 1.0
-    if learned.cost is not None and g != 1.0:
-        base = _scale_costs(base, open_ids, g)
-    applied = apply_status(base, period)
-    scaled_ids = _remaining_work(applied, base, r, open_ids, learned, groups, in_progress)
-    _add_drivers(applied, scaled_ids, learned, groups, base)
-    if learned.cost is not None and learned.cost.scale > 0 and open_ids:
-        _add_cost_risk(applied, open_ids, learned.cost, learned.duration.median)
+    applied, learned = apply_learning(
+        base, period, strength=strength, group_strength=group_strength, dof=dof, scale=scale,
+        drift=drift, variance=variance, weights=weights, groups=groups, cost=cost,
+        cost_strength=cost_strength, cost_drift=cost_drift, in_progress=in_progress)
     result = simulate(applied, iterations, seed=seed, **simulate_kwargs)
-    return ReforecastResult("bayes", r.name, result, learned, applied)
+    return ReforecastResult("bayes", applied.meta["status_applied"]["name"], result, learned,
+                            applied)
 
 
 def _remaining_work(applied, base, r, open_ids, learned, groups, in_progress) -> list:
@@ -877,7 +875,70 @@ def _add_cost_risk(project: Project, task_ids, post: FactorPosterior, f_dur: flo
                      name="learned cost factor (uncertainty)")
 
 
-__all__ = ["reforecast", "learn", "observations", "nig_update", "FactorPosterior",
-           "Observations", "Learned", "ReforecastResult", "METHODS", "DRIVER_ID",
-           "COST_RISK_ID", "STRENGTH", "DOF", "DRIFT", "COST_STRENGTH", "COST_DRIFT",
-           "MIN_SCALE", "RATIO_LIMITS"]
+def apply_learning(project, period, *, accrual: str | None = None,
+                   strength: float = STRENGTH, group_strength: float | None = None,
+                   dof: float = DOF, scale: float | None = None, drift: float = DRIFT,
+                   variance: str = "unknown", weights: str = "size", groups=None,
+                   cost: bool = True, cost_strength: float = COST_STRENGTH,
+                   cost_drift: float = COST_DRIFT, in_progress: str = "blend"
+                   ) -> tuple[Project, Learned]:
+    """A copy of ``project`` to simulate forward from ``period``'s status with the
+    performance factors learned from it: what :func:`reforecast` with ``method="bayes"``
+    simulates (the command line's ``run --status-date DATE --learn``).
+
+    :func:`pmosim.evm.apply_status` with the unfinished tasks' costs scaled by the cost
+    factor's median, the remaining durations of the tasks in progress set by
+    ``in_progress``, the duration factor's driver(s) (:data:`DRIVER_ID`) and the cost
+    factor's risk event (:data:`COST_RISK_ID`) added (module doc).
+    ``meta["status_applied"]`` gains ``"method": "bayes"`` and ``"learned"`` (the
+    posterior summary, :meth:`Learned.to_dict`), which the run history records.
+
+    Parameters
+    ----------
+    project : pmosim.Project or networkx.DiGraph
+        The plan.
+    period : StatusPeriod
+        The status (any object with ``status_date`` and ``activities``).
+    accrual : str, optional
+        When fixed costs are earned (:func:`pmosim.evm.apply_status`).
+    strength, group_strength, dof, scale, drift, variance, weights, groups, cost, \
+    cost_strength, cost_drift
+        The learning settings (:func:`learn`).
+    in_progress : {"blend", "plan", "status"}
+        As :func:`reforecast`.
+
+    Returns
+    -------
+    (pmosim.Project, Learned)
+        The project to simulate and the posterior factors.
+    """
+    from .evm import apply_status, resolve_periods
+
+    if in_progress not in IN_PROGRESS:
+        raise ModelError(f"reforecast: in_progress must be one of {', '.join(IN_PROGRESS)}, "
+                         f"got {in_progress!r}")
+    base = as_project(project)
+    learned = learn(base, period, strength=strength, group_strength=group_strength, dof=dof,
+                    scale=scale, drift=drift, variance=variance, weights=weights,
+                    groups=groups, cost=cost, cost_strength=cost_strength,
+                    cost_drift=cost_drift)
+    r, = resolve_periods(base, [period], strict=False)
+    ids = list(base.graph.nodes)
+    open_ids = [t for i, t in enumerate(ids) if not r.complete[i]
+                and base.graph.nodes[t].get("kind") != "connector"]
+    g = learned.cost.median if learned.cost is not None else 1.0
+    if learned.cost is not None and g != 1.0:
+        base = _scale_costs(base, open_ids, g)
+    applied = apply_status(base, period, accrual=accrual)
+    scaled_ids = _remaining_work(applied, base, r, open_ids, learned, groups, in_progress)
+    _add_drivers(applied, scaled_ids, learned, groups, base)
+    if learned.cost is not None and learned.cost.scale > 0 and open_ids:
+        _add_cost_risk(applied, open_ids, learned.cost, learned.duration.median)
+    applied.meta["status_applied"].update(method="bayes", learned=learned.to_dict())
+    return applied, learned
+
+
+__all__ = ["reforecast", "apply_learning", "learn", "observations", "nig_update",
+           "FactorPosterior", "Observations", "Learned", "ReforecastResult", "METHODS",
+           "DRIVER_ID", "COST_RISK_ID", "STRENGTH", "DOF", "DRIFT", "COST_STRENGTH",
+           "COST_DRIFT", "MIN_SCALE", "RATIO_LIMITS"]
