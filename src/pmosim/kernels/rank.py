@@ -145,6 +145,9 @@ def _merge_count(a, idx, buf, ibuf):
         isrc, idst = idst, isrc
         width *= 2
     if src is not a:
-        a[:] = src
-        idx[:] = isrc
+        # element by element: a slice assignment compiles numba's shape-mismatch
+        # message formatting, ~3 s of a new user's first run
+        for t in range(k):
+            a[t] = src[t]
+            idx[t] = isrc[t]
     return count

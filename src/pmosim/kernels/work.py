@@ -88,17 +88,42 @@ class CalWork(NamedTuple):
 def make_work(draws, unc, costs, cal, n_sens):
     """Allocate one thread's :class:`Work` arrays (``unc``, ``costs``, ``cal`` may be None;
     ``n_sens`` rows of sensitivity sums)."""
-    n = draws.dur_code.shape[0]
     n_br = n_risk = n_drv = n_ex = 0
     if unc is not None:
         n_br = unc.br_ptr.shape[0] - 1
         n_risk = unc.risk_p.shape[0]
         n_drv = unc.drv_p.shape[0]
         n_ex = unc.n_ex_vars
-    n_cfix = n_crate = 0
+    n_cfix = n_crate = n_cost_pos = 0
     if costs is not None:
         n_cfix = costs.cfix_code.shape[0]
         n_crate = costs.crate_code.shape[0]
+        n_cost_pos = costs.cost_pos.shape[0]
+    n_cal = 0 if cal is None else draws.dur_code.shape[0]
+    # int64 each: a literal 0 would type (and compile) another copy
+    i64 = np.int64
+    w = _alloc_work(draws, i64(n_br), i64(n_risk), i64(n_drv), i64(n_ex), i64(n_cfix),
+                    i64(n_crate), i64(n_cost_pos), i64(n_cal), i64(n_sens))
+    if costs is not None:
+        # constant costs are written once here; draw_costs samples only the random ones
+        cw = w.costs
+        for code, par, out in ((costs.cfix_code, costs.cfix_par, cw.cfix),
+                               (costs.crate_code, costs.crate_par, cw.crate),
+                               (costs.rcost_code, costs.rcost_par, cw.rcost),
+                               (costs.pcost_code, costs.pcost_par, cw.pcost)):
+            for r in range(code.shape[0]):
+                if code[r] == FIXED:
+                    out[r, :] = par[r, 0]
+    return w
+
+
+@njit(**JIT)
+def _alloc_work(draws, n_br, n_risk, n_drv, n_ex, n_cfix, n_crate, n_cost_pos, n_cal, n_sens):
+    """The arrays of :func:`make_work`, from their sizes. Apart from it because it is most
+    of its compile time (~2.4 s): it takes integers, so every kind of model (with or
+    without uncertainty, costs, calendars) shares one compiled copy; make_work itself
+    compiles once per kind."""
+    n = draws.dur_code.shape[0]
     gmax = 0
     for g in range(draws.corr_ptr.shape[0] - 1):
         gmax = max(gmax, draws.corr_ptr[g + 1] - draws.corr_ptr[g])
@@ -107,8 +132,7 @@ def make_work(draws, unc, costs, cal, n_sens):
         if draws.dur_code[p] == FIXED:
             # constant in every iteration: written once, skipped by sample_durations
             dsb[p * N_SUB:(p + 1) * N_SUB, :] = draws.dur_par[p, 0]
-    n_cal = 0 if cal is None else n
-    w = Work(
+    return Work(
         dsb, np.empty((4 * N_SUB, LANES)), np.empty((gmax, LANES)),
         np.empty((draws.n_lag_vars, LANES)), np.empty((n, LANES)),
         np.zeros((1 + draws.lag_code.shape[0], LANES)), np.empty((n, LANES)),
@@ -121,19 +145,7 @@ def make_work(draws, unc, costs, cal, n_sens):
         np.zeros((n, LANES)), np.zeros((n_sens, LANES)),
         CostWork(np.empty((4, LANES)), np.empty((n_cfix, LANES)), np.empty((n_crate, LANES)),
                  np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
-                 np.zeros((0 if costs is None else costs.cost_pos.shape[0], LANES)),
-                 np.zeros((LANES, CASH_PERIODS + 2, 2))),
+                 np.zeros((n_cost_pos, LANES)), np.zeros((LANES, CASH_PERIODS + 2, 2))),
         CalWork(np.empty(LANES), np.empty(LANES), np.empty((n_cal, LANES)),
                 np.empty((n_cal, LANES))),
     )
-    if costs is not None:
-        # constant costs are written once here; draw_costs samples only the random ones
-        cw = w.costs
-        for code, par, out in ((costs.cfix_code, costs.cfix_par, cw.cfix),
-                               (costs.crate_code, costs.crate_par, cw.crate),
-                               (costs.rcost_code, costs.rcost_par, cw.rcost),
-                               (costs.pcost_code, costs.pcost_par, cw.pcost)):
-            for r in range(code.shape[0]):
-                if code[r] == FIXED:
-                    out[r, :] = par[r, 0]
-    return w
