@@ -8,6 +8,7 @@ the time a ``prange`` region took (the parallel lowering of the old fused driver
 ~40 s of a 118 s cold start, measured with benchmarks/compile_profile.py).
 """
 
+import numpy as np
 from numba import njit
 
 from . import JIT, LANES, SUPER
@@ -79,7 +80,8 @@ def run_span(draws, links, unc, costs, cal, lev, grid, span, totals, rows):
                     forward_pass(links, unc, w, sub)
                     backward_pass(links, unc, grid, w, nl, True, sub, hist_top)
                 else:
-                    passes_cal(links, unc, cal, grid, w, sub, nl, True, hist_top)
+                    # np.bool_: the type deterministic_pass_cal passes (one compile)
+                    passes_cal(links, unc, cal, grid, w, sub, nl, np.bool_(True), hist_top)
                 if costs is not None:
                     add_task_costs(costs, grid, exist_on, w)
                     cost_of_lanes(costs, grid, w, nl, totals)

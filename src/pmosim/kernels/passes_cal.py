@@ -296,7 +296,7 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
     calendar) <= CRITICAL_RTOL * max(1, finish in axis working days).
     """
     forward_pass_cal(m, unc, cm, w, sub)
-    backward_pass_cal(m, cm, w, False)
+    backward_pass_cal(m, cm, w, np.bool_(False))     # the type cpm's call passes
     to_axis_days(cm, w.es)
     to_axis_days(cm, w.ef)
     if not acc:

@@ -38,7 +38,7 @@ import math
 from numba import njit
 
 from ..layout import WORK_EPS as EPS
-from . import INLINE_JIT
+from . import INLINE_JIT, JIT
 
 WEEK = 168.0
 
@@ -88,9 +88,12 @@ def _left(F, lo, hi, off, x, i):
     return i
 
 
-# Inlined by numba; their rare paths beyond the table scan the week's few records in
+# Calls, not inlined: numba's inlining copies a body into each of the passes' ~40 call
+# sites, and the first compile of the wall-clock kernel (a new user's first run of an
+# imported schedule) took over three minutes; as calls it is ~1 minute, for ~13 % more
+# time in the passes. Their rare paths beyond the table scan the week's few records in
 # place.
-@njit(**INLINE_JIT)
+@njit(**JIT)
 def work(F, c, t):
     """Working hours of calendar ``c`` done at elapsed hour ``t``."""
     m = c * META
@@ -114,7 +117,7 @@ def work(F, c, t):
     return F[i + 2] + min(t, F[i + 1]) - F[i]
 
 
-@njit(**INLINE_JIT)
+@njit(**JIT)
 def start_at(F, c, w):
     """The first elapsed hour with ``w`` working hours of calendar ``c`` done and work
     ahead (a start on a period boundary goes to the next period)."""
@@ -141,7 +144,7 @@ def start_at(F, c, w):
     return F[i] + max(0.0, w - F[i + 2])
 
 
-@njit(**INLINE_JIT)
+@njit(**JIT)
 def finish_at(F, c, w):
     """The first elapsed hour with ``w`` working hours of calendar ``c`` done (a finish
     on a period boundary stays at the end of the earlier period)."""
@@ -165,7 +168,7 @@ def finish_at(F, c, w):
     return F[i] + max(0.0, w - F[i + 2])
 
 
-@njit(**INLINE_JIT)
+@njit(**JIT)
 def shift(F, c, t, h):
     """The moment ``h`` working hours of calendar ``c`` after (or, for ``h < 0``,
     before) ``t``: ``finish_at(work(t) + h)``."""
