@@ -45,7 +45,10 @@ def forward_pass_cal(m, unc, cm, w, sub):
     F = cm.cal_flat
     n = dur.shape[0]
     for lane in range(LANES):
-        pf[lane] = 0.0
+        # not the data date: a schedule whose tasks all finish before it (held there by
+        # constraints that beat the data date, or complete) finishes when they do, and
+        # its late dates run back from there, as MS Project's
+        pf[lane] = -np.inf
     for p in range(n):
         if sub >= 0:
             row = p * N_SUB + sub
@@ -214,9 +217,10 @@ def backward_pass_cal(m, cm, w, bounds):
             if hi_f < np.inf:
                 x = hi_f if fixed else min(x, hi_f)
             wx = work(F, c, x)
-            if kind != KIND_CONNECTOR:
+            if kind != KIND_CONNECTOR and np.isnan(els):
                 # a late finish is shown at the end of the task's working time (which
-                # has the same working hours done)
+                # has the same working hours done); an elapsed task's stays on its
+                # bound (its late start is elapsed hours before it)
                 x = finish_at(F, c, wx)
             lf[p, lane] = x
             if kind != KIND_TASK:
