@@ -16,7 +16,9 @@ from . import CRITICAL_RTOL, JIT, LANES
 from .accumulate import accumulate_task
 from .draws import adjust_duration
 from .work import N_SUB, make_work
-from .worktime import EPS, finish_at, shift, start_at, work
+from .worktime import (
+    EPS, finish_at, finish_at_inline, shift, start_at, start_at_inline, work, work_inline,
+)
 
 
 @njit(**JIT)
@@ -42,6 +44,7 @@ def forward_pass_cal(m, unc, cm, w, sub):
     ``w.ex``, ``w.es``, ``w.ef`` and ``w.pf`` (elapsed hours).
     """
     dur, es, ef, pf, lagv, los, lof = w.dur, w.es, w.ef, w.pf, w.lagv, w.cal.los, w.cal.lof
+    wes, wef = w.cal.wes, w.cal.wef
     F = cm.cal_flat
     n = dur.shape[0]
     for lane in range(LANES):
@@ -60,10 +63,13 @@ def forward_pass_cal(m, unc, cm, w, sub):
         hp = cm.cal_hpd[c]
         if not np.isnan(cm.fix_ef[p]):
             a, b = cm.fix_es[p], cm.fix_ef[p]
-            d = (work(F, c, b) - work(F, c, a)) / hp
+            wa, wb = work(F, c, a), work(F, c, b)
+            d = (wb - wa) / hp
             for lane in range(LANES):
                 es[p, lane] = a
                 ef[p, lane] = b
+                wes[p, lane] = wa
+                wef[p, lane] = wb
                 dur[p, lane] = d
                 pf[lane] = max(pf[lane], b)
             continue
@@ -106,10 +112,10 @@ def forward_pass_cal(m, unc, cm, w, sub):
                 fi = max(st + dur[p, lane] * els, lo_f)
             else:
                 # work(start_at(w)) is w: the start's working hours need no second search
-                w_st = work(F, c, lo_s)
-                st = start_at(F, c, w_st)
+                w_st = work_inline(F, c, lo_s)
+                st = start_at_inline(F, c, w_st)
                 dh = dur[p, lane] * hp
-                fi = finish_at(F, c, w_st + dh) if dh > 0.0 else st
+                fi = finish_at_inline(F, c, w_st + dh) if dh > 0.0 else st
                 if lo_f > fi + EPS:
                     # a finish bound on a period boundary is kept as it is (MS Project
                     # shows an SF successor finishing at the 08:00 its predecessor starts)
@@ -120,11 +126,17 @@ def forward_pass_cal(m, unc, cm, w, sub):
                     st = start_at(F, c, wf - dh) if dh > 0.0 else fi
             es[p, lane] = st
             ef[p, lane] = fi
+            # kept for the backward pass's float and the axis days: the same calls
+            # later would search tables no longer in cache
+            wes[p, lane] = work_inline(F, c, st)
+            wef[p, lane] = work_inline(F, c, fi)
             pf[lane] = max(pf[lane], fi)
         rep = cm.rep_start[p]
         if not np.isnan(rep):
+            wr = work(F, c, rep)
             for lane in range(LANES):
                 es[p, lane] = rep
+                wes[p, lane] = wr
     for j in range(cm.alap_pos.shape[0]):
         _move_alap(m, cm, w, cm.alap_pos[j])
 
@@ -162,6 +174,8 @@ def _move_alap(m, cm, w, p):
                 dh = dur[p, lane] * hp
                 es[p, lane] = start_at(F, c, wf - dh)
                 ef[p, lane] = finish_at(F, c, wf) if dh > 0.0 else es[p, lane]
+            w.cal.wes[p, lane] = work(F, c, es[p, lane])
+            w.cal.wef[p, lane] = work(F, c, ef[p, lane])
 
 
 @njit(**JIT)
@@ -216,12 +230,12 @@ def backward_pass_cal(m, cm, w, bounds):
             x = lf[p, lane]
             if hi_f < np.inf:
                 x = hi_f if fixed else min(x, hi_f)
-            wx = work(F, c, x)
+            wx = work_inline(F, c, x)
             if kind != KIND_CONNECTOR and np.isnan(els):
                 # a late finish is shown at the end of the task's working time (which
                 # has the same working hours done); an elapsed task's stays on its
                 # bound (its late start is elapsed hours before it)
-                x = finish_at(F, c, wx)
+                x = finish_at_inline(F, c, wx)
             lf[p, lane] = x
             if kind != KIND_TASK:
                 ls[p, lane] = x
@@ -229,7 +243,7 @@ def backward_pass_cal(m, cm, w, bounds):
                 ls[p, lane] = x - dur[p, lane] * els
             else:
                 dh = dur[p, lane] * hp
-                ls[p, lane] = start_at(F, c, wx - dh) if dh > 0.0 else x
+                ls[p, lane] = start_at_inline(F, c, wx - dh) if dh > 0.0 else x
                 if bounds and dh <= 0.0:
                     # a start milestone shows its late date at the start of the next
                     # working period, as its early one (the same working time)
@@ -247,7 +261,7 @@ def backward_pass_cal(m, cm, w, bounds):
                     lf[p, lane] = finish_at(F, c, ws + dh) if dh > 0.0 \
                         else ls[p, lane]
                 wx = work(F, c, lf[p, lane])
-            tf[p, lane] = (wx - work(F, c, w.ef[p, lane])) / hp
+            tf[p, lane] = (wx - w.cal.wef[p, lane]) / hp
         for k in range(m.pred_ptr[p], m.pred_ptr[p + 1]):
             q = m.pred_idx[k]
             t = m.pred_type[k]
@@ -293,6 +307,23 @@ def to_axis_days(cm, x):
 
 
 @njit(**JIT)
+def _to_axis_days_kept(cm, x, wx):
+    """:func:`to_axis_days` of early dates (float64[n, LANES]), whose working hours in
+    each task's own calendar the forward pass kept in ``wx``: for a task on the axis
+    calendar they are the working hours wanted."""
+    F = cm.cal_flat
+    a = cm.axis_cal
+    inv = 1.0 / cm.cal_hpd[a]
+    for p in range(x.shape[0]):
+        if cm.task_cal[p] == a:
+            for lane in range(x.shape[1]):
+                x[p, lane] = wx[p, lane] * inv
+        else:
+            for lane in range(x.shape[1]):
+                x[p, lane] = work(F, a, x[p, lane]) * inv
+
+
+@njit(**JIT)
 def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
     """Both wall-clock passes, then every time in working days of the axis calendar.
 
@@ -301,8 +332,8 @@ def passes_cal(m, unc, cm, grid, w, sub, n_lanes, acc, hist_top):
     """
     forward_pass_cal(m, unc, cm, w, sub)
     backward_pass_cal(m, cm, w, np.bool_(False))     # the type cpm's call passes
-    to_axis_days(cm, w.es)
-    to_axis_days(cm, w.ef)
+    _to_axis_days_kept(cm, w.es, w.cal.wes)
+    _to_axis_days_kept(cm, w.ef, w.cal.wef)
     if not acc:
         # the simulation reads total float, not late dates: lf is rebuilt from it below
         to_axis_days(cm, w.lf)

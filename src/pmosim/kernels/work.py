@@ -82,6 +82,8 @@ class CalWork(NamedTuple):
     lof: np.ndarray       # float64[LANES]        ... its finish bound
     ls: np.ndarray        # float64[n or 0]       late start (elapsed hours)
     tf: np.ndarray        # float64[n or 0]       total float (task's working days)
+    wes: np.ndarray       # float64[n or 0]       working hours of the task's calendar done
+    wef: np.ndarray       # float64[n or 0]       at its early start, at its early finish
 
 
 @njit(**JIT)
@@ -147,5 +149,5 @@ def _alloc_work(draws, n_br, n_risk, n_drv, n_ex, n_cfix, n_crate, n_cost_pos, n
                  np.zeros((n_risk, LANES)), np.zeros((1, LANES)), np.zeros(LANES),
                  np.zeros((n_cost_pos, LANES)), np.zeros((LANES, CASH_PERIODS + 2, 2))),
         CalWork(np.empty(LANES), np.empty(LANES), np.empty((n_cal, LANES)),
-                np.empty((n_cal, LANES))),
+                np.empty((n_cal, LANES)), np.empty((n_cal, LANES)), np.empty((n_cal, LANES))),
     )
