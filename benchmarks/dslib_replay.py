@@ -32,9 +32,10 @@ others. Each Monte Carlo forecast has ``--iterations`` (default 1,000) iteration
 seed 1. Tracking periods that book a remaining duration on a finished activity
 (C2019-01, C2019-05) are read with that remaining duration set to 0. A workbook whose
 three-point estimates were not read as meant (the median most-probable value of its
-activities outside 0.5 .. 2 times their baseline durations: C2024-01 and C2025-05
-give their "standard" profiles in days, which the importer reads as percent) is left
-out: its planned distributions, which both Monte Carlo methods use, are wrong.
+activities outside 0.5 .. 2 times their baseline durations) would be left out, as its
+planned distributions, which both Monte Carlo methods use, would be wrong; none is
+since the importer tells percentages from days (C2024-01 and C2025-05 give their
+"standard" profiles in days: ``_Reader.risk_units`` in :mod:`pmosim.io.dslib`).
 A forecast where a method is undefined (IEAC(t) with SPI(t) = 0, ES = 0 with EV > 0:
 6 of 810) is left out for every method, so they are compared on the same forecasts;
 a project without a real cost (C2023-11 books none) counts for duration only.
@@ -88,8 +89,8 @@ TUNE_DRIFT = (0.5, 1.0, 1.5, 2.0)
 TUNE_COST_STRENGTH = (8.0, 16.0, 32.0, 64.0, 128.0)
 TUNE_COST_DRIFT = (0.0, 0.25, 0.5)
 #: a workbook whose activities' three-point estimates have a median most-probable value
-#: outside this range of their baseline durations was not read as meant (C2024-01 gives
-#: its "standard" profiles in days, not percent): its planned distributions say nothing
+#: outside this range of their baseline durations was not read as meant (a unit the
+#: importer got wrong): its planned distributions say nothing
 MODE_RANGE = (0.5, 2.0)
 
 

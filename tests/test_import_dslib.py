@@ -278,19 +278,30 @@ def _cpm_finish_is_baseline(project) -> bool:
 
 
 def test_cpm_reproduces_the_baseline_finish(all_workbooks):
-    """Over every readable workbook (benchmarks/dslib_baselines.py prints the table): each
-    finish that differs has a reason in the import report, each the report calls
-    reproduced is reproduced, and every workbook of 2011-2018 (ProTrack's own baselines)
-    matches. The 2019-2025 extension holds workbooks whose dates break their own
-    relations (a successor starting before its predecessor finishes) or were not
-    scheduled on their agenda: 24 of 229 differ, 9 of the 191 that state a Baseline End."""
+    """Over every readable workbook (benchmarks/dslib_baselines.py prints the table): the
+    import report's own forward pass says exactly when pmosim.cpm reproduces the baseline
+    finish, each finish that differs has a finish reason naming the workbook date CPM
+    cannot keep, each the report calls reproduced is reproduced, and every workbook of
+    2011-2018 (ProTrack's own baselines) matches. The 2019-2025 extension holds workbooks
+    whose dates break their own relations (a successor starting before its predecessor
+    finishes) or were not scheduled on their agenda: 21 of 229 differ, 8 of the 191 that
+    state a Baseline End."""
     read = [(path.name, p) for path, p in all_workbooks if not isinstance(p, str)]
     same, stated, stated_same = 0, 0, 0
+    causes = Counter()
     for name, project in read:
         report = project.meta["import_report"]["baseline"]
         ok = _cpm_finish_is_baseline(project)
+        assert report["finish_reproduced"] == ok, name
         if not ok:
             assert report["reason"] and not report["reproduced"], name
+            assert report["finish_reason"].startswith(
+                f"the CPM finish {report['cpm_finish']} is "), name
+            assert ("baseline finish not reproduced: " + report["finish_reason"]
+                    in project.meta["import_report"]["warnings"])
+            causes[report["finish_cause"]["kind"]] += 1
+        else:
+            assert report["finish_reason"] is None and report["finish_cause"] is None
         if report["reproduced"]:
             assert ok, name
         if name < "C2019":
@@ -300,7 +311,8 @@ def test_cpm_reproduces_the_baseline_finish(all_workbooks):
         stated_same += ok and report["finish_from"] == "Baseline End"
     assert len(read) == 229
     assert stated_same >= 0.95 * stated
-    assert same >= 0.89 * len(read)
+    assert same >= 0.90 * len(read)
+    assert set(causes) <= {"relation broken", "dates span more than the Duration"}
 
 
 def test_solar_park_waits_for_its_baseline_starts():
@@ -505,3 +517,234 @@ def test_planned_cost_is_the_workbooks_project_cost(all_workbooks, workbook_shee
         assert planned == pytest.approx(total, abs=0.01), path.name
         checked += 1
     assert checked == 162
+
+
+# -- the Risk Analysis sheet's unit ------------------------------------------------------
+@pytest.mark.parametrize("name, rows", [("C2024-01 Signalisation work Peru.xlsx", 67),
+                                        ("C2025-05 Education Service.xlsx", 58)])
+def test_standard_profiles_given_in_working_days(name, rows):
+    """Two workbooks give their 'standard' profiles in days (0.5 / 1 / 1.5 for a 1-day
+    activity), the sheet says no unit: read as days, every Most Probable is the baseline
+    Duration (read as percentages, the estimates were 1 % of it), and a warning says so."""
+    p = read_dslib(data_dir("dslib", "Excel", name))
+    report = p.meta["import_report"]
+    assert report["risk_units"] == {
+        "read_as": "working days", "read_otherwise": [],
+        "votes": {"percent": 0, "working days": rows, "undecided": 0}}
+    three = [d for _, d in p.graph.nodes(data=True) if isinstance(d["duration"], Triangular)]
+    assert len(three) == rows
+    assert all(d["duration"].mode == d["planned"] for d in three)
+    assert p.graph.nodes[3]["duration"] == Triangular(0.5, 1.0, 1.5)
+    assert sum("read as working days, not percentages of the baseline Duration" in w
+               for w in report["warnings"]) == 1
+
+
+def test_percentage_profiles_stay_percentages():
+    """A ProTrack workbook (80 / 100 / 120 %): read as percentages without a word; in a
+    percentage sheet of the extension, the one row whose values are days (50 / 72 / 94 for
+    a 72-day activity) is read as days and named."""
+    p = read_dslib(data_dir("dslib", "Excel", "C2011-01 Nursing Home Noordhinder.xlsx"))
+    units = p.meta["import_report"]["risk_units"]
+    assert units["read_as"] == "percent of the Duration" and units["read_otherwise"] == []
+    assert units["votes"]["working days"] == 0 and units["votes"]["percent"] > 0
+    assert not any("give no unit" in w for w in p.meta["import_report"]["warnings"])
+    assert p.graph.nodes[7]["duration"] == Triangular(1.0, 1.25, 1.5)
+
+    q = read_dslib(data_dir("dslib", "Excel", "C2025-03 School Classroom Construction.xlsx"))
+    report = q.meta["import_report"]
+    assert report["risk_units"]["read_as"] == "percent of the Duration"
+    assert report["risk_units"]["read_otherwise"] == [17]
+    assert q.graph.nodes[17]["duration"] == Triangular(50.0, 72.0, 94.0)
+    assert q.graph.nodes[2]["duration"] == Triangular(0.5, 1.0, 1.5)   # 50 / 100 / 150 %
+    assert any(w.startswith("sheet 'Risk Analysis': activity 17 read as working days unlike "
+                            "the rest of the sheet") for w in report["warnings"])
+
+
+def _with_risk(path, rows):
+    """Add a Risk Analysis sheet: (ID, Description, Optimistic, Most Probable, Pessimistic)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("Risk Analysis")
+    ws.append(["General", None, "Baseline", "Activity Duration Distribution Profiles"])
+    ws.append(["ID", "Name", "Duration", "Description", "Optimistic", "Most Probable",
+               "Pessimistic"])
+    for act_id, profile, *values in rows:
+        ws.append([act_id, None, None, profile, *values])
+    wb.save(path)
+    return path
+
+
+def test_estimate_units_by_the_rows_and_the_exceptions(tmp_path):
+    """Days by the majority; a row of 80 / 100 / 120 for a 4-day activity is percentages
+    (only that reading keeps its Duration inside its range); 'manual - relative' rows are
+    percentages and 'manual - absolute' rows hours whatever the sheet's unit."""
+    rows = [[1, "A", None, None, _at(8, 7), None, "2d", None],
+            [2, "B", "1FS", None, _at(10, 7), None, "5d", None],
+            [3, "C", "2FS", None, _at(17, 7), None, "4d", None],
+            [4, "D", "3FS", None, _at(22, 7), None, "2d", None],
+            [5, "E", "4FS", None, _at(24, 7), None, "2d", None]]
+    path = _with_risk(_plan(tmp_path, rows), [
+        (1, "standard - symmetric", 1, 2, 3), (2, "standard - skewed right", 4, 5, 8),
+        (3, "standard - symmetric", 80, 100, 120), (4, "manual - relative", 80, 100, 200),
+        (5, "manual - absolute", 15, 20, 30)])
+    p = read_dslib(path)
+    g = p.graph
+    assert [g.nodes[t]["duration"] for t in range(1, 6)] == [
+        Triangular(1, 2, 3), Triangular(4, 5, 8), Triangular(3.2, 4, 4.8),
+        Triangular(1.6, 2, 4), Triangular(1.5, 2, 3)]         # hours of a 10-hour day
+    report = p.meta["import_report"]
+    assert report["risk_units"] == {"read_as": "working days", "read_otherwise": [3],
+                                    "votes": {"percent": 1, "working days": 2,
+                                              "undecided": 0}}
+    said = [w for w in report["warnings"] if w.startswith("sheet 'Risk Analysis'")]
+    assert said == [
+        "sheet 'Risk Analysis': Optimistic / Most Probable / Pessimistic give no unit; read as "
+        "working days, not percentages of the baseline Duration (ProTrack's standard "
+        "profiles): the Most Probable is near the Duration read so in 2 activities (e.g. "
+        "activity 1: 1 / 2 / 3 for 2 working days)",
+        "sheet 'Risk Analysis': activity 3 read as percentages unlike the rest of the sheet: "
+        "its Most Probable is the Duration read so, and only that reading puts the Duration "
+        "between Optimistic and Pessimistic (e.g. activity 3: 80 / 100 / 120 for 4 working "
+        "days)"]
+
+
+def test_estimates_that_do_not_show_their_unit(tmp_path):
+    """80 / 90 / 120 for a 90-day activity is near the Duration either way: read as
+    percentages (ProTrack's standard), and the warning says it was assumed."""
+    rows = [[1, "A", None, None, _at(8, 7), None, "90d", None]]
+    p = read_dslib(_with_risk(_plan(tmp_path, rows), [(1, "standard - skewed right",
+                                                        80, 90, 120)]))
+    assert p.graph.nodes[1]["duration"] == Triangular(72, 81, 108)
+    assert p.meta["import_report"]["risk_units"]["votes"] == {
+        "percent": 0, "working days": 0, "undecided": 1}
+    assert ("sheet 'Risk Analysis': Optimistic / Most Probable / Pessimistic give no unit "
+            "and their values do not show whether they are percentages of the Duration or "
+            "working days; read as percentages (ProTrack's standard profiles)"
+            in p.meta["import_report"]["warnings"])
+
+
+# -- why a CPM finish is not the baseline finish ------------------------------------------
+def test_finish_reason_names_the_broken_relation_on_the_path(tmp_path):
+    """B starts on the day its FS predecessor A finishes: CPM starts it a day later and
+    the finish (C, after B) moves a day; the report says which date and why, and pmosim
+    run prints it (cli._health_line)."""
+    import pmosim
+
+    rows = [[1, "A", None, None, _at(8, 7), _at(9, 18), "2d", None],
+            [2, "B", "1FS", None, _at(9, 7), _at(9, 18), "1d", None],
+            [3, "C", "2FS", None, _at(10, 7), _at(10, 18), "1d", None]]
+    p = read_dslib(_plan(tmp_path, rows))
+    report = p.meta["import_report"]["baseline"]
+    assert max(pmosim.cpm(p, levelling=False).early_finish_date) == _at(11, 18)
+    assert (report["finish_reproduced"], report["cpm_finish"]) == (False, "2024-01-11 18:00")
+    assert report["finish_reason"] == (
+        "the CPM finish 2024-01-11 18:00 is 1 working day later than the baseline finish "
+        "2024-01-10 18:00: activity 2 starts 2024-01-09 07:00 in the baseline, 1 working day "
+        "before its FS predecessor 1 allows (1 finishes 2024-01-09 18:00); CPM keeps the "
+        "link, and the delay reaches the finish through 3")
+    assert report["finish_cause"] == {"kind": "relation broken", "activity": 2,
+                                      "predecessor": 1, "link": "FS", "working_days": 1.0,
+                                      "relations_on_path": 1}
+
+
+def test_stretched_dates_hold_the_successors_and_explain_an_early_finish(tmp_path):
+    """B's dates span 3 working days (Friday 12 is a holiday) for a Duration of 2: its
+    successor D, which starts after B's Baseline End, is held to its baseline start, so the
+    finish is reproduced; when B itself finishes the project, CPM finishes a day early and
+    the report says B's dates are the reason."""
+    import pmosim
+
+    a = [1, "A", None, None, _at(8, 7), _at(9, 18), "2d", None]
+    b = [2, "B", "1FS", None, _at(10, 7), _at(13, 18), "2d", None]
+    d = [4, "D", "2FS", None, _at(15, 7), _at(15, 18), "1d", None]
+    p = read_dslib(_plan(tmp_path, [a, b, d]))
+    report = p.meta["import_report"]["baseline"]
+    assert report["finish_reproduced"] and report["dates_off_agenda"] == 1
+    assert p.graph.nodes[4]["constraint"] == ("SNET", _at(15, 7))
+    assert max(pmosim.cpm(p, levelling=False).early_finish_date) == _at(15, 18)
+
+    q = read_dslib(_plan(tmp_path, [a, b], name="last.xlsx"))
+    report = q.meta["import_report"]["baseline"]
+    assert report["finish_reason"] == (
+        "the CPM finish 2024-01-11 18:00 is 1 working day earlier than the baseline finish "
+        "2024-01-13 18:00: activity 2's Baseline End 2024-01-13 18:00 is 3 working days "
+        "after its start, its Duration 2 working days (the dates were not scheduled on the "
+        "workbook's agenda)")
+    assert report["finish_cause"]["kind"] == "dates span more than the Duration"
+
+
+def test_finish_reason_of_a_wait_the_mode_does_not_hold(tmp_path):
+    rows = [[1, "A", None, None, _at(8, 7), _at(9, 18), "2d", None],
+            [2, "B", None, None, _at(10, 7), _at(10, 18), "1d", None]]
+    p = read_dslib(_plan(tmp_path, rows), baseline_starts="none")
+    report = p.meta["import_report"]["baseline"]
+    assert report["finish_reason"] == (
+        "the CPM finish 2024-01-09 18:00 is 1 working day earlier than the baseline finish "
+        "2024-01-10 18:00: activity 2 starts 2024-01-10 07:00 in the baseline, 2 working days "
+        "later than its links allow (no predecessor), and baseline_starts='none' does not "
+        "hold it there")
+    assert read_dslib(_plan(tmp_path, rows, name="held.xlsx")).meta[
+        "import_report"]["baseline"]["finish_reproduced"]
+
+
+def test_dates_scheduled_on_another_week(tmp_path):
+    """A chain of 1-day activities dated on every day of the week, over the agenda's Sunday
+    and its holiday on Friday 12: on the agenda the dates break 2 relations and 2 durations;
+    on a 7-day week without holidays they follow every link, so that week is the calendar
+    (said in a warning and the report), unless calendar='agenda'."""
+    import pmosim
+
+    rows = [[k, chr(64 + k), f"{k - 1}FS" if k > 1 else None, None, _at(7 + k, 7),
+             _at(7 + k, 18), "1d", None] for k in range(1, 9)]      # Monday 8 .. Monday 15
+    path = _plan(tmp_path, rows)
+    p = read_dslib(path)
+    report = p.meta["import_report"]
+    assert report["calendar"] == {"from": "baseline dates", "weekdays": list(range(7)),
+                                  "holidays": 0, "agenda_weekdays": list(range(6)),
+                                  "agenda_holidays": 1}
+    assert report["warnings"][0] == (
+        "the baseline dates were not scheduled on the Agenda sheet's days: 4 dates fall on "
+        "days it does not work (2 on Sundays; 2 on its holidays); on a week of 7 days without "
+        "holidays they break 0 relations and 0 durations (on the agenda 2 and 2), and 7 "
+        "relations set a start exactly (on the agenda 5): that week is the project's calendar "
+        "(read_dslib(..., calendar='agenda') keeps the agenda)")
+    assert report["baseline"]["reproduced"] and report["baseline"]["finish_reproduced"]
+    assert max(pmosim.cpm(p, levelling=False).early_finish_date) == _at(15, 18)
+
+    kept = read_dslib(path, calendar="agenda")
+    assert kept.meta["import_report"]["calendar"]["from"] == "Agenda sheet"
+    assert kept.meta["import_report"]["baseline"]["relations_broken"] == 2
+    with pytest.raises(ScheduleImportError, match="calendar='week' is not one of auto, agenda"):
+        read_dslib(path, calendar="week")
+
+
+def test_a_lag_the_dates_keep_in_calendar_days_is_elapsed(tmp_path):
+    """B follows A by '7d': as 7 working days (Friday 12 is a holiday, Sunday is off) B could
+    start on Thursday 18, but it is dated Tuesday 16 07:00, A's finish plus 7 calendar days
+    (Monday 15 18:00) moved to the next working moment: the lag was elapsed, and becomes
+    the 5 working days it spans there (Tue 9, Wed 10, Thu 11, Sat 13, Mon 15), so the CPM
+    finish is the baseline's, on the working-day axis. A date that fits neither reading
+    stays a broken relation."""
+    import pmosim
+    from pmosim.compile import uses_calendars
+
+    rows = [[1, "A", None, None, _at(8, 7), _at(8, 18), "1d", None],
+            [2, "B", "1FS+7d", None, _at(16, 7), _at(16, 18), "1d", None]]
+    p = read_dslib(_plan(tmp_path, rows))
+    assert p.graph.edges[1, 2] == {"type": "FS", "lag": pytest.approx(5.0)}
+    assert not uses_calendars(p)
+    report = p.meta["import_report"]
+    assert report["baseline"]["elapsed_lags"] == 1
+    assert report["baseline"]["finish_reproduced"] and report["baseline"]["reproduced"]
+    assert ("1 lag read as calendar days, not working days: the baseline dates break its "
+            "relation in working days and follow it to the minute in calendar days; it is the "
+            "working time those calendar days span at the baseline dates: 1 -> 2 (FS +7d = 5 "
+            "working days from the baseline dates; as working days 2 would start 2 working "
+            "days before it allows)" in report["warnings"])
+    assert max(pmosim.cpm(p, levelling=False).early_finish_date) == _at(16, 18)
+
+    rows[1][4:6] = [_at(15, 7), _at(15, 18)]
+    q = read_dslib(_plan(tmp_path, rows, name="early.xlsx"))
+    assert "lag_elapsed_hours" not in q.graph.edges[1, 2]
+    assert q.meta["import_report"]["baseline"]["relations_broken"] == 1

@@ -25,6 +25,11 @@ real projects as ProTrack workbooks. The reader uses these sheets:
     per activity a profile and Optimistic / Most Probable / Pessimistic: percentages
     of the baseline duration for the ``standard`` and ``manual - relative`` profiles,
     working hours for ``manual - absolute`` (or durations with units such as ``6h``).
+    The columns give no unit, and two workbooks of the extension (C2024-01, C2025-05)
+    give their ``standard`` profiles in working days (0.5 / 1 / 1.5 for a 1-day
+    activity): the sheet's unit is the one under which the Most Probable values lie
+    near the baseline Durations (``_Reader.risk_units``), the report's ``risk_units``
+    and a warning say what was read and why.
 ``Resources``
     ID, Name, Type, Availability (``20``, ``8 people``, ``4 #4``: the number, then a
     unit label), Cost/Use, Cost/Unit and Assigned To (``1[2.00 Handlanger];77;...``:
@@ -67,7 +72,16 @@ is the baseline. The import report's ``baseline`` entry counts the waits by caus
 says whether the CPM schedule reproduces the baseline dates and, when it does not, why:
 baseline dates that break the workbook's own relations (a data error: a successor
 starting before its predecessor finishes), dates whose working time differs from the
-Duration (dates not scheduled on the agenda), or waits the mode leaves out.
+Duration (dates not scheduled on the agenda), or waits the mode leaves out. Its
+``finish_reproduced`` says whether the CPM finish is the baseline finish, and when it is
+not, ``finish_reason`` (also a warning, and a line before every ``pmosim run`` of the
+workbook) names the workbook date on the links that drive the CPM finish that CPM cannot
+keep, with ``finish_cause`` the same as data. When the baseline dates fall on days the
+agenda does not work and follow the relations better on a week with those days
+(``read_dslib(calendar="auto")``), that week is the project's calendar; a lag in days
+that the dates break as working days but keep to the minute as calendar days was an
+elapsed lag (MS Project's ``ed``) and becomes the working time those calendar days span at
+the baseline dates.
 ``benchmarks/dslib_baselines.py`` compares the CPM finish with every workbook's.
 
 Workbooks of the 2024 extension name their sheets ``Baseline Schedule1`` and
@@ -112,10 +126,13 @@ _UNIT = {"w": "week", "week": "week", "weeks": "week", "d": "day", "day": "day",
 _TOKEN = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-z]+)?", re.I)
 _LINK = re.compile(r"^\s*(\d+)\s*(FS|SS|FF|SF)?\s*(?:([+-])\s*(.+?))?\s*$", re.I)
 _ABSOLUTE = "manual - absolute"
+_RELATIVE = "manual - relative"
 #: The Baseline Schedule's cost columns; Total Cost is the sum of the other three.
 _COST_FIELDS = ("Resource Cost", "Fixed Cost", "Variable Cost", "Total Cost")
 #: What ``read_dslib(baseline_starts=...)`` accepts.
 BASELINE_STARTS = ("all", "dated", "none")
+#: What ``read_dslib(calendar=...)`` accepts.
+CALENDARS = ("auto", "agenda")
 
 
 def parse_duration(text, *, default_unit: float = 1.0, hours_per_day: float = HOURS_PER_DAY,
@@ -310,7 +327,8 @@ class TrackingPeriod:
     overview: PeriodMetrics | None
 
 
-def read_dslib(path, *, baseline_starts: str = "all", tracking: bool = False) -> Project:
+def read_dslib(path, *, baseline_starts: str = "all", tracking: bool = False,
+               calendar: str = "auto") -> Project:
     """Read a DSLIB workbook into a :class:`~pmosim.model.Project`.
 
     Parameters
@@ -326,6 +344,15 @@ def read_dslib(path, *, baseline_starts: str = "all", tracking: bool = False) ->
     tracking : bool
         Also read the tracking periods into ``project.meta["tracking"]`` (a list of
         :class:`TrackingPeriod`, see :func:`read_dslib_tracking`).
+    calendar : {"auto", "agenda"}
+        The working calendar: ``"agenda"``, the Agenda sheet's (ProTrack's default
+        without one); ``"auto"`` (the default), the same unless the baseline dates show
+        they were scheduled on another week: when some fall on days the agenda does not
+        work (weekends, holidays) and, on the week that adds those weekdays (with the
+        agenda's holidays less those the dates use, or without holidays), the dates
+        break fewer of the workbook's relations and durations while as many relations
+        drive them exactly, that week is the project's calendar (a warning and the
+        report's ``calendar`` entry say so).
 
     Raises
     ------
@@ -336,8 +363,96 @@ def read_dslib(path, *, baseline_starts: str = "all", tracking: bool = False) ->
     if baseline_starts not in BASELINE_STARTS:
         raise ScheduleImportError(
             f"baseline_starts={baseline_starts!r} is not one of {', '.join(BASELINE_STARTS)}")
+    if calendar not in CALENDARS:
+        raise ScheduleImportError(
+            f"calendar={calendar!r} is not one of {', '.join(CALENDARS)}")
     with _workbook(path) as wb:
-        return _Reader(wb, str(path)).build(baseline_starts, tracking)
+        reader = _Reader(wb, str(path))
+        project = reader.build(baseline_starts, tracking)
+        if calendar == "auto":
+            project = _dates_calendar(wb, str(path), reader, project, baseline_starts,
+                                      tracking)
+        return project
+
+
+def _dates_calendar(wb, source, reader, project, baseline_starts, tracking) -> Project:
+    """``project``, or the workbook read again on the week its baseline dates were
+    scheduled on, when they fall on days the agenda does not work and follow the
+    relations better on that week (see :func:`read_dslib`, ``calendar``)."""
+    cal = reader.calendar
+    if reader.fit is None:
+        return project
+    dates = [x for _, d in project.graph.nodes(data=True)
+             for x in (d.get("tool_start"), d.get("tool_finish")) if x is not None]
+    weekend = [x for x in dates if not cal["week"].get(x.weekday())]
+    holidays = {x.date() for x in dates if cal["week"].get(x.weekday())
+                and x.date() in cal["exceptions"] and not cal["exceptions"][x.date()]}
+    if not weekend and not holidays:
+        return project
+    hours = next(ivs for ivs in cal["week"].values() if ivs)
+    days = {d for d in range(7) if cal["week"].get(d)} | {x.weekday() for x in weekend}
+    kept = {k: v for k, v in cal["exceptions"].items() if k not in holidays}
+    candidates = []
+    for exceptions in (kept, {}):
+        candidate = {"name": "DSLIB baseline dates", "hours_per_day": cal["hours_per_day"],
+                     "week": {d: (list(hours) if d in days else []) for d in range(7)},
+                     "exceptions": exceptions}
+        if candidate["week"] == cal["week"] and exceptions == cal["exceptions"]:
+            continue
+        if candidates and exceptions == candidates[-1][0]["exceptions"]:
+            continue
+        other = _Reader(wb, source, calendar=candidate)
+        try:
+            candidates.append((candidate, other, other.build(baseline_starts, tracking)))
+        except ScheduleImportError:
+            continue                 # e.g. a 'w' duration that this week makes too long
+    base = reader.fit
+    best = None
+    for candidate, other, built in candidates:
+        fit = other.fit
+        # no worse on any count and better on one: fewer broken relations or durations
+        if (fit["broken"] <= base["broken"] and fit["off"] <= base["off"]
+                and fit["driving"] >= base["driving"]
+                and fit["broken"] + fit["off"] < base["broken"] + base["off"]
+                and (best is None or fit["broken"] + fit["off"]
+                     < best[1].fit["broken"] + best[1].fit["off"])):
+            best = (candidate, other, built)
+    if best is None:
+        return project
+    candidate, other, built = best
+    fit = other.fit
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    off = sorted({x.weekday() for x in weekend})
+    said = []
+    if weekend:
+        plural = [names[d] + "s" for d in off]
+        said.append(f"{len(weekend)} on "
+                    + (" and ".join(plural) if len(plural) <= 2 else
+                       ", ".join(plural[:-1]) + " and " + plural[-1]))
+    on_holidays = sum(1 for x in dates if x.date() in holidays)
+    if holidays:
+        said.append(f"{on_holidays} on its holidays")
+    week_text = ("7 days" if len(days) == 7 else
+                 ", ".join(names[d][:3] for d in sorted(days)))
+    falls = _count(len(weekend) + on_holidays, "dates fall", "date falls")
+    text = (f"the baseline dates were not scheduled on the "
+            f"{'Agenda sheet' if cal['name'] == 'DSLIB agenda' else 'assumed agenda'}'s days: "
+            f"{falls} on days it does not work ({'; '.join(said)}); on a week of {week_text} "
+            + ("without holidays" if not candidate["exceptions"] else
+               f"with {_count(len(candidate['exceptions']), 'holidays', 'holiday')} of the "
+               "agenda")
+            + f" they break {_count(fit['broken'], 'relations', 'relation')} and "
+            f"{_count(fit['off'], 'durations', 'duration')} (on the agenda "
+            f"{base['broken']} and {base['off']}), and {fit['driving']} relations set a start "
+            f"exactly (on the agenda {base['driving']}): that week is the project's calendar "
+            "(read_dslib(..., calendar='agenda') keeps the agenda)")
+    report = built.meta["import_report"]
+    report["warnings"].insert(0, text)
+    report["calendar"] = {"from": "baseline dates", "weekdays": sorted(days),
+                          "holidays": len(candidate["exceptions"]),
+                          "agenda_weekdays": sorted(d for d in range(7) if cal["week"].get(d)),
+                          "agenda_holidays": len(cal["exceptions"])}
+    return built
 
 
 def read_dslib_tracking(path) -> list["TrackingPeriod"]:
@@ -425,8 +540,12 @@ def _check_unpacked_size(path, data: bytes) -> None:
 
 
 class _Reader:
-    def __init__(self, wb, source):
+    def __init__(self, wb, source, calendar=None):
         self.wb, self.source = wb, source
+        #: a calendar dict that replaces the agenda (read_dslib's calendar="auto")
+        self.override = calendar
+        #: how well the baseline dates follow the links (set by baseline)
+        self.fit = None
         self.warnings: list[str] = []
         self.units = {"hours_per_day": HOURS_PER_DAY, "days_per_week": DAYS_PER_WEEK}
         self.day_first = True
@@ -438,6 +557,10 @@ class _Reader:
         #: activity id -> its Resource/Fixed/Variable/Total Cost cells (None: empty)
         self.cost_cells: dict = {}
         self.summary: set = set()
+        #: the Risk Analysis sheet's unit (see risk_units) and the rows read otherwise
+        self.risk_sheet = "Risk Analysis"
+        self.estimate_unit, self.estimate_otherwise = "percent", {}
+        self.estimates = None
 
     def sheet(self, name, required):
         for candidate in (name, name + "1"):
@@ -458,6 +581,11 @@ class _Reader:
 
     def build(self, baseline_starts: str = "all", tracking: bool = False) -> Project:
         self.calendar = self.agenda()
+        if self.override is not None:
+            self.calendar = self.override
+            self.units = {"hours_per_day": self.override["hours_per_day"],
+                          "days_per_week": float(sum(1 for ivs in self.override["week"].values()
+                                                     if ivs))}
         sheet, rows = self.sheet("Baseline Schedule", required=True)
         header_row = next((k for k, r in enumerate(rows[:5]) if r and r[0] == "ID"), None)
         if header_row is None:
@@ -497,6 +625,16 @@ class _Reader:
 
         self.summary = summary
         risk = self.risk()
+        # the Risk Analysis sheet gives bare numbers without a unit: decide from all its
+        # rows at once whether they are percentages or working days (see risk_units)
+        durations = {}
+        for _, act_id, get in body:
+            if act_id not in summary and act_id not in durations:
+                with contextlib.suppress(ValueError):   # the task loop reports it
+                    raw = get("Duration")
+                    durations[act_id] = (parse_duration(raw, **self.units)
+                                         if raw is not None else 0.0)
+        self.risk_units(risk, durations)
         self.day_first = self.date_order(sheet, entries)
         name = (project_row[2]("Name") if project_row else None) or Path(self.source).stem
         g = Project(str(name), time_unit="days")
@@ -608,7 +746,10 @@ class _Reader:
                 baseline = self.baseline(g, baseline_starts)
         else:
             baseline = {"starts": baseline_starts, "reproduced": False,
-                        "reason": "the workbook gives no baseline dates"}
+                        "reason": "the workbook gives no baseline dates",
+                        "finish_reproduced": False,
+                        "finish_reason": "the workbook gives no baseline dates",
+                        "finish_cause": None}
         g.meta.update(source=self.source, format="dslib",
                       hours_per_day=self.units["hours_per_day"])
         if tracking:
@@ -623,7 +764,12 @@ class _Reader:
                 "reads them")
         g.meta["import_report"] = import_report(
             "dslib", self.source, g, calendars=1, warnings=self.warnings, links=links,
-            risk_profiles=dict(profiles), tracking_periods=len(tracking_sheets),
+            risk_profiles=dict(profiles), risk_units=self.estimates,
+            calendar={"from": ("Agenda sheet" if self.calendar["name"] == "DSLIB agenda" else
+                               "ProTrack's default (no Agenda sheet)"),
+                      "weekdays": [d for d in range(7) if self.calendar["week"].get(d)],
+                      "holidays": len(self.calendar["exceptions"])},
+            tracking_periods=len(tracking_sheets),
             summary_rows=len(summary),
             baseline=baseline, **resources, total_cost=costs["at_completion"], costs=costs,
         )
@@ -707,6 +853,21 @@ class _Reader:
         baseline start breaks a relation (a data error in the workbook: CPM moves the
         activity later), and baseline dates whose working time differs from the
         Duration disagree with the agenda; the report counts and names both.
+
+        A lagged relation whose successor the dates place before the lag allows in
+        working days, but exactly where the lag puts it counted in calendar days, was an
+        elapsed lag: its ``lag`` becomes the working days those calendar days span from
+        the predecessor's baseline date (the project stays on the working-day axis, where
+        it can be levelled and given a status; a slipping predecessor keeps that many
+        working days, within a day of the calendar days).
+        Relations are judged as CPM schedules them: a predecessor finishes its Duration
+        after its baseline start, also where its Baseline End says otherwise (dates not
+        scheduled on the agenda), so that a successor the stretched dates hold back is
+        held to its baseline start too. Then the CPM finish of the result (a forward pass
+        on the working-day axis, as :func:`pmosim.cpm` computes it) is compared with the
+        baseline finish, and when they differ, the report's ``finish_reason`` says which
+        date of the workbook moves it: followed back from the finish along the links that
+        drive CPM, the first activity whose CPM start is not its baseline start, and why.
         """
         G = g.graph
         hpd = self.units["hours_per_day"]
@@ -718,32 +879,48 @@ class _Reader:
                          + [G.nodes[t]["tool_finish"] for t in ended])
         start = dict(zip(dated, days[:len(dated)]))
         end = dict(zip(ended, days[len(dated):]))
-        pos, waits, broken, mismatched = {}, {}, [], []
+        # pos: (start, start + Duration) as CPM sees the baseline; occupied: (start, end) as
+        # the workbook's dates occupy the agenda (for the resource profiles of a levelled plan)
+        pos, occupied, waits, broken, mismatched = {}, {}, {}, [], []
+        driving, allowed_at, elapsed = 0, {}, []
+        week, _ = _axis_week(g)
         for t in nodes:
             d = G.nodes[t]
             planned = float(d.get("planned") or 0.0)
             allowed, driver = 0.0, None
+            bounds = []
             for u, _, e in G.in_edges(t, data=True):
                 us, uf = pos[u]
                 lag = float(e.get("lag") or 0.0)
                 kind = e.get("type", "FS")
                 bound = {"FS": uf + lag, "SS": us + lag, "FF": uf + lag - planned,
                          "SF": us + lag - planned}[kind]
+                if t in start and lag and bound > start[t] + tol:
+                    # a lag the dates break in working days but keep to the minute in
+                    # calendar days was elapsed (MS Project's 'ed', lost in the workbook)
+                    as_days = _elapsed_bound(week, hpd, us, uf, kind, lag * 24.0, planned)
+                    if abs(as_days - start[t]) <= tol:
+                        elapsed.append((u, t, kind, lag, bound - start[t]))
+                        e["lag"] = lag + as_days - bound
+                        bound = as_days
+                bounds.append(bound)
                 if bound > allowed:
                     allowed, driver = bound, (u, kind)
+            allowed_at[t] = (allowed, driver)
             if t not in start:                  # a connector or an activity without dates
-                pos[t] = (allowed, allowed + planned)
+                pos[t] = occupied[t] = (allowed, allowed + planned)
                 continue
             s = start[t]
-            f = end.get(t, s + planned)
-            pos[t] = (s, f)
-            if t in end and abs(f - s - planned) > tol:
-                mismatched.append((t, f - s, planned))
+            pos[t] = (s, s + planned)
+            occupied[t] = (s, end.get(t, s + planned))
+            driving += sum(1 for b in bounds if abs(b - s) <= tol)
+            if t in end and abs(end[t] - s - planned) > tol:
+                mismatched.append((t, end[t] - s, planned))
             if s > allowed + tol:
                 waits[t] = ("no predecessor" if G.in_degree(t) == 0 else "date", s, allowed)
             elif s < allowed - tol:
                 broken.append((t, allowed - s, driver))
-        for t in self.resource_waits(g, waits, pos):
+        for t in self.resource_waits(g, waits, occupied):
             waits[t] = ("resource", *waits[t][1:])
         applied = {"all": ("no predecessor", "resource", "date"),
                    "dated": ("no predecessor", "date"), "none": ()}[mode]
@@ -753,7 +930,178 @@ class _Reader:
             if cause in applied:
                 d["constraint"] = ("SNET", d["tool_start"])
                 d["release"] = max(0.0, s)
-        return self.baseline_report(g, mode, waits, applied, broken, mismatched, pos)
+        #: how well the dates follow the links on this agenda (see read_dslib's calendar)
+        self.fit = {"broken": len(broken), "off": len(mismatched), "driving": driving,
+                    "dates": len(dated) + len(ended)}
+        if elapsed:
+            listed = "; ".join(
+                f"{u} -> {t} ({kind} {lag:+g}d = {_working_days(G.edges[u, t]['lag'])} from "
+                f"the baseline dates; as working days {t} would start {_working_days(gap)} "
+                "before it allows)" for u, t, kind, lag, gap in elapsed[:5])
+            many = len(elapsed) > 1
+            self.warnings.append(
+                f"{_count(len(elapsed), 'lags', 'lag')} read as calendar days, not working "
+                f"days: the baseline dates break {'their relations' if many else 'its relation'}"
+                f" in working days and follow {'them' if many else 'it'} to the minute in "
+                f"calendar days; {'each' if many else 'it'} is the working time those calendar "
+                f"days span at the baseline dates: {listed}"
+                + ("; ..." if len(elapsed) > 5 else ""))
+        report = self.baseline_report(g, mode, waits, applied, broken, mismatched, occupied)
+        report["elapsed_lags"] = len(elapsed)
+        report.update(self.finish_check(g, week, nodes, start, end, pos, allowed_at, waits,
+                                        applied, report["finish"], mode))
+        if report["finish_reason"]:
+            self.warnings.append("baseline finish not reproduced: " + report["finish_reason"])
+        return report
+
+    def finish_check(self, g, week, nodes, start, end, pos, allowed_at, waits, applied,
+                     finish, mode) -> dict:
+        """The report's ``cpm_finish``, ``finish_reproduced`` and ``finish_reason``.
+
+        A forward pass in working days of the agenda, as :func:`pmosim.cpm` schedules
+        the import (every activity at the latest of its release and what its links allow
+        from its predecessors' CPM dates), gives the CPM finish. When it is not the
+        baseline finish (to the minute), the reason is traced back from the finish: from
+        the activity that finishes last in CPM (later than the baseline) or in the
+        baseline (earlier), along the predecessor that drives CPM (or the baseline), to
+        the first activity whose own dates make the difference: a start before its
+        links allow (a relation the dates break), a start later than they allow that
+        the mode does not hold, or dates that span more or less working time than the
+        Duration.
+        """
+        G = g.graph
+        hpd = self.units["hours_per_day"]
+        tol = 1 / 60 / hpd
+        es, ef, driver = {}, {}, {}
+        for t in nodes:
+            d = G.nodes[t]
+            planned = float(d.get("planned") or 0.0)
+            at, by = max(0.0, float(d.get("release") or 0.0)), None
+            for u, _, e in G.in_edges(t, data=True):
+                lag = float(e.get("lag") or 0.0)
+                kind = e.get("type", "FS")
+                bound = {"FS": ef[u] + lag, "SS": es[u] + lag, "FF": ef[u] + lag - planned,
+                         "SF": es[u] + lag - planned}[kind]
+                if bound > at + 1e-12:
+                    at, by = bound, (u, kind, lag)
+            es[t], ef[t], driver[t] = at, at + planned, by
+        target = week.work(_dt.datetime.fromisoformat(finish)) / hpd
+        cpm = max(ef.values(), default=0.0)
+        cpm_text = week.date(week.finish_at(cpm * hpd)).isoformat(sep=" ", timespec="minutes")
+        out = {"cpm_finish": cpm_text, "finish_reproduced": abs(cpm - target) <= tol,
+               "finish_reason": None, "finish_cause": None}
+        if out["finish_reproduced"]:
+            return out
+
+        def at(days, side="start"):
+            moment = week.start_at(days * hpd) if side == "start" else week.finish_at(days * hpd)
+            return f"{week.date(moment):%Y-%m-%d %H:%M}"
+
+        def name(t):
+            d = G.nodes[t]
+            return str(d.get("name") or t) if d.get("kind") == "connector" else f"{t}"
+
+        later = cpm > target
+        order = {t: k for k, t in enumerate(nodes)}
+        path, also = [], ""
+        found = {"kind": "other", "activity": None, "predecessor": None, "link": None,
+                 "working_days": None, "relations_on_path": 0}
+        if later:
+            t = max(nodes, key=lambda x: (ef[x], -order[x]))
+            while True:
+                path.append(t)
+                s = start.get(t)
+                if s is not None and es[t] <= s + tol:
+                    # starts on time and finishes after the baseline finish
+                    found.update(kind="dates span less than the Duration" if t in end else
+                                 "no Baseline End", activity=t,
+                                 working_days=(float(G.nodes[t]["planned"]) - (end[t] - s)
+                                               if t in end else None))
+                    cause = (f"activity {t}'s Baseline End {at(end[t], 'finish')} is "
+                             f"{_working_days(end[t] - s)} after its start, its Duration "
+                             f"{_working_days(float(G.nodes[t]['planned']))}" if t in end else
+                             f"activity {t} has no Baseline End, and its Baseline Start + "
+                             f"Duration ({at(pos[t][1], 'finish')}) is later than the latest "
+                             "Baseline End of the workbook")
+                    break
+                if driver[t] is None:
+                    cause = f"activity {name(t)} starts later than its baseline date"
+                    break
+                u, kind, lag = driver[t]
+                side_cpm = ef[u] if kind in ("FS", "FF") else es[u]
+                side_base = pos[u][1] if kind in ("FS", "FF") else pos[u][0]
+                if side_cpm > side_base + tol or s is None:
+                    t = u
+                    continue
+                gap = allowed_at[t][0] - s
+                lag_text = f" {lag:+.4g}d" if lag else ""
+                group = re.fullmatch(r"S(.+):(start|finish)", str(u))
+                pred = (f"WBS group {group.group(1)}" if group
+                        and G.nodes[u].get("kind") == "connector" else f"{u}")
+                found.update(kind="relation broken", activity=t, predecessor=u, link=kind,
+                             working_days=gap, relations_on_path=1)
+                cause = (f"activity {t} starts {at(s)} in the baseline, {_working_days(gap)} "
+                         f"before its {kind}{lag_text} predecessor {pred} allows "
+                         f"({pred} {'finishes' if kind in ('FS', 'FF') else 'starts'} "
+                         f"{at(side_base, 'finish' if kind in ('FS', 'FF') else 'start')}); "
+                         "CPM keeps the link")
+                # other relations the dates break further down the same driving path add
+                # to the delay: name them too (the largest first)
+                more = sorted(((x, allowed_at[x][0] - start[x]) for x in path[:-1]
+                               if x in start and start[x] < allowed_at[x][0] - tol),
+                              key=lambda xg: -xg[1])
+                if more:
+                    found["relations_on_path"] = 1 + len(more)
+                    also = (", where the dates break " + _count(
+                        len(more), "more relations", "more relation") + ": " + "; ".join(
+                        f"activity {x} starts {_working_days(gap_x)} before its "
+                        f"{allowed_at[x][1][1]} predecessor {allowed_at[x][1][0]} allows"
+                        for x, gap_x in more[:3]) + ("; ..." if len(more) > 3 else ""))
+                break
+        else:
+            last = [t for t in nodes if t in start]
+            t = max(last, key=lambda x: (end.get(x, pos[x][1]), -order[x]))
+            while True:
+                path.append(t)
+                s = start.get(t)
+                allowed, by = allowed_at[t]
+                if s is None and by is None:
+                    cause = f"{name(t)} starts earlier in CPM than in the baseline"
+                    break
+                if s is None or es[t] < s - tol:
+                    if s is None or (by is not None and abs(allowed - s) <= tol):
+                        t = by[0]                 # the predecessor that set it in the baseline
+                        continue
+                    how = waits.get(t, ("date",))[0]
+                    found.update(kind="wait not held", activity=t, working_days=s - allowed)
+                    cause = (f"activity {t} starts {at(s)} in the baseline, "
+                             f"{_working_days(s - allowed)} later than its links "
+                             f"allow ({_WAIT_WORDS[how]}), and baseline_starts={mode!r} does "
+                             "not hold it there" if how not in applied else
+                             f"activity {t} starts earlier in CPM than in the baseline")
+                    break
+                f = end.get(t, pos[t][1])
+                found.update(kind="dates span more than the Duration", activity=t,
+                             working_days=f - s - float(G.nodes[t]["planned"]))
+                cause = (f"activity {t}'s Baseline End {at(f, 'finish')} is "
+                         f"{_working_days(f - s)} after its start, its Duration "
+                         f"{_working_days(float(G.nodes[t]['planned']))}"
+                         + (" (the dates were not scheduled on ProTrack's default agenda, "
+                            "which the workbook assumes without an Agenda sheet)"
+                            if self.calendar["name"] == "ProTrack standard" else
+                            " (the dates were not scheduled on the workbook's agenda)"))
+                break
+        delta = _working_days(abs(cpm - target))
+        route = [name(x) for x in reversed(path[:-1])] if later else []
+        through = ""
+        if len(path) > 1 and later:
+            shown = route if len(route) <= 6 else [*route[:3], "...", *route[-2:]]
+            through = f", and the delay reaches the finish through {' > '.join(shown)}"
+        out["finish_reason"] = (
+            f"the CPM finish {cpm_text} is {delta} {'later' if later else 'earlier'} than the "
+            f"baseline finish {finish}: {cause}{through}{also}")
+        out["finish_cause"] = found
+        return out
 
     def resource_waits(self, g, waits, pos) -> list:
         """The activities of ``waits`` that a renewable resource explains: started at the
@@ -1376,6 +1724,7 @@ class _Reader:
             self.warnings.append(f"sheet {sheet!r} lacks Optimistic/Most Probable/Pessimistic "
                                  "columns; risk estimates ignored")
             return {}
+        self.risk_sheet = sheet
         out = {}
         for k, r in enumerate(rows[header_row + 1:], start=header_row + 2):
             if not r or r[0] is None:
@@ -1386,11 +1735,109 @@ class _Reader:
                            get("Optimistic"), get("Most Probable"), get("Pessimistic"))
         return out
 
+    def risk_units(self, risk, durations) -> None:
+        """Decide whether the Risk Analysis sheet's bare numbers are percentages of the
+        baseline Duration or working days; sets ``self.estimates`` (the report's entry).
+
+        The sheet's Optimistic / Most Probable / Pessimistic columns carry no unit.
+        ProTrack's ``standard`` and ``manual - relative`` profiles are percentages
+        (80 / 100 / 120), ``manual - absolute`` ones hours; but some workbooks of the
+        2024-2025 extension give their ``standard`` profiles in days (0.5 / 1 / 1.5 for a
+        1-day activity). The estimates centre on the baseline Duration, so each row whose
+        Most Probable M is markedly nearer the Duration d under one reading votes for it:
+        percentages when ``|ln(M / 100)|`` is smaller than ``|ln(M / d)|`` by at least
+        ``ln 2``, days in the opposite case (rows with d = 100 days read the same either
+        way). The majority is the sheet's unit (percentages on a tie: ProTrack's own).
+        A row of the other unit is read as such only when its values leave no doubt: M is
+        exactly the Duration in that unit (100 %, or d days) and not in the sheet's, and
+        only that reading puts the Duration between Optimistic and Pessimistic
+        (``50 / 72 / 94`` for a 72-day activity of a percentage sheet). ``manual -
+        absolute`` rows stay hours and ``manual - relative`` rows percentages: their
+        profile names the unit. What was assumed is said in a warning whenever the rows
+        disagree or the sheet is read as days.
+        """
+        votes = Counter()
+        otherwise = {}
+        rows = {}
+        for act_id, (lineno, profile, *values) in risk.items():
+            d = durations.get(act_id)
+            if profile in (_ABSOLUTE, _RELATIVE) or not d or d <= 0:
+                continue
+            low, mode, high = (_bare(v) for v in values)
+            if mode is None or low is None or high is None or mode <= 0:
+                continue
+            rows[act_id] = (low, mode, high, d)
+            votes[_vote(mode, d)] += 1
+        unit = "days" if votes["days"] > votes["percent"] else "percent"
+        for act_id, (low, mode, high, d) in rows.items():
+            if abs(d - 100) <= 1e-9 * 100:
+                continue              # both readings give the same durations
+            inside_days, inside_percent = low <= d <= high, low <= 100 <= high
+            if (unit == "percent" and abs(mode - d) <= 1e-9 * d and inside_days
+                    and not inside_percent):
+                otherwise[act_id] = "days"
+            elif (unit == "days" and abs(mode - 100) <= 1e-9 * 100 and inside_percent
+                    and not inside_days):
+                otherwise[act_id] = "percent"
+        self.estimates = {
+            "read_as": "working days" if unit == "days" else "percent of the Duration",
+            "votes": {"percent": votes["percent"], "working days": votes["days"],
+                      "undecided": votes["undecided"]},
+            "read_otherwise": sorted(otherwise, key=str)}
+        self.estimate_unit, self.estimate_otherwise = unit, otherwise
+        sheet = self.risk_sheet
+
+        def show_row(act_id):
+            low, mode, high, d = rows[act_id]
+            return f"activity {act_id}: {low:g} / {mode:g} / {high:g} for {_working_days(d)}"
+
+        other = "days" if unit == "percent" else "percent"
+        # the clearest row of each unit is the example a warning shows; rows read in the
+        # other unit are said in a warning of their own
+        example = {}
+        for act_id, (_, mode, _, d) in rows.items():
+            how = _vote(mode, d)
+            fit = min(abs(math.log(mode / 100)), abs(math.log(mode / d)))
+            if how != "undecided" and act_id not in otherwise and (
+                    how not in example or fit < example[how][0]):
+                example[how] = (fit, act_id)
+        contrary = votes[other] - sum(1 for a in otherwise
+                                      if _vote(rows[a][1], rows[a][3]) == other)
+        if unit == "days" or contrary:
+            said = ("working days, not percentages of the baseline Duration (ProTrack's "
+                    "standard profiles)" if unit == "days" else
+                    "percentages of the baseline Duration (ProTrack's standard profiles)")
+            against = (f"; {_count(contrary, 'look', 'looks')} like "
+                       + ("percentages" if other == "percent" else "working days")
+                       + f" ({show_row(example[other][1])})" if contrary else "")
+            self.warnings.append(
+                f"sheet {sheet!r}: Optimistic / Most Probable / Pessimistic give no unit; read "
+                f"as {said}: the Most Probable is near the Duration read so in "
+                f"{_count(votes[unit], 'activities', 'activity')} "
+                f"(e.g. {show_row(example[unit][1])}){against}")
+        elif not votes["percent"] and any(abs(r[3] - 100) > 1e-7 for r in rows.values()):
+            self.warnings.append(
+                f"sheet {sheet!r}: Optimistic / Most Probable / Pessimistic give no unit and "
+                "their values do not show whether they are percentages of the Duration or "
+                "working days; read as percentages (ProTrack's standard profiles)")
+        if otherwise:
+            listed = ", ".join(map(str, self.estimates["read_otherwise"][:10]))
+            self.warnings.append(
+                f"sheet {sheet!r}: activit{'ies' if len(otherwise) > 1 else 'y'} {listed} "
+                "read as "
+                + ("working days" if other == "days" else "percentages")
+                + f" unlike the rest of the sheet: {'its' if len(otherwise) == 1 else 'their'} "
+                "Most Probable is the Duration read so, and only that reading puts the "
+                "Duration between Optimistic and Pessimistic "
+                f"(e.g. {show_row(next(iter(otherwise)))})")
+
     def three_point(self, act_id, planned, row):
         if row is None or all(v is None for v in row[2:]):
             return Fixed(planned), "none"
         lineno, profile, *values = row
-        where = f"{self.source}: sheet 'Risk Analysis', row {lineno}, activity {act_id}"
+        where = f"{self.source}: sheet {self.risk_sheet!r}, row {lineno}, activity {act_id}"
+        in_days = (profile not in (_ABSOLUTE, _RELATIVE)
+                   and self.estimate_otherwise.get(act_id, self.estimate_unit) == "days")
         points = []
         for field, v in zip(("Optimistic", "Most Probable", "Pessimistic"), values):
             if v is None:
@@ -1402,7 +1849,7 @@ class _Reader:
                     continue
                 x = parse_number(v.replace(",", ".") if isinstance(v, str) else v, where, field)
                 points.append(_bounded(x / self.units["hours_per_day"] if profile == _ABSOLUTE
-                                       else x / 100 * planned, v))
+                                       else x if in_days else x / 100 * planned, v))
             except ScheduleImportError:
                 raise
             except ValueError as exc:  # from parse_duration and _bounded
@@ -1450,6 +1897,49 @@ _WEEKDAY = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 
 _ASSIGNED = re.compile(r"^\s*(\d+)\s*(?:\[([^\]]*)\])?\s*$")
 _DEMAND = re.compile(r"^(.*?)\s*(?:\[([^\]]*)\])?$")
 _LEADING = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?(?:e[+-]?\d+)?)\s*(%?)\s*(.*?)\s*$", re.I)
+
+
+def _elapsed_bound(week, hpd, start, finish, kind, hours, planned) -> float:
+    """The earliest start (working days on the axis ``week`` of ``hpd`` hours a day) a
+    relation allows its successor when its lag is ``hours`` of calendar time from the
+    predecessor's ``start`` or ``finish`` (the successor then at the next working
+    moment)."""
+    at = (week.date(week.finish_at(finish * hpd)) if kind in ("FS", "FF")
+          else week.date(week.start_at(start * hpd)))
+    at = week.work(at + _dt.timedelta(hours=hours)) / hpd
+    return at - planned if kind in ("FF", "SF") else at
+
+
+#: How a report names the cause of a wait (see ``_Reader.baseline``).
+_WAIT_WORDS = {"no predecessor": "no predecessor", "date": "a date of its own",
+               "resource": "a resource of the levelled baseline"}
+
+
+def _vote(mode, duration) -> str:
+    """The unit a Risk Analysis row points to (see ``_Reader.risk_units``): ``"percent"``
+    or ``"days"`` when its Most Probable ``mode`` is nearer the Duration ``duration``
+    (working days) under that reading by at least a factor 2, else ``"undecided"``."""
+    as_percent, as_days = abs(math.log(mode / 100)), abs(math.log(mode / duration))
+    if abs(as_percent - as_days) < math.log(2):
+        return "undecided"
+    return "percent" if as_percent < as_days else "days"
+
+
+def _bare(value) -> float | None:
+    """A Risk Analysis cell as a bare number (``0.5``, ``'0,5'``); None for an empty cell,
+    text with a unit (``'6h'``) or anything else that is not a finite number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", "."))
+        except ValueError:
+            return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return x if math.isfinite(x) else None
 
 
 def _working_days(x: float) -> str:
