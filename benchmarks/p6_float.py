@@ -6,7 +6,8 @@ real XER file (issue 17): P6 stores its own results in the TASK table
 
 Prints, over the incomplete activities (P6 gives completed ones no late dates), how many
 late starts, late finishes, total floats and free floats agree (dates to the minute,
-floats to 0.01 h), and the first disagreements.
+floats to 0.01 h), and the first disagreements; ``--table`` prints every total-float
+miss with P6's stored dates, pmosim's, and the reason found for it (see ``miss_reasons``).
 """
 
 import argparse
@@ -70,6 +71,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("path", nargs="?", default=str(DEFAULT))
     parser.add_argument("--show", type=int, default=10)
+    parser.add_argument("--table", action="store_true",
+                        help="every total-float miss with its dates and reason")
     args = parser.parse_args()
     out = compare(args.path, args.show)
     c = out["counts"]
@@ -81,6 +84,109 @@ def main():
     for name, rows in out["bad"].items():
         for code, cstr, ours, theirs in rows[:args.show]:
             print(f"  {name}: {code} [{cstr}] pmosim {ours} P6 {theirs}")
+    if args.table:
+        print_miss_table(args.path)
+
+
+#: Why a total float differs from P6's, by the rules found on SP10 (session 9, issue 17).
+REASONS = {
+    "alap-fixed": "as-late-as-possible activity its successors leave where it is (no free "
+                  "float to use): P6's float is measured from early dates it does not store "
+                  "(+39/40 h after PWP01-5610, +31/32 h on the 7-day calendar, -1/-2 h); "
+                  "all 43 such misses are ALAPs that did not move, 251 of 255 moved ALAPs match",
+    "through-completed-forward": "P6 (retained logic) passes an incomplete predecessor's "
+                                 "early date through a completed activity to its successors",
+    "through-completed-backward": "P6 passes a successor's late date back through a "
+                                  "completed activity to its incomplete predecessors",
+    "early-dates": "early dates differ from P6's (upstream of the miss)",
+    "late-dates": "late dates differ from P6's (downstream of the miss)",
+    "other": "no rule found",
+}
+
+
+def miss_reasons(path) -> list[dict]:
+    """Every incomplete activity whose total float differs from P6's, with P6's stored
+    dates, pmosim's and a key of :data:`REASONS`.
+
+    An ALAP activity is "fixed" when removing every ALAP constraint leaves its early
+    start where it is. A completed activity carries dates in P6 when its stored early
+    finish is after the data date (P6 shows the data date for the others); one carries
+    late dates back when its stored late finish is not its actual finish.
+    """
+    project = pmosim.load(str(path))
+    cpm = pmosim.cpm(project)
+    free = pmosim.load(str(path))
+    for _, d in free.graph.nodes(data=True):
+        if d.get("constraint") and d["constraint"][0] == "ALAP":
+            d["constraint"] = None
+    cpm_free = pmosim.cpm(free)
+    es_free = {free.graph.nodes[t].get("code"): cpm_free.early_start_date[i]
+               for i, t in enumerate(cpm_free.task_ids)}
+    text = Path(path).read_text(encoding="cp1252", errors="replace")
+    tables = parse_xer_tables(text)
+    rows = {r["task_code"]: r for r in tables["TASK"]}
+    by_id = {r["task_id"]: r for r in tables["TASK"]}
+    preds, succs = {}, {}
+    for link in tables["TASKPRED"]:
+        preds.setdefault(link["task_id"], []).append(by_id.get(link["pred_task_id"]))
+        succs.setdefault(link["pred_task_id"], []).append(by_id.get(link["task_id"]))
+    data_date = project.meta["data_date"]
+    hpd = {k: v["hours_per_day"] for k, v in project.meta["calendars"].items()}
+    out = []
+    for i, tid in enumerate(cpm.task_ids):
+        data = project.graph.nodes[tid]
+        code = data.get("code")
+        r = rows.get(code)
+        if r is None or r["status_code"] == "TK_Complete":
+            continue
+        ours = cpm.total_float[i] * hpd[data["calendar"]]
+        theirs = float(r["total_float_hr_cnt"])
+        if abs(ours - theirs) <= 0.01:
+            continue
+        es_ok = cpm.early_start_date[i] == _date(r["early_start_date"])
+        lf_ok = cpm.late_finish_date[i] == _date(r["late_end_date"])
+        carry_fwd = [q["task_code"] for q in preds.get(r["task_id"], [])
+                     if q and q["status_code"] == "TK_Complete"
+                     and _date(q["early_end_date"]) > data_date]
+        carry_back = [q["task_code"] for q in succs.get(r["task_id"], [])
+                      if q and q["status_code"] == "TK_Complete" and q["act_end_date"]
+                      and _date(q["late_end_date"]) != _date(q["act_end_date"])]
+        if r["cstr_type"] == "CS_ALAP" and es_free.get(code) == cpm.early_start_date[i]:
+            reason, via = "alap-fixed", []
+        elif not es_ok and carry_fwd:
+            reason, via = "through-completed-forward", carry_fwd
+        elif not lf_ok and carry_back:
+            reason, via = "through-completed-backward", carry_back
+        elif not es_ok:
+            reason, via = "early-dates", []
+        elif not lf_ok:
+            reason, via = "late-dates", []
+        else:
+            reason, via = "other", []
+        out.append(dict(code=code, cstr=r["cstr_type"], calendar=r["clndr_id"],
+                        p6=(r["early_start_date"], r["early_end_date"], r["late_start_date"],
+                            r["late_end_date"]),
+                        pmosim=tuple(f"{x:%Y-%m-%d %H:%M}" for x in (
+                            cpm.early_start_date[i], cpm.early_finish_date[i],
+                            cpm.late_start_date[i], cpm.late_finish_date[i])),
+                        tf_pmosim=ours, tf_p6=theirs, reason=reason, via=via))
+    return out
+
+
+def print_miss_table(path):
+    misses = miss_reasons(path)
+    print(f"\n{len(misses)} total-float misses "
+          f"({', '.join(f'{k} {v}' for k, v in Counter(m['reason'] for m in misses).items())})")
+    print(f"{'activity':<22} {'cstr':<8} cal  {'TF pmosim':>9} {'TF P6':>8}  "
+          "P6 ES / EF / LS / LF  |  pmosim where different  reason")
+    for m in sorted(misses, key=lambda m: (m["reason"], m["code"])):
+        diff = " ".join(f"{k}={o[5:]}" for k, o, t in zip(("ES", "EF", "LS", "LF"),
+                                                            m["pmosim"], m["p6"]) if o != t)
+        print(f"{m['code']:<22} {m['cstr'][3:]:<8} {m['calendar']}  {m['tf_pmosim']:>9.1f} "
+              f"{m['tf_p6']:>8.1f}  {' / '.join(x[5:] for x in m['p6'])}  |  {diff or '-'}  "
+              f"{m['reason']}{' via ' + ','.join(m['via']) if m['via'] else ''}")
+    for key, text in REASONS.items():
+        print(f"  {key}: {text}")
 
 
 if __name__ == "__main__":
