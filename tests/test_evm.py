@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 import pmosim
 from pmosim.cli import cli
+from pmosim.compile import uses_calendars
 from pmosim.errors import ModelError, ScenarioError
 from pmosim.evm import (
     EAC_FACTORS, IEAC_FACTORS, StatusPeriod, TaskStatus, apply_status, earned_value,
@@ -414,6 +415,38 @@ def test_apply_status_replans_from_the_status(plan):
     assert plan.graph.nodes["B"].get("release") is None          # the plan is unchanged
     # the re-forecast's CPM: B from 6 for 5.4 days, then M
     assert pmosim.cpm(out).finish == pytest.approx(11.4)
+
+
+WEEK_8H = "\n".join(f'{d} = ["08:00-12:00", "13:00-17:00"]' for d in ("mon", "tue", "wed", "thu", "fri"))
+
+
+@pytest.mark.parametrize("period", [StatusPeriod("2027-03-03", P1, "P1"),
+                                    StatusPeriod("2027-03-08", P2, "P2"),
+                                    StatusPeriod("2027-03-19", P3, "P3")])
+def test_apply_status_in_the_wall_clock_mode(tmp_path, plan, period):
+    """The same plan with working calendars (the wall-clock kernel of imports; B on a
+    second calendar): a status update moves its schedule as it moves the working-day
+    plan's (finished tasks on their actual dates, nothing before the status date), and
+    the simulation agrees. The calendars are the working-day axis's own week, so the two
+    must give the same days."""
+    path = tmp_path / "wall.toml"
+    path.write_text(PLAN.replace('start = "2027-03-01"\n',
+                                 'calendar = "std"\ndata_date = 2027-03-01T08:00:00\n')
+                    .replace('predecessors = ["A"]', 'predecessors = ["A"]\ncalendar = "copy"')
+                    + "".join(f'\n[calendars.{c}]\nhours_per_day = 8\n\n[calendars.{c}.week]\n'
+                              + WEEK_8H + "\n" for c in ("std", "copy")), encoding="utf-8")
+    wall = pmosim.load(path)
+    assert uses_calendars(wall)         # B's calendar: the simulation runs on the wall clock
+    axis_cpm = pmosim.cpm(apply_status(plan, period))
+    wall_status = apply_status(wall, period)
+    wall_cpm = pmosim.cpm(wall_status)
+    assert wall_cpm.finish == pytest.approx(axis_cpm.finish, abs=1e-9)
+    assert wall_cpm.finish != pytest.approx(pmosim.cpm(wall).finish)   # the status moved it
+    np.testing.assert_allclose(wall_cpm.early_start, axis_cpm.early_start, atol=1e-9)
+    np.testing.assert_allclose(wall_cpm.early_finish, axis_cpm.early_finish, atol=1e-9)
+    a = pmosim.simulate(apply_status(plan, period), 2_000, seed=5)
+    w = pmosim.simulate(wall_status, 2_000, seed=5)
+    np.testing.assert_allclose(w.finish.samples, a.finish.samples, atol=1e-9)
 
 
 def test_apply_status_drops_what_can_no_longer_happen():

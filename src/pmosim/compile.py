@@ -571,6 +571,14 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     first = _monday(lo_day - _dt.timedelta(days=14))
     last = _monday(hi_day + _dt.timedelta(days=21))
     tables = [_calendar_table(k, calendars[k], origin, first, last) for k in keys]
+    flat = pack_calendars(tables)
+    # a status update (evm.apply_status) gives its dates in working days of the axis
+    # calendar: completed tasks' fixed_start/fixed_finish, and the status date, before
+    # which nothing starts
+    from .kernels.worktime import finish_at, start_at
+    axis_hpd = float(calendars[axis]["hours_per_day"])
+    status_time = (meta.get("status_applied") or {}).get("time")
+    status_h = -np.inf if status_time is None else start_at(flat, 0, status_time * axis_hpd)
     ptr = np.zeros(len(keys) + 1, dtype=np.int64)
     ptr[1:] = np.cumsum([len(t[0]) for t in tables])
     wptr = np.zeros(len(keys) + 1, dtype=np.int64)
@@ -596,6 +604,12 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
             fix_ef[p] = _hours(origin, d["actual_finish"])
             fix_es[p] = _hours(origin, d.get("actual_start") or d["actual_finish"])
             continue
+        _, fs, ff = task_dates(t, d)
+        if fs is not None:
+            # finished in a status update (an import's own completed tasks are above)
+            fix_es[p] = start_at(flat, 0, fs * axis_hpd)
+            fix_ef[p] = max(fix_es[p], finish_at(flat, 0, ff * axis_hpd))
+            continue
         cons = d.get("constraint")
         if cons and cons[1] is not None:
             if cons[0] in _LATE_START_CONSTRAINTS:
@@ -608,6 +622,7 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
         start_cons = bool(cons and cons[1] is not None and cons[0] in _START_CONSTRAINTS)
         if beats and start_cons:
             lo_start[p] = -np.inf
+        lo_start[p] = max(lo_start[p], status_h)
         if d.get("resume") is not None:
             lo_start[p] = max(lo_start[p], _hours(origin, d["resume"]))
         if start_cons:
@@ -646,7 +661,7 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
         cal_wptr=wptr,
         cal_week=np.array([np.concatenate([t[r] for t in tables]) for r in range(4, 8)]),
         cal_range=np.array([[t[8], t[9]] for t in tables]),
-        cal_flat=pack_calendars(tables),
+        cal_flat=flat,
         lo_start=lo_start, lo_finish=lo_finish, hi_start=hi_start, hi_finish=hi_finish,
         hi_fixed=hi_fixed, task_kind=kind, el_scale=el_scale,
         fix_es=fix_es, fix_ef=fix_ef, rep_start=rep_start,
