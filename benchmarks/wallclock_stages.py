@@ -19,6 +19,7 @@ from pmosim.kernels import LANES
 from pmosim.kernels.passes import backward_pass, forward_pass
 from pmosim.kernels.passes_cal import backward_pass_cal, forward_pass_cal, passes_cal, to_axis_days
 from pmosim.kernels.work import N_SUB, make_work
+from pmosim.kernels.worktime import M_N, META
 from pmosim.layout import identity_grid
 
 SP10 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "p6" / \
@@ -60,9 +61,9 @@ def main():
     cm = k.calendars
     grid = identity_grid(compiled.n_tasks)
     n = compiled.n_tasks
-    sizes = np.diff(cm.cal_ptr)
+    sizes = [int(cm.cal_flat[c * META + M_N]) for c in range(len(cm.cal_hpd))]
     print(f"SP10: {n} tasks, {len(k.links.pred_idx)} links, calendars {len(sizes)}, "
-          f"intervals per calendar {sizes.tolist()}")
+          f"intervals per calendar {sizes}")
     w = _work(compiled, cm)
     per = n * LANES * 1e-9
     sub = np.int64(0)

@@ -239,24 +239,25 @@ def test_cli_cpm_shows_the_exact_dates():
 
 def test_condition_thresholds_use_the_kernels_working_time():
     """Conditions compare an elapsed-hour finish with a threshold in axis working days:
-    the compiler's conversion (numpy) equals the kernel's start_at, inside the table
-    and in its weekly continuation on both sides."""
-    from numba import njit
-
+    the compiler converts thresholds with the kernel's start_at, which equals the
+    importers' calendar (io._common.WorkWeek, tabulated over the whole range) inside the
+    kernel's table and in its weekly continuation on both sides."""
     from pmosim.compile import _condition_times
-    from pmosim.kernels.worktime import start_at
+    from pmosim.io._common import WorkWeek
+    from pmosim.kernels.worktime import M_T0, M_T1, META
 
-    @njit
-    def kernel_times(cal, values):
-        out = np.empty_like(values)
-        for j in range(values.shape[0]):
-            out[j] = start_at(cal.cal_flat, cal.axis_cal, values[j] * cal.cal_hpd[cal.axis_cal])
-        return out
-
-    cal = compile_project(random_calendar_project(5)).calendars
+    p = random_calendar_project(5)
+    cal = compile_project(p).calendars
+    key = p.meta["axis_calendar"]
+    c = p.meta["calendars"][key]
+    origin = p.meta["data_date"]
+    week = WorkWeek(c["week"], c.get("exceptions") or {}, origin,
+                    origin.date() - dt.timedelta(days=700), origin.date() + dt.timedelta(days=1800))
     values = np.concatenate([np.linspace(-300.0, 900.0, 2001), [0.0, 1.0, 2.5]])
-    assert -300 * 8 < cal.cal_range[0, 0] and cal.cal_range[0, 1] < 900 * 8
-    assert_allclose(_condition_times(cal, values), kernel_times(cal, values), rtol=0, atol=1e-9)
+    h = cal.axis_cal * META
+    assert -300 * 8 < cal.cal_flat[h + M_T0] and cal.cal_flat[h + M_T1] < 900 * 8
+    expected = [week.start_at(v * c["hours_per_day"]) for v in values]
+    assert_allclose(_condition_times(cal, values), expected, rtol=0, atol=1e-9)
 
 
 def test_costs_in_the_wall_clock_mode():

@@ -19,7 +19,7 @@ from .distributions import Distribution, Fixed, TableStore, normal_table
 from .errors import ModelError
 from .layout import (
     CAPACITY_RTOL, DEFAULT_PRIORITY, KIND_CONNECTOR, KIND_FINISH_MILESTONE, KIND_TASK,
-    LEVELLING_SCHEMES, N_KERNEL_PARAMS, PRIORITY_RULES, WORK_EPS, Calendars, Costs, Draws,
+    LEVELLING_SCHEMES, N_KERNEL_PARAMS, PRIORITY_RULES, Calendars, Costs, Draws,
     KernelModel, Levelling, Links, Uncertainty,
 )
 from .model import (
@@ -425,7 +425,6 @@ _FINISH_CONSTRAINTS = ("FNET", "FO", "MFO")
 #: :func:`pmosim.cpm`), as P6 and MS Project apply them; mandatory ones set the late date.
 _LATE_START_CONSTRAINTS = ("SNLT", "SO", "MSO")
 _LATE_FINISH_CONSTRAINTS = ("FNLT", "FO", "MFO")
-_WEEK_HOURS = 168.0
 
 
 def has_calendars(project: Project) -> bool:
@@ -579,10 +578,6 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     axis_hpd = float(calendars[axis]["hours_per_day"])
     status_time = (meta.get("status_applied") or {}).get("time")
     status_h = -np.inf if status_time is None else start_at(flat, 0, status_time * axis_hpd)
-    ptr = np.zeros(len(keys) + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(t[0]) for t in tables])
-    wptr = np.zeros(len(keys) + 1, dtype=np.int64)
-    wptr[1:] = np.cumsum([len(t[4]) for t in tables])
 
     tcal = np.zeros(n, dtype=np.int64)
     lo_start = np.zeros(n)
@@ -657,10 +652,6 @@ def _wallclock(project: Project, task_ids, order, position, preds_flat, planned
     return Calendars(
         task_cal=tcal, lag_cal=lag_cal, axis_cal=0,
         cal_hpd=np.array([float(calendars[k]["hours_per_day"]) for k in keys]),
-        cal_ptr=ptr, cal_tab=np.array([np.concatenate([t[r] for t in tables]) for r in range(4)]),
-        cal_wptr=wptr,
-        cal_week=np.array([np.concatenate([t[r] for t in tables]) for r in range(4, 8)]),
-        cal_range=np.array([[t[8], t[9]] for t in tables]),
         cal_flat=flat,
         lo_start=lo_start, lo_finish=lo_finish, hi_start=hi_start, hi_finish=hi_finish,
         hi_fixed=hi_fixed, task_kind=kind, el_scale=el_scale,
@@ -714,9 +705,7 @@ def pack_calendars(tables) -> np.ndarray:
 def _no_wallclock() -> Calendars:
     f0, i0 = np.zeros(0), np.zeros(0, dtype=np.int64)
     return Calendars(
-        task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_ptr=i0,
-        cal_tab=np.zeros((4, 0)), cal_wptr=i0, cal_week=np.zeros((4, 0)),
-        cal_range=np.zeros((0, 2)), cal_flat=f0,
+        task_cal=i0, lag_cal=i0, axis_cal=0, cal_hpd=f0, cal_flat=f0,
         lo_start=f0, lo_finish=f0, hi_start=f0, hi_finish=f0,
         hi_fixed=np.zeros(0, dtype=np.bool_), task_kind=i0, el_scale=f0, fix_es=f0, fix_ef=f0, rep_start=f0, alap_pos=i0,
         lag_el=f0, link_base=f0, succ_ptr=i0, succ_link=i0,
@@ -728,30 +717,13 @@ def _condition_times(cal: Calendars, values: np.ndarray) -> np.ndarray:
 
     A finish ``x`` (elapsed) is after ``v`` working days when the axis calendar has
     more than ``v * hours_per_day`` working hours done at ``x``: when ``x`` is after
-    the moment that work starts again (kernels.worktime.start_at).
+    the moment that work starts again (kernels.worktime.start_at, called here).
     """
+    from .kernels.worktime import start_at
     c = cal.axis_cal
-    lo, hi = cal.cal_ptr[c], cal.cal_ptr[c + 1]
-    s, cs, ce = cal.cal_tab[0, lo:hi], cal.cal_tab[2, lo:hi], cal.cal_tab[3, lo:hi]
-    wlo, whi = cal.cal_wptr[c], cal.cal_wptr[c + 1]
-    ws, wcs, wce = cal.cal_week[0, wlo:whi], cal.cal_week[2, wlo:whi], cal.cal_week[3, wlo:whi]
-    week = wce[-1]
-    out = np.empty_like(values)
-    for j, v in enumerate(values):
-        w = v * cal.cal_hpd[c]
-        i = np.searchsorted(ce, w + WORK_EPS, side="right")
-        if cs[0] <= w + WORK_EPS and i < s.size:
-            out[j] = s[i] + max(0.0, w - cs[i])
-            continue
-        base_t, base_w = (cal.cal_range[c, 1], ce[-1]) if i >= s.size \
-            else (cal.cal_range[c, 0], cs[0])
-        k = np.floor((w - base_w) / week)
-        r = w - base_w - k * week
-        i = np.searchsorted(wce, r + WORK_EPS, side="right")
-        if i >= ws.size:
-            k, r, i = k + 1, r - week, 0
-        out[j] = base_t + _WEEK_HOURS * k + ws[i] + max(0.0, r - wcs[i])
-    return out
+    hpd = cal.cal_hpd[c]
+    return np.array([start_at(cal.cal_flat, c, float(v) * hpd) for v in values],
+                    dtype=np.float64).reshape(np.shape(values))
 
 
 # -- resource levelling ----------------------------------------------------------------

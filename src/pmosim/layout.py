@@ -222,16 +222,12 @@ class Calendars(NamedTuple):
     lag_cal: np.ndarray       # int64[m]       calendar of each link's lag
     axis_cal: int             # the calendar whose working days results are reported in
     cal_hpd: np.ndarray       # float64[C]     hours per working day of each calendar
-    cal_ptr: np.ndarray       # int64[C + 1]   CSR of each calendar's working intervals,
-    cal_tab: np.ndarray       # float64[4, :]  rows: start, end (elapsed hours), working
-                              #                hours done at start, at end
-    cal_wptr: np.ndarray      # int64[C + 1]   CSR of the weekly patterns that continue
-    cal_week: np.ndarray      # float64[4, :]  the tables, rows as cal_tab (hours from
-                              #                Monday 00:00)
-    cal_range: np.ndarray     # float64[C, 2]  table range: a Monday 00:00, a later one
-    cal_flat: np.ndarray      # float64[:]     all of the above and the search buckets in
-                              #                the one array the kernels read
-                              #                (kernels.worktime, compile.pack_calendars)
+    cal_flat: np.ndarray      # float64[:]     every calendar's working intervals (elapsed
+                              #                hours from the data date, working hours
+                              #                done at their ends), the weekly pattern
+                              #                that continues them, and search buckets:
+                              #                the one array the kernels read (layout in
+                              #                kernels.worktime, compile.pack_calendars)
     lo_start: np.ndarray      # float64[n]     start bound (data date, constraint, resume)
     lo_finish: np.ndarray     # float64[n]     finish bound (finish constraint) or -inf
     hi_start: np.ndarray      # float64[n]     late start bound (SNLT, SO, MSO) or +inf
