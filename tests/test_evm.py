@@ -706,3 +706,44 @@ def test_dslib_finished_tasks_with_a_remaining_duration():
                           "finished (ignored): 13, 15"]
     pos = {t: i for i, t in enumerate(project.graph.nodes)}
     assert all(r.complete[pos[t]] and np.isnan(r.remaining[pos[t]]) for t in booked)
+
+
+def test_cli_report_from_a_status_date(status_file, tmp_path):
+    """`pmosim report --status-date` and `run --status-date --report`: the report gains a
+    "Status update" section with the period's earned value and earned schedule (the
+    hand-computed P2: EV 760, AC 840, CPI 0.905, SPI(t) 0.792) and says which
+    re-forecast it is; --learn adds the factor `learn` finds. Without a status date
+    there is no such section."""
+    from pmosim.evm import select_period
+    from pmosim.reforecast import learn
+
+    runner = CliRunner()
+
+    def report(*extra):
+        path = tmp_path / f"r{len(list(tmp_path.glob('r*.html')))}.html"
+        res = runner.invoke(cli, ["report", str(status_file), "-n", "200", "--seed", "3",
+                                  "-o", str(path), *extra], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        return path.read_text(encoding="utf-8"), res.output
+
+    html, out = report("--status-date", "2027-03-09")
+    assert "Re-forecast from the status of 2027-03-08 (P2)" in out
+    section = html[html.index('id="status"'):]
+    section = section[:section.index("</section>")]
+    assert "status of 2027-03-08 (P2)" in section and "Plain re-forecast" in section
+    for label, value in (("Earned value (EV)", "760 EUR"), ("Actual cost (AC)", "840 EUR"),
+                         ("Cost performance index (CPI)", "0.905"), ("SPI(t)", "0.792")):
+        assert re.search(rf"<td>{re.escape(label)}</td><td class=\"num\">{re.escape(value)}"
+                         r"</td>", section), label
+    html, _ = report("--status-date", "latest", "--learn")
+    section = html[html.index('id="status"'):]
+    project = pmosim.load(status_file)
+    d = learn(project, select_period(project, project.meta["status"], "latest")).duration
+    assert f"median {d.median:.3f}" in section and "Learning re-forecast" in section
+    html, _ = report()
+    assert 'id="status"' not in html
+    res = runner.invoke(cli, ["run", str(status_file), "-n", "200", "--seed", "3",
+                              "--status-date", "2027-03-09", "--out", str(tmp_path / "o"),
+                              "--report", str(tmp_path / "run.html")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "status of 2027-03-08 (P2)" in (tmp_path / "run.html").read_text(encoding="utf-8")

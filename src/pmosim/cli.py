@@ -737,8 +737,10 @@ def run(scenario, iterations, seed, threads, out_dir, json_file, target, budget,
     _resolution_warning(result, doc, plan)
     written += _task_outputs(say, scenario, project, result)
     if report_file is not None:
+        status = None if status_row is None else {"evm": status_row,
+                                                  "reforecast": doc["reforecast"]}
         written.append(_write_report_file("--report", report_file, scenario, result,
-                                          target_spec, budget_spec, ranking))
+                                          target_spec, budget_spec, ranking, status))
     say("Wrote " + ", ".join(str(p) for p in written))
     if history_at is not None:
         # last, so that a run whose outputs failed is not in the history
@@ -1978,12 +1980,12 @@ def _check_report_path(option, path, inputs) -> None:
 
 
 def _write_report_file(option, path, scenario, result, target_spec, budget_spec,
-                       ranking) -> Path:
+                       ranking, status=None) -> Path:
     from .report import write_report
     try:
         with _about(scenario):
             return write_report(result, path, scenario=scenario, target=target_spec,
-                                budget=budget_spec, ranking=ranking)
+                                budget=budget_spec, ranking=ranking, status=status)
     except OSError as exc:
         raise click.ClickException(
             f"{option} {path}: cannot write it: {exc.strerror or exc}") from None
@@ -2020,6 +2022,8 @@ def _write_report_file(option, path, scenario, result, target_spec, budget_spec,
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="With --backend dask: the scheduler address (default: a local cluster).")
 @_levelling_options
+@_status_date_option
+@_learn_options
 @_friendly
 def report_(scenario, output, iterations, seed, threads, target, budget, risk_mode, rank_risks,
             rank_percentile, backend, scheduler, levelling, priority):
@@ -2042,11 +2046,15 @@ def report_(scenario, output, iterations, seed, threads, target, budget, risk_mo
       pmosim report scenarios/office-move-risks.toml -o report.html --seed 1 \\
           --target 2027-11-30 --budget 2600000 --rank-risks
       pmosim report plan.xer --uncertainty "pert(-10%, 0, +30%)" -n 5000 -o plan.html
+      pmosim report plan.toml --status-date latest --learn -o status.html
     """
     from . import simulate
     from .backends import get_backend
 
     project = _load(scenario)
+    project, status_row = _status_date(click.echo, scenario, project)
+    status = None if status_row is None else {"evm": status_row,
+                                              "reforecast": _reforecast_doc(project)}
     target_spec = _parse_target(target, project) if target is not None else None
     budget_spec = _parse_budget(budget, project)
     _require_costs(budget, budget_spec, scenario, project)
@@ -2079,7 +2087,7 @@ def report_(scenario, output, iterations, seed, threads, target, budget, risk_mo
     _loud_warnings(filter(None, [zero_variance_warning(project, risk_mode, source=scenario,
                                                        command="report")]))
     written = _write_report_file("-o", output, scenario, result, target_spec, budget_spec,
-                                 ranking)
+                                 ranking, status)
     fin = result.finish
     p50, p80 = float(fin.percentile(50)), float(fin.percentile(80))
     when = (f"P50 {_finish_date(project, p50)}, P80 {_finish_date(project, p80)}"

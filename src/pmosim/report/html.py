@@ -207,7 +207,7 @@ def _spec(value, to_value, what) -> dict | None:
 
 # -- the report ----------------------------------------------------------------------------
 def report_html(result, *, scenario=None, target=None, budget=None, ranking=None,
-                title=None) -> str:
+                title=None, status=None) -> str:
     """The report of ``result`` as one HTML document (text); see :func:`write_report`."""
     from .. import plots
 
@@ -261,6 +261,8 @@ def report_html(result, *, scenario=None, target=None, budget=None, ranking=None
     card_html = "".join(f'<div class="card"><div class="l">{_e(l)}</div><div class="v">{_e(v)}'
                         f'</div><div class="n">{_e(n)}</div></div>' for l, v, n in cards)
     sections.append(("summary", "Key figures", f'<div class="cards">{card_html}</div>'))
+    if status is not None:
+        sections.append(("status", "Status update", _status_html(status, currency, dated)))
 
     # -- the finish: P-value table, S-curve, histogram
     has_cost = "cost" in doc
@@ -395,7 +397,7 @@ def report_html(result, *, scenario=None, target=None, budget=None, ranking=None
 
 
 def write_report(result, path, *, scenario=None, target=None, budget=None, ranking=None,
-                 title=None) -> Path:
+                 title=None, status=None) -> Path:
     """Write the HTML report of a simulation to ``path`` (atomically); return the path.
 
     One self-contained file: key figures, the P-value table of the finish (working
@@ -422,13 +424,18 @@ def write_report(result, path, *, scenario=None, target=None, budget=None, ranki
         From :func:`pmosim.rank_risks`: adds the risk tornado and the shifts.
     title : str, optional
         Default: "<project name>: schedule risk report".
+    status : dict, optional
+        A forecast from a status update (``pmosim run/report --status-date``):
+        ``{"evm": one period's row of pmosim.evm.EVMResult.rows(), "reforecast": the
+        results JSON's reforecast entry}``; adds a "Status update" section (earned value
+        and earned schedule, forecasts, and what a learning re-forecast learned).
 
     Returns
     -------
     pathlib.Path
     """
     text = report_html(result, scenario=scenario, target=target, budget=budget,
-                       ranking=ranking, title=title)
+                       ranking=ranking, title=title, status=status)
     path = Path(path)
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
@@ -436,6 +443,60 @@ def write_report(result, path, *, scenario=None, target=None, budget=None, ranki
 
 
 # -- parts ---------------------------------------------------------------------------------
+def _status_html(status, currency, dated) -> str:
+    """The "Status update" section: the period's earned value and earned schedule, the
+    standard forecasts, and the learning re-forecast's factors."""
+    row = status["evm"]
+    ref = status.get("reforecast") or {}
+
+    def index(x) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    def money(x) -> str:
+        return "-" if x is None else _money(x, currency)
+
+    def days(x) -> str:
+        return "-" if x is None else _days(x)
+
+    head = (f"<p>This forecast starts from the status of {_e(row['status_date'])}"
+            + (f" ({_e(row['name'])})" if row.get("name") not in (None, row["status_date"])
+               else "")
+            + (f": {_pct(row['complete'])} of the budget earned"
+               if row.get("complete") is not None else "")
+            + ". Finished tasks keep their actual dates and costs, tasks in progress their "
+              "remaining work, and nothing starts before the status date.</p>")
+    es = days(row["es"]) + (f" ({_e(row['es_date'])})" if dated and row.get("es_date") else "")
+    rows = [("Planned value (PV)", money(row["pv"])), ("Earned value (EV)", money(row["ev"])),
+            ("Actual cost (AC)", money(row["ac"])), ("Cost variance (CV)", money(row["cv"])),
+            ("Cost performance index (CPI)", index(row["cpi"])),
+            ("Schedule performance index (SPI)", index(row["spi"])),
+            ("Earned schedule (ES), working days", es),
+            ("SPI(t)", index(row["spi_t"])),
+            ("EAC, PF = CPI", money((row.get("eac") or {}).get("CPI"))),
+            ("IEAC(t), PF = SPI(t)",
+             (row.get("ieac_t_dates") or {}).get("SPI(t)") if dated
+             else days((row.get("ieac_t") or {}).get("SPI(t)")))]
+    table = _table([("Measure", None), ("Value", "num")],
+                   [[_cell(a), _cell(b or "-", "num")] for a, b in rows])
+    learned = ref.get("learned")
+    if ref.get("method") == "bayes" and learned:
+        d = learned["duration"]
+        seen = (learned.get("observed") or {}).get("duration") or {}
+        text = (f"<p>Learning re-forecast: from {seen.get('complete', 0)} finished and "
+                f"{seen.get('in_progress', 0)} in-progress tasks, the remaining durations are "
+                f"scaled by a performance factor with median {d['median']:.3f} (80% interval "
+                f"{d['P10']:.3f} to {d['P90']:.3f}), drawn in every iteration")
+        c = learned.get("cost")
+        if c:
+            text += (f"; the remaining costs by one with median {c['median']:.3f} "
+                     f"({c['P10']:.3f} to {c['P90']:.3f})")
+        head += text + ".</p>"
+    else:
+        head += ("<p>Plain re-forecast: the remaining work keeps its planned distributions "
+                 "(<code>--learn</code> learns from the actuals).</p>")
+    return head + table
+
+
 def _ci_note(entry) -> str:
     """``; 95% interval 36.0% to 47.5%`` of a probability with ``probability_ci``."""
     ci = entry.get("probability_ci")
