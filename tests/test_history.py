@@ -147,6 +147,25 @@ def test_a_failed_migration_leaves_the_file_at_its_version(tmp_path, result):
     assert len(history.load_runs(db)) == 1
 
 
+def test_a_schema_created_between_two_reads_is_not_taken_for_a_foreign_file(tmp_path,
+                                                                            monkeypatch):
+    """A process that reads version 0 just before another one creates the schema must not
+    then see the new tables and refuse the file as another program's (a 6-process CI run
+    did): the check for foreign tables reads the version and the tables in one
+    transaction."""
+    db = tmp_path / "pmosim.db"
+    history.connect(db).close()                            # the other process's schema
+    real = history._versions
+    stale = [(0, 0)]                                       # what was read before it landed
+
+    def versions(conn):
+        return stale.pop() if stale else real(conn)
+
+    monkeypatch.setattr(history, "_versions", versions)
+    history.connect(db).close()
+    assert not stale
+
+
 def test_a_newer_or_foreign_file_is_refused(tmp_path, result):
     db = tmp_path / "pmosim.db"
     history.connect(db).close()

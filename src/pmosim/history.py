@@ -194,9 +194,12 @@ def _versions(conn) -> tuple[int, int]:
             conn.execute("PRAGMA application_id").fetchone()[0])
 
 
-def _check_file(conn, path, steps) -> int:
+def _check_file(conn, path, steps, tables: bool = True) -> int:
     """The schema version of an open history file; refuse a file that is not pmosim's
-    or was written by a newer pmosim."""
+    or was written by a newer pmosim. ``tables``: also refuse a version-0 file that
+    has tables (another program's) - only inside a transaction, where the version and
+    the tables are read from one snapshot: outside one, another process may create the
+    schema between the two reads."""
     version, app_id = _versions(conn)
     if app_id not in (0, APPLICATION_ID):
         raise HistoryError(
@@ -208,14 +211,14 @@ def _check_file(conn, path, steps) -> int:
             f"{version}; this pmosim {__version__} knows versions up to {len(steps)}); "
             "upgrade pmosim (pip install -U pmosim), or record into another file with "
             "--history PATH")
-    if version == 0:
-        tables = [row[0] for row in conn.execute(
+    if version == 0 and tables:
+        names = [row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "ORDER BY name")]
-        if tables:
+        if names:
             raise HistoryError(
                 f"{path}: not a pmosim run history (an SQLite database with the tables "
-                f"{', '.join(tables[:5])}{' ...' if len(tables) > 5 else ''}); give another "
+                f"{', '.join(names[:5])}{' ...' if len(names) > 5 else ''}); give another "
                 "file with --history PATH")
     return version
 
@@ -244,7 +247,7 @@ def migrate(conn: sqlite3.Connection, path="history", steps=None) -> int:
         The file is not a pmosim history, or was written by a newer pmosim.
     """
     steps = MIGRATIONS if steps is None else tuple(steps)
-    if _check_file(conn, path, steps) == len(steps):
+    if _check_file(conn, path, steps, tables=False) == len(steps):
         return len(steps)
     with _transaction(conn, path):
         version = _check_file(conn, path, steps)       # another process may have migrated
