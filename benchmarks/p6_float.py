@@ -24,6 +24,16 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO.parent / "shared" / "data" / "p6" / "SP10 - COST LOADED.xer"
 
 
+
+def _incomplete(project, cpm, rows):
+    """(position, task id, node data, P6 row) of each activity P6 has and has not
+    completed."""
+    for i, tid in enumerate(cpm.task_ids):
+        data = project.graph.nodes[tid]
+        r = rows.get(data.get("code"))
+        if r is not None and r["status_code"] != "TK_Complete":
+            yield i, tid, data, r
+
 def p6_rows(path) -> dict:
     """task_code -> the P6 TASK row."""
     text = Path(path).read_text(encoding="cp1252", errors="replace")
@@ -41,12 +51,8 @@ def compare(path, show: int = 10) -> dict:
     hpd = {k: v["hours_per_day"] for k, v in project.meta["calendars"].items()}
     counts = Counter()
     bad = {k: [] for k in ("late_start", "late_finish", "total_float", "free_float")}
-    for i, tid in enumerate(cpm.task_ids):
-        data = project.graph.nodes[tid]
+    for i, tid, data, r in _incomplete(project, cpm, rows):
         code = data.get("code")
-        r = rows.get(code)
-        if r is None or r["status_code"] == "TK_Complete":
-            continue
         counts["incomplete"] += 1
         h = hpd[data["calendar"]]
         checks = {
@@ -133,12 +139,8 @@ def miss_reasons(path) -> list[dict]:
     data_date = project.meta["data_date"]
     hpd = {k: v["hours_per_day"] for k, v in project.meta["calendars"].items()}
     out = []
-    for i, tid in enumerate(cpm.task_ids):
-        data = project.graph.nodes[tid]
+    for i, tid, data, r in _incomplete(project, cpm, rows):
         code = data.get("code")
-        r = rows.get(code)
-        if r is None or r["status_code"] == "TK_Complete":
-            continue
         ours = cpm.total_float[i] * hpd[data["calendar"]]
         theirs = float(r["total_float_hr_cnt"])
         if abs(ours - theirs) <= 0.01:
